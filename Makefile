@@ -1,0 +1,46 @@
+# Two commands on a fresh clone: `make demo` and `make test`. Both do their own set-up.
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+# pip warns about index folders this machine configures but lacks; they are noise.
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= demo-output
+
+.PHONY: demo test bench lint format lock clean setup
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@bash .ci/system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-virtualenv -r requirements.lock $(QUIET_PIP)
+	$(BIN)/python -m pip install --quiet --require-virtualenv --no-deps -e . $(QUIET_PIP)
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/toolkit demo --out $(OUT)
+
+test: $(STAMP)
+	@bash .ci/system-deps --test
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check toolkit schemas tests benchmarks
+	$(BIN)/ruff format --check toolkit schemas tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format toolkit schemas tests benchmarks
+	$(BIN)/ruff check --fix toolkit schemas tests benchmarks
+
+# Re-resolve the lock (needs uv); the lock is what every install uses.
+lock:
+	uv pip compile pyproject.toml --extra test --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) $(OUT) build dist .pytest_cache
