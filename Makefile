@@ -17,7 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@bash .ci/system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-virtualenv -r requirements.lock $(QUIET_PIP)
-	$(BIN)/python -m pip install --quiet --require-virtualenv --no-deps -e . $(QUIET_PIP)
+	$(BIN)/python -m pip install --quiet --require-virtualenv --no-deps --no-build-isolation -e . $(QUIET_PIP)
 	@touch $(STAMP)
 
 demo: $(STAMP)

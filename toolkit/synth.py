@@ -540,7 +540,7 @@ class RegistryGenerator:
                 later_day=pl.Series(p.later_day)[treatments["patient"].to_numpy()]
             )
             .join(ids, on="patient", how="left")
-            .sort(["site_id", "patient_id", "start", "agent"])
+            .sort(["_order", "start", "agent"])
             .with_columns(
                 treatment_id=_numbered("T"),
                 line=pl.int_range(1, pl.len() + 1).over("patient"),
@@ -549,18 +549,18 @@ class RegistryGenerator:
         adverse = (
             self._adverse_events(p, treatments)
             .join(ids, on="patient", how="left")
-            .sort(["site_id", "patient_id", "onset", "term"])
+            .sort(["_order", "onset", "term"])
             .with_columns(ae_id=_numbered("AE"))
         )
         assessments = (
             self._assessments(p, treatments)
             .join(ids, on="patient", how="left")
-            .sort(["site_id", "patient_id", "day"])
+            .sort(["_order", "day"])
         )
         patients = self._patient_table(p, treatments).join(ids, on="patient", how="left")
         self.patients_ = p
         return {
-            "patients": patients.sort(["site_id", "patient_id"]),
+            "patients": patients.sort("_order"),
             "treatments": treatments.with_columns(
                 start_date=_as_date("start"),
                 end_date=_as_date("end"),
@@ -586,6 +586,7 @@ class RegistryGenerator:
                 "patient": np.arange(n),
                 "patient_id": pl.Series(local + 1).cast(pl.String).str.zfill(6),
                 "site_id": site_ids[p.site],
+                "_order": p.site.astype(np.int64) * n + local,  # sorts as (site_id, patient_id)
             }
         )
 
@@ -715,6 +716,10 @@ def write_submissions(
     out_dir.mkdir(parents=True, exist_ok=True)
     lags = spec.extract_lags_days
     folders = []
+    by_site = {
+        name: frame.partition_by("_site", as_dict=True, include_key=False)
+        for name, frame in text_tables.items()
+    }
     for i in range(spec.sites):
         site_id = f"S{i + 1:02d}"
         folder = out_dir / site_id
@@ -727,7 +732,8 @@ def write_submissions(
         }
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         for name, columns in CONTRACT_COLUMNS.items():
-            frame = text_tables[name].filter(pl.col("_site") == site_id).select(columns)
+            empty = pl.DataFrame(schema={c: pl.String for c in columns})
+            frame = by_site[name].get((site_id,), empty).select(columns)
             frame.write_csv(folder / f"{name}.csv", quote_style="necessary", line_terminator="\n")
         folders.append(folder)
     return folders

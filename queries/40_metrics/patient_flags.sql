@@ -1,0 +1,57 @@
+-- Per analysed patient, the events the poster counts, all dated on or before the cutoff:
+--   progression (PD on an assessment, or as a course's best response) on or after the index date
+--   and before the start of the therapy that defines the patient's stratum;
+--   a treatment-related autoimmune adverse event with onset on or after that start;
+--   a treatment-related death (grade 5 related event, or cause of death treatment-related).
+with progression as (
+    select s.patient_key
+    from strata as s
+    inner join stg_assessments as a
+        on a.patient_key = s.patient_key
+        and a.response = 'PD'
+        and a.assessment_date >= s.index_date
+        and a.assessment_date < s.stratum_start_date
+    union
+    select s.patient_key
+    from strata as s
+    inner join stg_treatments as t
+        on t.patient_key = s.patient_key
+        and t.best_response = 'PD'
+        and t.start_date >= s.index_date
+        and t.start_date < s.stratum_start_date
+),
+
+autoimmune_post_therapy as (
+    select distinct s.patient_key
+    from strata as s
+    inner join stg_adverse_events as ae
+        on ae.patient_key = s.patient_key
+        and ae.is_autoimmune
+        and ae.is_treatment_related
+        and ae.onset_date >= s.stratum_start_date
+        and ae.onset_date <= getvariable('cutoff_date')
+),
+
+treatment_related_death as (
+    select distinct s.patient_key
+    from strata as s
+    inner join stg_adverse_events as ae
+        on ae.patient_key = s.patient_key
+        and ae.grade = 5
+        and ae.is_treatment_related
+        and ae.onset_date <= getvariable('cutoff_date')
+    union
+    select p.patient_key
+    from stg_patients as p
+    where p.cause_of_death = 'treatment_related'
+      and p.death_date <= getvariable('cutoff_date')
+)
+
+select
+    s.patient_key,
+    s.stratum_key,
+    s.patient_key in (select patient_key from progression) as is_progressed_before_later_therapy,
+    s.patient_key in (select patient_key from autoimmune_post_therapy)
+        as has_related_autoimmune_post_therapy,
+    s.patient_key in (select patient_key from treatment_related_death) as is_treatment_related_death
+from strata as s

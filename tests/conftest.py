@@ -1,0 +1,29 @@
+"""Shared fixtures: the proclaim demo is run once per test session into a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A full ``toolkit demo`` run: submissions, registry.duckdb, results.json, HTML and PDF."""
+    from rich.console import Console
+
+    from toolkit.pipeline import run_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(out, console=Console(quiet=True))
+    return out
+
+
+@pytest.fixture(scope="session")
+def proclaim_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The proclaim preset written once, as submission folders."""
+    from toolkit.synth import synthesise
+
+    out = tmp_path_factory.mktemp("proclaim")
+    synthesise(out, preset="proclaim")
+    return out

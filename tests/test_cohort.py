@@ -1,0 +1,79 @@
+"""The SQL stage on the demo database: exact poster counts, cutoff semantics, run order."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from toolkit.cohort import build_cohort, ordered_sql_files
+from toolkit.ingest import connect
+from toolkit.study import builtin_study_path, load_study
+
+POSTER_STRATA = {"il2_only": 123, "il2_ipi": 78, "il2_pd1": 35}
+
+
+@pytest.fixture(scope="module")
+def cohort(demo_dir: Path):
+    con = connect(demo_dir / "registry.duckdb", read_only=True)
+    try:
+        yield build_cohort(con, load_study(builtin_study_path()), date(2015, 3, 16))
+    finally:
+        con.close()
+
+
+def test_poster_counts_are_exact(cohort) -> None:
+    sizes = dict(cohort.adtte.group_by("stratum_key").len().iter_rows())
+    assert sizes == POSTER_STRATA
+    counts = {r["stratum_key"]: r for r in cohort.stratum_counts.iter_rows(named=True)}
+    assert counts["il2_pd1"]["n_progressed_before_later_therapy"] == 22
+    assert counts["il2_ipi"]["n_related_autoimmune_post_therapy"] == 10
+    assert counts["il2_pd1"]["n_related_autoimmune_post_therapy"] == 2
+    assert sum(r["n_treatment_related_deaths"] for r in counts.values()) == 0
+
+
+def test_exclusions_are_real_and_counted(cohort) -> None:
+    flow = cohort.flow
+    assert flow["n_remaining"].to_list() == [249, 249, 244, 236]
+    assert flow["n_excluded"].to_list() == [0, 0, 5, 8]
+
+
+def test_adtte_follows_the_cutoff(cohort) -> None:
+    adtte = cohort.adtte
+    assert (adtte["adt"] <= date(2015, 3, 16)).all()
+    assert (adtte["aval"] >= 0).all()
+    events = adtte.filter(pl.col("cnsr") == 0)
+    assert (events["evntdesc"] == "DEATH").all()
+    assert set(adtte["cnsr"].unique()) <= {0, 1, 2, 3, 4}
+    # deaths recorded after the cutoff exist in the demo and are censored at it
+    after = adtte.filter(pl.col("cnsr") == 4)
+    assert after.height > 0 and (after["adt"] == date(2015, 3, 16)).all()
+
+
+def test_later_therapy_after_the_cutoff_does_not_move_a_patient(demo_dir: Path) -> None:
+    """The demo holds HD IL-2-only patients whose anti-PD-1 started after the cutoff."""
+    con = connect(demo_dir / "registry.duckdb", read_only=True)
+    try:
+        study = load_study(builtin_study_path())
+        at_cutoff = build_cohort(con, study, date(2015, 3, 16))
+        later = build_cohort(con, study, date(2015, 4, 15))
+    finally:
+        con.close()
+    size = dict(later.adtte.group_by("stratum_key").len().iter_rows())
+    assert size["il2_pd1"] > 35
+    moved = set(later.adtte.filter(pl.col("stratum_key") == "il2_pd1")["patient_key"])
+    before = at_cutoff.adtte.filter(pl.col("patient_key").is_in(list(moved)))
+    assert set(before["stratum_key"]) == {"il2_pd1", "il2_only"}
+
+
+def test_sql_files_run_in_dependency_order() -> None:
+    names = [p.stem for p in ordered_sql_files()]
+    assert names.index("stg_submissions_in_force") < names.index("stg_patients")
+    assert names.index("cohort_index") < names.index("cohort_eligibility") < names.index(
+        "cohort_flow"
+    )
+    assert names[-1] in {"stratum_counts", "adtte"}
+    for path in ordered_sql_files():
+        assert path.parent.name[:2].isdigit(), path

@@ -1,0 +1,115 @@
+"""Build the analysis for a data cutoff by running the SQL files of ``queries/`` in layer order.
+
+Each file defines one relation named after the file; it is materialised as a temporary table,
+so the registry database itself is only read. Parameters reach the SQL as DuckDB variables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from toolkit.errors import AnalysisError
+from toolkit.resources import sql_files
+from toolkit.study import Study
+
+__all__ = ["Cohort", "build_cohort", "run_queries", "ordered_sql_files"]
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The analysis relations for one cutoff, as frames.
+
+    Attributes
+    ----------
+    adtte : one row per analysed patient (ADaM ADTTE shape) with stratum.
+    flow : the eligibility flow, one row per step.
+    stratum_counts : per stratum, patients and the events the poster counts.
+    """
+
+    cutoff: date
+    adtte: pl.DataFrame
+    flow: pl.DataFrame
+    stratum_counts: pl.DataFrame
+
+
+def _set_parameters(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> None:
+    con.execute("set variable cutoff_date = ?::date", [cutoff])
+    con.execute("set variable days_per_month = ?::double", [study.days_per_month])
+    con.execute("set variable index_agent_class = ?::varchar", [study.index_agent_class])
+    con.execute(
+        "set variable excluding_prior_classes = ?::varchar[]", [list(study.exclusion_classes)]
+    )
+    con.execute(
+        """
+        create or replace temp table study_strata (
+            rule_order integer, stratum_key varchar, stratum_label varchar,
+            agent_classes varchar[]
+        )
+        """
+    )
+    con.executemany(
+        "insert into study_strata values (?, ?, ?, ?)",
+        [[i, s.key, s.label, list(s.agent_classes)] for i, s in enumerate(study.strata)],
+    )
+
+
+def _references(sql: str, names: set[str]) -> set[str]:
+    """Relation names of ``queries/`` that a SQL text mentions (outside ``--`` comments)."""
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return {name for name in names if re.search(rf"\b{re.escape(name)}\b", code)}
+
+
+def ordered_sql_files() -> list[Path]:
+    """SQL files in run order: by layer, and within a layer after the relations they read.
+
+    A file may read loaded tables and relations of its own or lower layers; reading a higher
+    layer, or a cycle, is an error in the query files themselves.
+    """
+    files = sql_files()
+    layer = {p.stem: p.parent.name for p in files}
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in files}
+    done: list[Path] = []
+    placed: set[str] = set()
+    for current in sorted(set(layer.values())):
+        pending = {p.stem: p for p in files if layer[p.stem] == current}
+        deps = {name: _references(texts[name], set(layer)) - {name} for name in pending}
+        for name, needed in deps.items():
+            higher = sorted(n for n in needed if layer[n] > current)
+            if higher:
+                raise AnalysisError(f"{current}/{name}.sql reads a later layer: {higher}")
+        while pending:
+            ready = sorted(n for n in pending if deps[n] <= placed | (deps[n] - set(pending)))
+            if not ready:
+                raise AnalysisError(f"circular references among {sorted(pending)} in {current}")
+            for name in ready:
+                done.append(pending.pop(name))
+                placed.add(name)
+    return done
+
+
+def run_queries(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> None:
+    """Materialise every relation of ``queries/`` as a temporary table, in run order."""
+    _set_parameters(con, study, cutoff)
+    for path in ordered_sql_files():
+        sql = path.read_text(encoding="utf-8")
+        try:
+            con.execute(f"create or replace temp table {path.stem} as {sql}")
+        except duckdb.Error as error:
+            raise AnalysisError(f"{path.parent.name}/{path.name} failed: {error}") from None
+
+
+def build_cohort(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> Cohort:
+    """Run the SQL stage for ``cutoff`` and return the relations the analysis needs."""
+    run_queries(con, study, cutoff)
+    adtte = con.sql("select * from adtte order by stratum_order, patient_key").pl()
+    if adtte.height == 0:
+        raise AnalysisError(f"no eligible patient at the cutoff {cutoff.isoformat()}")
+    flow = con.sql("select * from cohort_flow order by step").pl()
+    counts = con.sql("select * from stratum_counts order by stratum_order").pl()
+    return Cohort(cutoff=cutoff, adtte=adtte, flow=flow, stratum_counts=counts)

@@ -1,0 +1,94 @@
+"""The one place where the stages meet: submission → validate → ingest → cohort SQL →
+survival → report context → HTML/PDF."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+
+from toolkit.errors import SubmissionRejected
+
+__all__ = ["ingest_submission", "build_report", "run_demo", "ReportFiles"]
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    results: Path
+    html: Path | None
+    pdf: Path | None
+
+
+def ingest_submission(path: Path, db_path: Path):
+    """Open, validate and (when accepted) load one submission; return the ingest outcome."""
+    from toolkit.ingest import ingest
+    from toolkit.submission import open_submission
+    from toolkit.validate import validate
+
+    submission = open_submission(path)
+    result = validate(submission)
+    return ingest(submission, result, db_path)
+
+
+def build_report(
+    db_path: Path,
+    study_path: Path,
+    cutoff: date | None,
+    out_dir: Path,
+    *,
+    formats: tuple[str, ...] = ("html", "pdf"),
+    edition: str = "internal",
+    console: Console | None = None,
+) -> ReportFiles:
+    """Run the analysis for ``cutoff`` on the database and write results.json and the report."""
+    from toolkit.cohort import build_cohort
+    from toolkit.ingest import connect
+    from toolkit.render import write_report
+    from toolkit.report_context import build_context
+    from toolkit.study import load_study
+
+    console = console or Console(stderr=True)
+    study = load_study(study_path)
+    cutoff = cutoff or study.default_cutoff
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with console.status("building the cohort with SQL"):
+        con = connect(db_path, read_only=True)
+        try:
+            cohort = build_cohort(con, study, cutoff)
+        finally:
+            con.close()
+    with console.status("computing survival"):
+        context = build_context(cohort, study, edition=edition)
+    results = out_dir / "results.json"
+    results.write_text(json.dumps(context, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    with console.status("rendering " + " and ".join(formats)):
+        written = write_report(context, out_dir, formats=formats)
+    return ReportFiles(results, written.get("html"), written.get("pdf"))
+
+
+def run_demo(out_dir: Path, *, console: Console | None = None) -> ReportFiles:
+    """Synthetic proclaim registry → validated, ingested database → report for its cutoff."""
+    from toolkit.study import builtin_study_path
+    from toolkit.synth import synthesise
+
+    console = console or Console(stderr=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    submissions = out_dir / "submissions"
+    db_path = out_dir / "registry.duckdb"
+    # The demo owns these: start from a clean registry so every run is the same run.
+    for stale in (submissions, db_path.with_name(db_path.stem + "-archive")):
+        shutil.rmtree(stale, ignore_errors=True)
+    db_path.unlink(missing_ok=True)
+    db_path.with_name(db_path.name + ".wal").unlink(missing_ok=True)
+
+    console.print(synthesise(submissions, preset="proclaim"))
+    for folder in sorted(p for p in submissions.iterdir() if p.is_dir()):
+        outcome = ingest_submission(folder, db_path)
+        console.print(outcome.describe())
+        if outcome.status == "rejected":
+            raise SubmissionRejected(f"the demo submission {folder} was rejected")
+    return build_report(db_path, builtin_study_path("proclaim"), None, out_dir, console=console)

@@ -1,0 +1,122 @@
+"""The report context: every number and text the report shows, as one JSON-able dict.
+
+Templates render from this dict and nothing else; the pipeline saves it as ``results.json``.
+"""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+import polars as pl
+
+from toolkit.cohort import Cohort
+from toolkit.study import Study
+from toolkit.survival import METHODS, kaplan_meier, median_followup
+
+__all__ = ["build_context"]
+
+
+def _ticks(cohort: Cohort, every: float) -> list[float]:
+    longest = float(cohort.adtte["aval"].max())
+    return [every * i for i in range(int(longest // every) + 1)]
+
+
+def _group_summaries(cohort: Cohort, study: Study, ticks: list[float]) -> list[dict]:
+    groups = []
+    for stratum in sorted(study.strata, key=lambda s: _display_order(study, s.key)):
+        rows = cohort.adtte.filter(pl.col("stratum_key") == stratum.key)
+        summary = kaplan_meier(
+            rows["aval"].to_numpy(),
+            rows["is_event"].to_numpy(),
+            key=stratum.key,
+            label=stratum.label,
+            at_times=study.landmarks_months,
+            ticks=tuple(ticks),
+        )
+        groups.append(summary.to_dict())
+    return groups
+
+
+def _display_order(study: Study, key: str) -> int:
+    """Strata are shown from the default (no later therapy) to the first rule."""
+    keys = [s.key for s in study.strata]
+    return len(keys) - 1 - keys.index(key)
+
+
+def _software() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for dist in ("registry-toolkit", "duckdb", "lifelines", "pandera", "weasyprint", "matplotlib"):
+        versions[dist] = metadata.version(dist)
+    return versions
+
+
+def _methods(study: Study) -> dict:
+    return {
+        "eligibility": f"Patients with an {study.index_description}.",
+        "exclusions": f"Excluded: {study.exclusion_description}.",
+        "index_date": f"Time zero is the start of the {study.index_description}.",
+        "strata": [
+            f"{s.label}: "
+            + (
+                "any later course of " + ", ".join(s.agent_classes)
+                if s.agent_classes
+                else "none of the above"
+            )
+            for s in study.strata
+        ],
+        "endpoint": f"{study.endpoint_name.capitalize()}: {study.endpoint_event}.",
+        "censoring": (
+            "Patients alive are censored at the earlier of their last contact and the data "
+            "cutoff; deaths after the cutoff are censored at the cutoff."
+        ),
+        "km_method": METHODS["estimator"],
+        "ci_method": METHODS["ci"],
+        "median_ci_method": METHODS["median_ci"],
+        "followup_method": METHODS["followup"],
+        "time_unit": f"months (days / {study.days_per_month:g})",
+    }
+
+
+def build_context(cohort: Cohort, study: Study, *, edition: str = "internal") -> dict:
+    """Compute the survival results of ``cohort`` and assemble the report context."""
+    ticks = _ticks(cohort, study.at_risk_every_months)
+    adtte = cohort.adtte
+    time = adtte["aval"].to_numpy()
+    event = adtte["is_event"].to_numpy()
+    overall = kaplan_meier(
+        time,
+        event,
+        key="overall",
+        label="All patients",
+        at_times=study.landmarks_months,
+        ticks=tuple(ticks),
+    ).to_dict()
+    flow = cohort.flow
+    return {
+        "title": study.title,
+        "registry": study.registry,
+        "cutoff": cohort.cutoff.isoformat(),
+        "edition": edition,
+        "study_sha256": study.sha256,
+        "texts": {"background": study.background, "conclusions": study.conclusions},
+        "methods": _methods(study),
+        "cohort": {
+            "n_analysed": int(adtte.height),
+            "flow": [
+                {"label": row["label"], "n": int(row["n_remaining"])}
+                for row in flow.iter_rows(named=True)
+            ],
+            "excluded": [
+                {"reason": row["exclusion_reason"], "n": int(row["n_excluded"])}
+                for row in flow.iter_rows(named=True)
+                if row["n_excluded"]
+            ],
+        },
+        "overall": overall,
+        "strata": _group_summaries(cohort, study, ticks),
+        "followup": median_followup(time, event),
+        "landmarks": [float(x) for x in study.landmarks_months],
+        "at_risk_times": ticks,
+        "software": _software(),
+    }
