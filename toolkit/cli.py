@@ -51,7 +51,7 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI; a ``ToolkitError`` becomes its message and exit code."""
     try:
-        cli.main(args=argv, prog_name="toolkit", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="toolkit", standalone_mode=False)
     except ToolkitError as error:
         click.echo(f"error: {error}", err=True)
         return error.exit_code
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if isinstance(error, click.UsageError) else error.exit_code
     except click.exceptions.Exit as done:
         return done.exit_code
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def run() -> None:

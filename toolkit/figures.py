@@ -18,12 +18,23 @@ from __future__ import annotations
 
 import io
 import math
+import re
+import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-__all__ = ["km_figure_svg", "overall_km_figure_svg", "thin_steps", "thin_marks", "PALETTE"]
+__all__ = [
+    "km_figure_svg",
+    "overall_km_figure_svg",
+    "thin_steps",
+    "thin_marks",
+    "compact_count",
+    "PALETTE",
+]
 
 #: Okabe–Ito colour-blind safe palette; groups take colours in order.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -31,16 +42,34 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 #: Colour of a single-group (overall) curve.
 _SINGLE_COLOUR = "#1F3B5A"
 
-#: Horizontal resolution used to merge steps and censor marks: one bin per this fraction of
-#: the time axis. The figure is about 600 px wide, so 2000 bins is finer than a pixel.
-_RESOLUTION = 2000
+#: Steps closer together than 1/_RESOLUTION of the time axis are merged. The axes are about
+#: 410 pt wide, so a bin is under half a point: the merge cannot be seen.
+_RESOLUTION = 1000
+#: Censor marks (5 pt crosses) closer than this fraction of the axis width overlap: keep one.
+_MARK_RESOLUTION = 200
+#: … and closer than this in survival probability.
+_MARK_Y_RESOLUTION = 0.01
 
 _WIDTH_IN = 7.0
 _PLOT_HEIGHT_IN = 3.6
 _ROW_HEIGHT_IN = 0.40
 _TABLE_HEADER_IN = 0.30
-#: Half the width of a digit of the 8.5 pt at-risk numbers, in points (DejaVu digit = 0.636 em).
-_HALF_DIGIT_PT = 2.8
+#: Width of a DejaVu Sans digit, in em.
+_DIGIT_EM = 0.636
+#: Font sizes (pt) of the at-risk numbers and of the events/censored line beneath them; both
+#: shrink when the columns are too narrow for the longest number.
+_AT_RISK_PT = 8.5
+_EVENTS_PT = 6.8
+#: Smallest sizes before counts switch to the compact form (``746k``).
+_MIN_AT_RISK_PT = 7.0
+_MIN_EVENTS_PT = 5.5
+#: Group labels of the at-risk table wrap at this many characters.
+_LABEL_WRAP = 24
+
+_STYLE_ATTR = re.compile(r'style="([^"]*)"')
+_GLOBAL_STYLE = re.compile(r'\s*<defs>\s*<style type="text/css">\*\{([^}]*)\}</style>\s*</defs>')
+_ID = re.compile(r'(\sid=)"([^"]+)"')
+_ID_REF = re.compile(r'(href="#|url\(#)([^")]+)')
 
 _RC = {
     "svg.hashsalt": "toolkit-figures",
@@ -154,23 +183,31 @@ def _draw_curve(ax, group, colour, *, stop: float, resolution: float) -> None:
         t, s = t[inside], s[inside]
         if t.size and t[-1] < stop:
             t, s = np.append(t, stop), np.append(s, s[-1])
-    label = f"{group['label']} (n={group['n']})"
+    label = f"{group['label']} (n={group['n']:,})"
     ax.step(t, s, where="post", color=colour, label=label, solid_joinstyle="miter")
     marks = group.get("censor_marks") or {"time": [], "survival": []}
-    mt, ms = thin_marks(marks["time"], marks["survival"], resolution=resolution * 2,
-                        y_resolution=0.002)
+    mt, ms = thin_marks(
+        marks["time"],
+        marks["survival"],
+        resolution=resolution * _RESOLUTION / _MARK_RESOLUTION,
+        y_resolution=_MARK_Y_RESOLUTION,
+    )
     if math.isfinite(stop):
         keep = mt <= stop
         mt, ms = mt[keep], ms[keep]
     if mt.size:
-        ax.plot(mt, ms, linestyle="none", marker="+", markersize=5, markeredgewidth=0.9,
-                color=colour)
+        ax.plot(
+            mt, ms, linestyle="none", marker="+", markersize=5, markeredgewidth=0.9, color=colour
+        )
 
 
 def _draw_medians(ax, groups, colours) -> None:
     """Dashed guides from the y axis at 0.5 to each reached median and down to the x axis."""
-    reached = [(g["median"], c) for g, c in zip(groups, colours, strict=True)
-               if g.get("median") is not None]
+    reached = [
+        (g["median"], c)
+        for g, c in zip(groups, colours, strict=True)
+        if g.get("median") is not None
+    ]
     if not reached:
         return
     guide = dict(linestyle=(0, (3, 2)), linewidth=0.8, zorder=1)
@@ -197,36 +234,116 @@ def _style_axes(ax, at_risk_times, x_max, *, title, xlabel, ylabel) -> None:
         ax.set_title(title, loc="left", fontweight="bold")
 
 
+def compact_count(n: int) -> str:
+    """A count in at most five characters: ``950``, ``9.9k``, ``746k``, ``1.0M``."""
+    if n < 1_000:
+        return str(n)
+    if n < 10_000:
+        return f"{n / 1_000:.1f}k"
+    if n < 999_500:
+        return f"{n / 1_000:.0f}k"
+    return f"{n / 1_000_000:.1f}M"
+
+
+@dataclass(frozen=True)
+class _TableStyle:
+    """How the at-risk table is written: font sizes, number format, label wrapping."""
+
+    at_risk_pt: float
+    events_pt: float
+    compact: bool
+    labels: list[str]
+    pad_pt: float
+
+    def count(self, n: int) -> str:
+        return compact_count(n) if self.compact else str(n)
+
+
+def _table_style(groups, ticks: list[float], x_max: float) -> _TableStyle:
+    """Pick sizes so the numbers of neighbouring columns never touch.
+
+    Numbers are written in full at up to ``_AT_RISK_PT``; if even ``_MIN_AT_RISK_PT`` is too
+    big for the narrowest column they switch to the compact form (``746k``).
+    """
+    labels = [textwrap.fill(str(g["label"]), _LABEL_WRAP) for g in groups]
+    label_pt = max(len(line) for label in labels for line in label.splitlines()) * 0.66
+    cells = [c for g in groups for c in g["at_risk"]]
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False) if b <= x_max]
+    widest = max((len(str(c["at_risk"])) for c in cells), default=1)
+    pad_pt = 6 + _DIGIT_EM * _AT_RISK_PT / 2 * widest
+    axes_pt = _WIDTH_IN * 72 - max(label_pt * _AT_RISK_PT + pad_pt, 48) - 14
+    column_pt = min(gaps) / x_max * axes_pt if gaps else axes_pt
+
+    def fit(size: float, texts: list[str]) -> float:
+        chars = max((len(t) for t in texts), default=1)
+        return min(size, 0.85 * column_pt / (_DIGIT_EM * chars))
+
+    for compact in (False, True):
+        count = compact_count if compact else str
+        at_risk = fit(_AT_RISK_PT, [count(c["at_risk"]) for c in cells])
+        events = fit(_EVENTS_PT, [f"{count(c['events'])}/{count(c['censored'])}" for c in cells])
+        if at_risk >= _MIN_AT_RISK_PT and events >= _MIN_EVENTS_PT:
+            break
+    at_risk, events = max(at_risk, _MIN_AT_RISK_PT), max(events, _MIN_EVENTS_PT)
+    return _TableStyle(at_risk, events, compact, labels, pad_pt)
+
+
 def _draw_at_risk_table(ax, groups, colours, at_risk_times, x_max) -> None:
     """Numbers at risk under the time axis: one row per group, events/censored beneath."""
+    ticks = sorted({float(t) for t in at_risk_times})
+    style = _table_style(groups, ticks, x_max)
     n = len(groups)
     ax.set_xlim(0, x_max)
     ax.set_ylim(n - 0.4, -0.8)
     ax.set_yticks(range(n))
-    ax.set_yticklabels([g["label"] for g in groups])
+    ax.set_yticklabels(style.labels, linespacing=1.0)
     for tick, colour in zip(ax.get_yticklabels(), colours, strict=True):
         tick.set_color(colour)
         tick.set_fontweight("bold")
-    widest = max((len(str(c["at_risk"])) for g in groups for c in g["at_risk"]), default=1)
     # Centred numbers in the first column reach left of the axis by half their width.
-    ax.tick_params(axis="y", length=0, pad=6 + _HALF_DIGIT_PT * widest)
+    ax.tick_params(axis="y", length=0, pad=style.pad_pt)
     ax.tick_params(axis="x", length=0, labelbottom=False)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.text(0, -0.78, "Number at risk (events / censored in the preceding interval)",
-            ha="left", va="top", fontsize=7.5, color="#444444",
-            transform=ax.get_yaxis_transform())
-    ticks = set(float(t) for t in at_risk_times)
+    header = "Number at risk (events / censored in the preceding interval)"
+    if style.compact:
+        header += "; k = thousand, M = million"
+    ax.text(
+        0,
+        -0.78,
+        header,
+        ha="left",
+        va="top",
+        fontsize=7.5,
+        color="#444444",
+        transform=ax.get_yaxis_transform(),
+    )
     for row, (group, colour) in enumerate(zip(groups, colours, strict=True)):
         for cell in group["at_risk"]:
-            if float(cell["time"]) not in ticks or float(cell["time"]) > x_max:
+            time = float(cell["time"])
+            if time not in ticks or time > x_max:
                 continue
-            ax.text(cell["time"], row, f"{cell['at_risk']}", ha="center", va="center_baseline",
-                    fontsize=8.5, color=colour, clip_on=False)
-            if cell["time"] > 0:
-                ax.text(cell["time"], row + 0.36, f"{cell['events']}/{cell['censored']}",
-                        ha="center", va="center", fontsize=6.8, color="#666666",
-                        clip_on=False)
+            ax.text(
+                time,
+                row,
+                style.count(cell["at_risk"]),
+                ha="center",
+                va="center_baseline",
+                fontsize=style.at_risk_pt,
+                color=colour,
+                clip_on=False,
+            )
+            if time > 0:
+                ax.text(
+                    time,
+                    row + 0.36,
+                    f"{style.count(cell['events'])}/{style.count(cell['censored'])}",
+                    ha="center",
+                    va="center",
+                    fontsize=style.events_pt,
+                    color="#666666",
+                    clip_on=False,
+                )
 
 
 def _svg_text(fig) -> str:
@@ -234,7 +351,31 @@ def _svg_text(fig) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
-    return text[text.index("<svg"):].strip() + "\n"
+    return text[text.index("<svg") :].strip() + "\n"
+
+
+def _attributes(declarations: str) -> str:
+    """``"fill: #fff; stroke: none"`` → ``'fill="#fff" stroke="none"'``."""
+    pairs = (item.split(":", 1) for item in declarations.split(";") if ":" in item)
+    return " ".join(f'{name.strip()}="{value.strip()}"' for name, value in pairs)
+
+
+def _inline_ready(svg: str, id_prefix: str, label: str) -> str:
+    """Make matplotlib's SVG fit to sit inside an HTML page next to other figures.
+
+    Style attributes become presentation attributes and the global ``*{…}`` stylesheet
+    becomes attributes of the root (a ``<style>`` inside HTML would apply to the whole page,
+    and HTML renderers warn about SVG-only properties in ``style``); ids get ``id_prefix`` so
+    two figures on one page never share one; the root gets ``role="img"`` and a label.
+    """
+    svg = _STYLE_ATTR.sub(lambda m: _attributes(m.group(1)), svg)
+    match = _GLOBAL_STYLE.search(svg)
+    root_attrs = _attributes(match.group(1)) if match else ""
+    svg = _GLOBAL_STYLE.sub("", svg, count=1)
+    svg = _ID.sub(lambda m: f'{m.group(1)}"{id_prefix}-{m.group(2)}"', svg)
+    svg = _ID_REF.sub(lambda m: f"{m.group(1)}{id_prefix}-{m.group(2)}", svg)
+    extra = f' class="figure-svg" role="img" aria-label={quoteattr(label)} {root_attrs}'
+    return svg.replace("<svg ", f"<svg{extra} ", 1)
 
 
 def km_figure_svg(
@@ -245,6 +386,7 @@ def km_figure_svg(
     min_at_risk: int = 0,
     xlabel: str = "Months",
     ylabel: str = "Survival probability",
+    id_prefix: str = "km",
 ) -> str:
     """Draw Kaplan–Meier curves by group with a numbers-at-risk table, as inline SVG.
 
@@ -262,11 +404,15 @@ def km_figure_svg(
         ``0`` (default) draws whole curves.
     xlabel, ylabel : str, optional
         Axis labels.
+    id_prefix : str, optional
+        Prefix of every ``id`` in the SVG; give each figure on a page its own.
 
     Returns
     -------
     str
-        ``<svg …>…</svg>`` text, without XML prolog, ready to be placed in HTML.
+        ``<svg …>…</svg>`` text, without XML prolog, ready to be placed in HTML: SVG-only
+        styling as presentation attributes, ids prefixed, ``role="img"`` with an
+        ``aria-label`` naming the groups.
     """
     from matplotlib import rc_context
     from matplotlib.backends.backend_svg import FigureCanvasSVG
@@ -281,8 +427,7 @@ def km_figure_svg(
     with rc_context(_RC):
         fig = Figure(figsize=(_WIDTH_IN, _PLOT_HEIGHT_IN + table_height), layout="constrained")
         FigureCanvasSVG(fig)
-        ax, table = fig.subplots(2, 1, height_ratios=[_PLOT_HEIGHT_IN, table_height],
-                                 sharex=True)
+        ax, table = fig.subplots(2, 1, height_ratios=[_PLOT_HEIGHT_IN, table_height], sharex=True)
         for group, colour in zip(groups, colours, strict=True):
             stop = _truncation_time(group, min_at_risk) if min_at_risk > 0 else math.inf
             _draw_curve(ax, group, colour, stop=stop, resolution=resolution)
@@ -290,7 +435,9 @@ def km_figure_svg(
         _style_axes(ax, at_risk_times, x_max, title=title, xlabel=xlabel, ylabel=ylabel)
         ax.legend(loc="best", frameon=False, handlelength=1.8)
         _draw_at_risk_table(table, groups, colours, at_risk_times, x_max)
-        return _svg_text(fig)
+        svg = _svg_text(fig)
+    label = "Kaplan–Meier curves: " + ", ".join(str(g["label"]) for g in groups)
+    return _inline_ready(svg, id_prefix, label)
 
 
 def overall_km_figure_svg(
@@ -299,6 +446,9 @@ def overall_km_figure_svg(
     *,
     title: str | None = None,
     min_at_risk: int = 0,
+    id_prefix: str = "km-overall",
 ) -> str:
     """Kaplan–Meier figure of one group (the whole cohort); see :func:`km_figure_svg`."""
-    return km_figure_svg([group], at_risk_times, title=title, min_at_risk=min_at_risk)
+    return km_figure_svg(
+        [group], at_risk_times, title=title, min_at_risk=min_at_risk, id_prefix=id_prefix
+    )

@@ -34,8 +34,18 @@ def _group_summaries(cohort: Cohort, study: Study, ticks: list[float]) -> list[d
             at_times=study.landmarks_months,
             ticks=tuple(ticks),
         )
-        groups.append(summary.to_dict())
+        groups.append(summary.to_dict() | {"counts": _stratum_counts(cohort, stratum.key)})
     return groups
+
+
+def _stratum_counts(cohort: Cohort, key: str) -> dict[str, int]:
+    """The poster's per-stratum counts (progression, safety), computed by the metrics SQL."""
+    row = cohort.stratum_counts.filter(pl.col("stratum_key") == key).row(0, named=True)
+    return {
+        "progressed_before_later_therapy": int(row["n_progressed_before_later_therapy"]),
+        "related_autoimmune_post_therapy": int(row["n_related_autoimmune_post_therapy"]),
+        "treatment_related_deaths": int(row["n_treatment_related_deaths"]),
+    }
 
 
 def _display_order(study: Study, key: str) -> int:
@@ -45,8 +55,11 @@ def _display_order(study: Study, key: str) -> int:
 
 
 def _software() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for dist in ("registry-toolkit", "duckdb", "lifelines", "pandera", "weasyprint", "matplotlib"):
+    versions = {
+        "toolkit": metadata.version("registry-toolkit"),
+        "python": platform.python_version(),
+    }
+    for dist in ("duckdb", "lifelines", "pandera", "polars", "weasyprint", "matplotlib"):
         versions[dist] = metadata.version(dist)
     return versions
 

@@ -1,0 +1,57 @@
+"""The CSV dialect: encoding, quoting, field counts, blank rows, and reading values as text."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.csv_format import read_text_table, scan_csv
+
+
+def _problems(raw: bytes) -> list[tuple]:
+    return scan_csv(raw).problems.select("rule", "row").rows()
+
+
+def test_well_formed_file() -> None:
+    raw = b'a,b,c\r\n1,,"x, ""y"""\r\n"multi\nline",2,3\r\n'
+    scan = scan_csv(raw)
+    assert scan.ok and scan.header == ["a", "b", "c"] and scan.rows == 2
+    table = read_text_table(raw, 3)
+    assert table.rows() == [("1", None, 'x, "y"'), ("multi\nline", "2", "3")]
+
+
+def test_values_stay_text() -> None:
+    raw = b'id,v,w\n007,NA,-99\n"",null,.\n'
+    assert scan_csv(raw).ok
+    assert read_text_table(raw, 3).rows() == [("007", "NA", "-99"), (None, "null", ".")]
+
+
+def test_bom_is_removed() -> None:
+    raw = b"\xef\xbb\xbfa,b\n1,2\n"
+    assert scan_csv(raw).header == ["a", "b"]
+    assert read_text_table(raw, 2).columns == ["0", "1"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"a,b,c\n1,2\n4,5,6\n", [("FILE-CSV-MALFORMED", 2)]),
+        (b"a,b,c\n1,2,3,4\n4,5,6\n1\n", [("FILE-CSV-MALFORMED", 2), ("FILE-CSV-MALFORMED", 4)]),
+        (b"a,b\n1,2\n\n3,4\n", [("FILE-CSV-MALFORMED", 3)]),
+        (b"a,b\r\n1,2\r\n\r\n", [("FILE-CSV-MALFORMED", 3)]),
+        (b'a,b\n1,"2\n3,4\n', [("FILE-CSV-MALFORMED", 2)]),
+        (b'a,b\n1,"2"x\n3,4\n', [("FILE-CSV-MALFORMED", 2)]),
+        (b'a,b\n1,x"2"\n3,4\n', [("FILE-CSV-MALFORMED", 2)]),
+        (b"", [("FILE-CSV-MALFORMED", None)]),
+        (b"\na,b\n", [("FILE-CSV-MALFORMED", 1)]),
+        (b"a,b\n1,caf\xe9\n", [("FILE-ENCODING", 2)]),
+    ],
+)
+def test_structural_problems(raw: bytes, expected: list[tuple]) -> None:
+    assert _problems(raw) == expected
+    assert not scan_csv(raw).ok
+
+
+def test_header_only_and_no_final_newline() -> None:
+    assert scan_csv(b"a,b\n").ok and scan_csv(b"a,b\n").rows == 0
+    assert scan_csv(b"a,b\n1,2").rows == 1
+    assert read_text_table(b"a,b\n", 2).height == 0

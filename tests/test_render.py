@@ -1,0 +1,309 @@
+"""Report rendering: HTML and PDF from a report context, with real Jinja2 and WeasyPrint."""
+
+from __future__ import annotations
+
+import copy
+import html as html_lib
+import io
+import os
+import re
+from datetime import date
+
+import jinja2
+import numpy as np
+import pytest
+from pypdf import PdfReader
+
+from toolkit.errors import UsageError
+from toolkit.render import (
+    AssetFetcher,
+    make_environment,
+    render_html,
+    render_pdf,
+    write_report,
+)
+from toolkit.resources import asset_dir
+
+TICKS = [0, 6, 12, 18, 24, 30, 36]
+LANDMARKS = [12]
+STRATA = [  # label, n, median, median CI, S(12), CI of S(12)
+    ("il2_only", "HD IL-2 only", 123, 14.0, [12.1, 16.0], 0.57, [0.48, 0.65]),
+    ("il2_ipi", "IL-2 → ipilimumab", 78, 15.8, [11.9, 20.4], 0.64, [0.52, 0.74]),
+    ("il2_pd1", "IL-2 → anti-PD-1", 35, None, [20.3, None], 0.97, [0.81, 0.99]),
+]
+
+
+def make_group(key, label, n, median, median_ci, s12, s12_ci) -> dict:
+    """One GROUP of the context: an exponential-looking step curve through the given median."""
+    rate = np.log(2) / (median if median is not None else 60.0)
+    time = np.round(np.linspace(0.0, 36.0, 73), 4)
+    survival = np.round(np.exp(-rate * time), 4)
+    at_risk, previous = [], n
+    for tick in TICKS:
+        remaining = int(round(n * np.exp(-rate * tick) * (1 - tick / 45)))
+        lost = previous - remaining
+        at_risk.append(
+            {"time": tick, "at_risk": remaining, "events": (lost + 1) // 2, "censored": lost // 2}
+        )
+        previous = remaining
+    return {
+        "key": key,
+        "label": label,
+        "n": n,
+        "events": n // 2,
+        "censored": n - n // 2,
+        "median": median,
+        "median_ci": median_ci,
+        "survival_at": [
+            {"time": 12, "estimate": s12, "ci": s12_ci, "at_risk": at_risk[2]["at_risk"]}
+        ],
+        "at_risk": at_risk,
+        "curve": {
+            "time": time.tolist(),
+            "survival": survival.tolist(),
+            "ci_lower": np.round(survival * 0.9, 4).tolist(),
+            "ci_upper": np.round(np.minimum(survival * 1.1, 1.0), 4).tolist(),
+        },
+        "censor_marks": {"time": time[3::9].tolist(), "survival": survival[3::9].tolist()},
+    }
+
+
+def fake_context() -> dict:
+    """A complete report context in the pipeline's shape, from simple generated numbers."""
+    strata = [make_group(*row) for row in STRATA]
+    overall = make_group("overall", "All patients", 236, 18.4, [16.0, 21.0], 0.66, [0.6, 0.72])
+    return {
+        "title": "Overall survival after HD IL-2 and checkpoint blockade",
+        "registry": "PROCLAIM",
+        "cutoff": "2015-03-16",
+        "edition": "internal",
+        "texts": {
+            "background": "HD IL-2 was FDA approved for advanced melanoma.\n\nA second paragraph.",
+            "conclusions": "Anti-PD-1 after HD IL-2 appears safe and active.",
+        },
+        "methods": {
+            "eligibility": "At least one dose of HD IL-2.",
+            "exclusions": "Checkpoint therapy before HD IL-2.",
+            "index_date": "First dose of HD IL-2.",
+            "strata": ["HD IL-2 only", "IL-2 then ipilimumab", "IL-2 then anti-PD-1"],
+            "endpoint": "Overall survival: death from any cause.",
+            "censoring": "Alive patients are censored at last contact or the cutoff.",
+            "km_method": "Kaplan–Meier (product-limit)",
+            "ci_method": "95% CI, log-log transform (Kalbfleisch–Prentice), Greenwood variance",
+            "median_ci_method": "Brookmeyer–Crowley",
+            "followup_method": "reverse Kaplan–Meier",
+            "time_unit": "months (days / 30.4375)",
+        },
+        "cohort": {
+            "n_analysed": 236,
+            "flow": [{"label": "Registered", "n": 250}, {"label": "Analysed", "n": 236}],
+            "excluded": [{"reason": "Checkpoint therapy before HD IL-2", "n": 14}],
+        },
+        "overall": overall,
+        "strata": strata,
+        "followup": {"median": 21.7, "ci": [19.0, 24.4], "method": "reverse Kaplan–Meier"},
+        "landmarks": LANDMARKS,
+        "at_risk_times": TICKS,
+        "software": {
+            "toolkit": "0.1.0",
+            "lifelines": "0.30.0",
+            "duckdb": "1.1.3",
+            "weasyprint": "70.0",
+            "python": "3.11.7",
+        },
+    }
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees (no style, no SVG, tags dropped, whitespace collapsed)."""
+    body = re.sub(r"<style>.*?</style>|<svg.*?</svg>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+
+
+@pytest.fixture(scope="module")
+def context() -> dict:
+    return fake_context()
+
+
+@pytest.fixture(scope="module")
+def report(context, tmp_path_factory) -> dict:
+    """report.html and report.pdf written once for the module."""
+    out = tmp_path_factory.mktemp("report")
+    return write_report(context, out)
+
+
+def test_writes_html_and_pdf(report):
+    assert set(report) == {"html", "pdf"}
+    assert report["html"].name == "report.html" and report["pdf"].name == "report.pdf"
+    assert report["pdf"].read_bytes().startswith(b"%PDF-")
+
+
+def test_pdf_text_has_labels_and_medians(report):
+    text = pdf_text(report["pdf"].read_bytes())
+    for _, label, *_ in STRATA:
+        assert label in text
+    for median in ("14.0", "15.8", "18.4", "not reached"):
+        assert median in text
+    assert "Page 1 of" in text
+
+
+def test_pdf_metadata_comes_from_the_context(report, context):
+    meta = PdfReader(report["pdf"]).metadata
+    assert meta.title == context["title"]
+    assert meta.author == context["registry"]
+    assert context["registry"] in meta.subject
+    assert meta.creation_date.date() == date(2015, 3, 16)
+    assert meta.modification_date.date() == date(2015, 3, 16)
+
+
+def test_two_renders_are_byte_identical(context, report, tmp_path):
+    again = write_report(context, tmp_path)
+    assert again["html"].read_bytes() == report["html"].read_bytes()
+    assert again["pdf"].read_bytes() == report["pdf"].read_bytes()
+
+
+def test_html_is_self_contained(report):
+    html = report["html"].read_text(encoding="utf-8")
+    assert re.search(r"<svg\b", html)
+    assert "<style>" in html and "@page" in html
+    assert "data:font/woff;base64," in html
+    assert 'url("fonts/' not in html  # the font travels inside the file
+    assert not re.search(r'(src|href)="(https?:|file:|/)', html)
+
+
+def test_results_sentences_are_built_from_the_numbers(report):
+    text = visible_text(report["html"].read_text(encoding="utf-8"))
+    assert (
+        "The median overall survival for the 236 patients was 18.4 months (95% CI 16.0–21.0) "
+        "with a median follow-up of 21.7 months (95% CI 19.0–24.4)."
+    ) in text
+    assert (
+        "Patients in the HD IL-2 only, IL-2 → ipilimumab and IL-2 → anti-PD-1 groups had a "
+        "median OS of 14.0 months, 15.8 months and not reached; estimated 12-month survival "
+        "57%, 64% and 97%, respectively."
+    ) in text
+
+
+def test_results_with_every_median_reached(context):
+    ctx = copy.deepcopy(context)
+    ctx["strata"][2]["median"] = 28.7
+    text = visible_text(render_html(ctx))
+    assert "median OS of 14.0, 15.8 and 28.7 months;" in text
+
+
+def test_one_stratum_reads_in_the_singular(context):
+    ctx = copy.deepcopy(context)
+    ctx["strata"] = ctx["strata"][:1]
+    text = visible_text(render_html(ctx))
+    assert "Patients in the HD IL-2 only group had a median OS of 14.0 months;" in text
+    assert "respectively" not in text
+
+
+def test_survival_table_rows(report):
+    text = visible_text(report["html"].read_text(encoding="utf-8"))
+    assert "HD IL-2 only 123 61 14.0 (12.1–16.0) 57% (48–65%)" in text
+    assert "IL-2 → anti-PD-1 35 17 not reached (20.3–not reached) 97% (81–99%)" in text
+    assert "All patients 236 118 18.4 (16.0–21.0) 66% (60–72%)" in text
+
+
+def test_missing_key_raises(context):
+    ctx = copy.deepcopy(context)
+    del ctx["texts"]["conclusions"]
+    with pytest.raises(jinja2.UndefinedError):
+        render_html(ctx)
+
+
+def test_markup_in_a_label_is_escaped(context):
+    ctx = copy.deepcopy(context)
+    ctx["strata"][0]["label"] = "<script>alert(1)</script>"
+    html = render_html(ctx)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_markup_in_texts_fetches_nothing(context):
+    ctx = copy.deepcopy(context)
+    ctx["texts"]["background"] = (
+        'See <img src="http://example.com/x.png"> and <img src="file:///etc/passwd">.'
+    )
+    html = render_html(ctx)
+    assert "<img" not in html and "&lt;img src=" in html
+    fetcher = AssetFetcher()
+    render_pdf(html, cutoff=ctx["cutoff"], title=ctx["title"], url_fetcher=fetcher)
+    assert not [url for url in fetcher.requested if "example.com" in url or "passwd" in url]
+    assert not fetcher.refused
+
+
+def test_fetcher_refuses_anything_outside_the_templates(context):
+    html = render_html(context, embed_fonts=False).replace(
+        "</main>",
+        '<img src="http://example.com/x.png"><img src="file:///etc/passwd">'
+        '<img src="fonts/../../pyproject.toml"></main>',
+    )
+    fetcher = AssetFetcher()
+    pdf = render_pdf(html, cutoff=context["cutoff"], title=context["title"], url_fetcher=fetcher)
+    assert pdf.startswith(b"%PDF-")
+    assert "http://example.com/x.png" in fetcher.refused
+    assert "file:///etc/passwd" in fetcher.refused
+    assert (asset_dir("templates").parent / "pyproject.toml").as_uri() in fetcher.refused
+    assert len(fetcher.refused) == 3
+    served = set(fetcher.requested) - set(fetcher.refused)
+    fonts = asset_dir("templates") / "fonts"
+    assert served == {(fonts / "DejaVuSans.ttf").as_uri(), (fonts / "DejaVuSans-Bold.ttf").as_uri()}
+    with pytest.raises(ValueError):
+        fetcher.fetch("https://example.com/")
+
+
+def test_fetcher_does_not_follow_symlinks_out(tmp_path):
+    root = tmp_path / "templates"
+    root.mkdir()
+    (root / "inside.css").write_text("p {}")
+    (root / "escape.css").symlink_to("/etc/passwd")
+    fetcher = AssetFetcher(root)
+    assert fetcher.fetch((root / "inside.css").as_uri()).read() == b"p {}"
+    for name in ("escape.css", "missing.css"):
+        with pytest.raises(ValueError):
+            fetcher.fetch((root / name).as_uri())
+    assert fetcher.fetch("data:text/css,p%7B%7D").read() == b"p{}"
+
+
+def test_pdf_render_leaves_the_environment_alone(context):
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    render_pdf("<p>x</p>", cutoff=context["cutoff"], title="t")
+    assert os.environ.get("SOURCE_DATE_EPOCH") == before
+
+
+def test_only_requested_formats_are_written(context, tmp_path):
+    written = write_report(context, tmp_path / "only-html", formats=("html",))
+    assert set(written) == {"html"}
+    assert sorted(p.name for p in (tmp_path / "only-html").iterdir()) == ["report.html"]
+    with pytest.raises(UsageError):
+        write_report(context, tmp_path, formats=("docx",))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "args", "expected"),
+    [
+        ("months", 18.44, (), "18.4"),
+        ("months", None, (), "not reached"),
+        ("months_unit", 14, (), "14.0 months"),
+        ("pct", 0.57, (), "57%"),
+        ("pct", None, (), "not estimable"),
+        ("ci", [12.1, 16.0], (), "(95% CI 12.1–16.0)"),
+        ("ci", [20.3, None], (), "(95% CI 20.3–not reached)"),
+        ("ci", [None, None], (), "(95% CI not reached)"),
+        ("ci", [0.48, 0.652], ("pct",), "(95% CI 48–65%)"),
+        ("join_and", ["a"], (), "a"),
+        ("join_and", ["a", "b"], (), "a and b"),
+        ("join_and", ["a", "b", "c"], (), "a, b and c"),
+        ("long_date", "2015-03-16", (), "16 March 2015"),
+        ("num", 12.0, (), "12"),
+    ],
+)
+def test_filters(name, value, args, expected):
+    assert make_environment().filters[name](value, *args) == expected

@@ -1,0 +1,564 @@
+"""Validation of whole submissions: a clean one passes, each kind of fault is found where it is."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from schemas.rules import RULES
+from toolkit.commands.validate import command
+from toolkit.submission import open_submission
+from toolkit.validate import FINDING_COLUMNS, ValidationResult, validate
+
+MANIFEST = {"site_id": "S01", "contract_version": "1", "extracted_on": "2015-03-14"}
+
+PATIENTS = [
+    {
+        "patient_id": "00123",
+        "site_id": "S01",
+        "sex": "F",
+        "birth_year": "1950",
+        "diagnosis_date": "2012-05-01",
+        "primary_site": "cutaneous",
+        "m_stage": "M1c",
+        "ecog": "1",
+        "ldh_elevated": "yes",
+        "brain_metastases": "no",
+        "braf_status": "mutant",
+        "vital_status": "dead",
+        "last_contact_date": "2014-02-01",
+        "death_date": "2014-02-01",
+        "cause_of_death": "melanoma",
+    },
+    {
+        "patient_id": "P-2",
+        "site_id": "S01",
+        "sex": "M",
+        "birth_year": "1961",
+        "diagnosis_date": "2013-01-15",
+        "primary_site": "",
+        "m_stage": "M1a",
+        "ecog": "0",
+        "ldh_elevated": "no",
+        "brain_metastases": "unknown",
+        "braf_status": "wildtype",
+        "vital_status": "alive",
+        "last_contact_date": "2015-03-01",
+        "death_date": "",
+        "cause_of_death": "",
+    },
+]
+TREATMENTS = [
+    {
+        "treatment_id": "T1",
+        "patient_id": "00123",
+        "agent": "Proleukin",
+        "start_date": "2012-06-01",
+        "end_date": "2012-06-20",
+        "doses": "12",
+        "line": "1",
+        "best_response": "PD",
+    },
+    {
+        "treatment_id": "T2",
+        "patient_id": "00123",
+        "agent": "Keytruda",
+        "start_date": "2013-01-10",
+        "end_date": "",
+        "doses": "",
+        "line": "2",
+        "best_response": "PR",
+    },
+    {
+        "treatment_id": "T3",
+        "patient_id": "P-2",
+        "agent": "aldesleukin",
+        "start_date": "2013-02-01",
+        "end_date": "2013-02-10",
+        "doses": "14",
+        "line": "1",
+        "best_response": "SD",
+    },
+]
+ADVERSE_EVENTS = [
+    {
+        "ae_id": "A1",
+        "patient_id": "00123",
+        "onset_date": "2012-06-05",
+        "term": "hypotension",
+        "autoimmune": "no",
+        "grade": "3",
+        "relatedness": "related",
+        "treatment_id": "T1",
+        "outcome": "resolved",
+    },
+    {
+        "ae_id": "A2",
+        "patient_id": "00123",
+        "onset_date": "2013-03-01",
+        "term": "colitis",
+        "autoimmune": "yes",
+        "grade": "2",
+        "relatedness": "possibly_related",
+        "treatment_id": "",
+        "outcome": "",
+    },
+]
+ASSESSMENTS = [
+    {"patient_id": "00123", "assessment_date": "2012-08-01", "response": "PD", "method": "RECIST"},
+    {"patient_id": "P-2", "assessment_date": "2013-04-01", "response": "SD", "method": ""},
+]
+TABLES = {
+    "patients.csv": PATIENTS,
+    "treatments.csv": TREATMENTS,
+    "adverse_events.csv": ADVERSE_EVENTS,
+    "assessments.csv": ASSESSMENTS,
+}
+
+
+def _csv(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def write_submission(
+    folder: Path,
+    changes: list[tuple[str, int, str, str]] = (),
+    raw: dict[str, bytes | None] | None = None,
+) -> Path:
+    """The clean submission, with ``(file, row, column, value)`` edits (row as the site sees it:
+    first data row = 2) and whole files replaced (``None`` removes the file)."""
+    tables = {name: [dict(row) for row in rows] for name, rows in TABLES.items()}
+    for file, row, column, value in changes:
+        tables[file][row - 2][column] = value
+    files = {"manifest.json": json.dumps(MANIFEST).encode()}
+    files |= {name: _csv(rows) for name, rows in tables.items()}
+    files |= raw or {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        if data is not None:
+            (folder / name).write_bytes(data)
+    return folder
+
+
+def run(tmp_path: Path, changes=(), raw=None) -> ValidationResult:
+    return validate(open_submission(write_submission(tmp_path / "S01", list(changes), raw)))
+
+
+def found(result: ValidationResult) -> list[tuple]:
+    """(file, row, column, rule) of every finding."""
+    return result.findings.select("file", "row", "column", "rule").rows()
+
+
+def only(result: ValidationResult) -> dict:
+    """The single finding of a result, as a dict."""
+    assert result.findings.height == 1, result.findings
+    return result.findings.row(0, named=True)
+
+
+# --- the clean submission ----------------------------------------------------------------------
+
+
+def test_clean_submission_is_accepted_without_findings(tmp_path: Path) -> None:
+    result = run(tmp_path)
+    assert result.findings.is_empty(), result.findings
+    assert result.accepted
+    assert result.findings.columns == list(FINDING_COLUMNS)
+    assert result.findings.schema["row"] == pl.Int64
+
+
+def test_typed_tables(tmp_path: Path) -> None:
+    tables = run(tmp_path).tables
+    assert set(tables) == {"patients", "treatments", "adverse_events", "assessments"}
+    for table in tables.values():
+        assert table.columns[0] == "source_row"
+        assert table.schema["source_row"] == pl.Int64
+    patients = tables["patients"]
+    assert patients["patient_id"].to_list() == ["00123", "P-2"]  # leading zeros kept
+    assert patients["source_row"].to_list() == [2, 3]
+    assert patients.schema["birth_year"] == pl.Int64
+    assert patients.schema["diagnosis_date"] == pl.Date
+    assert patients["diagnosis_date"][0] == date(2012, 5, 1)
+    assert patients["site_id"].to_list() == ["S01", "S01"]
+    assert patients["primary_site"][1] is None  # an empty cell is missing
+    treatments = tables["treatments"]
+    keytruda = treatments.filter(pl.col("treatment_id") == "T2").row(0, named=True)
+    assert keytruda["agent"] == "pembrolizumab"
+    assert keytruda["agent_as_sent"] == "Keytruda"
+    assert keytruda["agent_class"] == "pd1"
+    assert keytruda["doses"] is None
+    assert treatments["agent"][0] == "aldesleukin"  # Proleukin
+    assert treatments["agent_class"][0] == "il2"
+    assert treatments.columns[:6] == [
+        "source_row",
+        "treatment_id",
+        "patient_id",
+        "agent",
+        "agent_as_sent",
+        "agent_class",
+    ]
+    assert tables["adverse_events"].schema["grade"] == pl.Int64
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def test_na_in_date_column_is_a_date_error(tmp_path: Path) -> None:
+    result = run(tmp_path, [("assessments.csv", 3, "assessment_date", "NA")])
+    finding = only(result)
+    assert (finding["file"], finding["row"], finding["column"]) == (
+        "assessments.csv",
+        3,
+        "assessment_date",
+    )
+    assert finding["rule"] == "ASM-ASSESSMENT-DATE-DATE"
+    assert finding["value"] == "NA"
+    assert not result.accepted
+    assert result.tables == {}
+
+
+def test_us_style_date_names_the_expected_form(tmp_path: Path) -> None:
+    finding = only(run(tmp_path, [("patients.csv", 3, "diagnosis_date", "03/16/2015")]))
+    assert finding["rule"] == "PAT-DIAGNOSIS-DATE-DATE"
+    assert finding["row"] == 3
+    assert finding["value"] == "03/16/2015"
+    assert "YYYY-MM-DD" in finding["message"]
+
+
+def test_impossible_day_is_a_date_error_and_nothing_else(tmp_path: Path) -> None:
+    # the diagnosis date feeds several cross rules; none of them may fire on top
+    finding = only(run(tmp_path, [("patients.csv", 2, "diagnosis_date", "2015-02-30")]))
+    assert (finding["row"], finding["rule"]) == (2, "PAT-DIAGNOSIS-DATE-DATE")
+
+
+def test_na_tokens_in_codes_are_errors_but_free_text_keeps_them(tmp_path: Path) -> None:
+    changes = [
+        ("patients.csv", 2, "sex", "NA"),
+        ("patients.csv", 3, "m_stage", "null"),
+        ("adverse_events.csv", 2, "term", "NA"),
+    ]
+    assert found(run(tmp_path, changes)) == [
+        ("patients.csv", 2, "sex", "PAT-SEX-CODE"),
+        ("patients.csv", 3, "m_stage", "PAT-M-STAGE-CODE"),
+    ]
+
+
+def test_integer_rules(tmp_path: Path) -> None:
+    changes = [
+        ("patients.csv", 2, "ecog", "-99"),
+        ("patients.csv", 3, "birth_year", "1961.0"),
+        ("treatments.csv", 2, "doses", "12 "),
+        ("adverse_events.csv", 2, "grade", "6"),
+    ]
+    assert found(run(tmp_path, changes)) == [
+        ("adverse_events.csv", 2, "grade", "AE-GRADE-RANGE"),
+        ("patients.csv", 2, "ecog", "PAT-ECOG-RANGE"),
+        ("patients.csv", 3, "birth_year", "PAT-BIRTH-YEAR-INTEGER"),
+        ("treatments.csv", 2, "doses", "TRT-DOSES-INTEGER"),
+    ]
+
+
+def test_birth_year_is_bounded_by_the_extract_year(tmp_path: Path) -> None:
+    finding = only(run(tmp_path, [("patients.csv", 3, "birth_year", "2016")]))
+    assert finding["rule"] == "PAT-BIRTH-YEAR-RANGE"
+
+
+def test_unknown_agent_lists_nearest_names(tmp_path: Path) -> None:
+    finding = only(run(tmp_path, [("treatments.csv", 3, "agent", "Keytrudda")]))
+    assert finding["rule"] == "TRT-AGENT-UNKNOWN"
+    assert (finding["row"], finding["column"]) == (3, "agent")
+    assert "keytruda" in finding["message"]
+
+
+def test_required_value_and_identifier_rules(tmp_path: Path) -> None:
+    changes = [
+        ("patients.csv", 3, "patient_id", "00123"),
+        ("treatments.csv", 3, "treatment_id", ""),
+        ("adverse_events.csv", 3, "relatedness", ""),
+    ]
+    result = run(tmp_path, changes)
+    assert ("patients.csv", 3, "patient_id", "PAT-PATIENT-ID-UNIQUE") in found(result)
+    assert ("treatments.csv", 3, "treatment_id", "TRT-TREATMENT-ID-REQUIRED") in found(result)
+    assert ("adverse_events.csv", 3, "relatedness", "AE-RELATEDNESS-REQUIRED") in found(result)
+
+
+def test_bad_patient_id_format(tmp_path: Path) -> None:
+    changes = [
+        ("patients.csv", 3, "patient_id", "P 2"),
+        ("treatments.csv", 4, "patient_id", "P 2"),
+        ("assessments.csv", 3, "patient_id", "P 2"),
+    ]
+    # the references still resolve: one root cause, one finding
+    assert found(run(tmp_path, changes)) == [
+        ("patients.csv", 3, "patient_id", "PAT-PATIENT-ID-FORMAT")
+    ]
+
+
+# --- cross-field and cross-file rules ------------------------------------------------------------
+
+
+def test_dead_without_death_date(tmp_path: Path) -> None:
+    finding = only(run(tmp_path, [("patients.csv", 2, "death_date", "")]))
+    assert (finding["row"], finding["column"], finding["rule"]) == (
+        2,
+        "death_date",
+        "PAT-DEATH-DATE-REQUIRED",
+    )
+    assert finding["value"] is None
+
+
+def test_grade_5_not_fatal(tmp_path: Path) -> None:
+    finding = only(run(tmp_path, [("adverse_events.csv", 2, "grade", "5")]))
+    assert (finding["file"], finding["row"], finding["column"], finding["rule"]) == (
+        "adverse_events.csv",
+        2,
+        "outcome",
+        "AE-OUTCOME-FATAL",
+    )
+    assert finding["value"] == "resolved"
+
+
+def test_references(tmp_path: Path) -> None:
+    changes = [
+        ("treatments.csv", 4, "patient_id", "P-9"),
+        ("adverse_events.csv", 2, "treatment_id", "T3"),  # T3 is P-2's course, not 00123's
+        ("assessments.csv", 2, "patient_id", "00124"),
+    ]
+    assert found(run(tmp_path, changes)) == [
+        ("adverse_events.csv", 2, "treatment_id", "AE-TREATMENT-REF"),
+        ("assessments.csv", 2, "patient_id", "ASM-PATIENT-REF"),
+        ("patients.csv", 3, "patient_id", "PAT-NO-TREATMENT"),
+        ("treatments.csv", 4, "patient_id", "TRT-PATIENT-REF"),
+    ]
+
+
+def test_site_must_match_manifest(tmp_path: Path) -> None:
+    finding = only(run(tmp_path, [("patients.csv", 3, "site_id", "S02")]))
+    assert (finding["rule"], finding["value"]) == ("PAT-SITE-MANIFEST", "S02")
+
+
+def test_date_after_extract_is_reported_once(tmp_path: Path) -> None:
+    # after extracted_on and after last contact: the extract rule alone reports it
+    changes = [("assessments.csv", 3, "assessment_date", "2015-04-01")]
+    assert found(run(tmp_path, changes)) == [
+        ("assessments.csv", 3, "assessment_date", "ASM-ASSESSMENT-DATE-AFTER-EXTRACT")
+    ]
+
+
+def test_date_order_rules(tmp_path: Path) -> None:
+    changes = [
+        ("treatments.csv", 2, "end_date", "2012-05-20"),
+        ("treatments.csv", 4, "start_date", "2011-01-01"),
+        ("assessments.csv", 3, "assessment_date", "2012-12-01"),
+    ]
+    assert found(run(tmp_path, changes)) == [
+        ("assessments.csv", 3, "assessment_date", "ASM-DATE-BEFORE-DIAGNOSIS"),
+        ("treatments.csv", 2, "end_date", "TRT-END-BEFORE-START"),
+        ("treatments.csv", 4, "start_date", "TRT-START-BEFORE-DIAGNOSIS"),
+    ]
+
+
+def test_warnings_do_not_reject(tmp_path: Path) -> None:
+    changes = [
+        ("treatments.csv", 2, "doses", "45"),
+        ("treatments.csv", 4, "start_date", "2012-09-01"),
+    ]
+    result = run(tmp_path, changes)
+    assert found(result) == [
+        ("treatments.csv", 2, "doses", "TRT-DOSES-HIGH"),
+        ("treatments.csv", 4, "start_date", "TRT-START-EARLY"),
+    ]
+    assert set(result.findings["severity"]) == {"warning"}
+    assert result.accepted
+    assert result.tables["treatments"].height == 3
+
+
+# --- files and structure -----------------------------------------------------------------------
+
+
+def test_bom_is_tolerated(tmp_path: Path) -> None:
+    bom = b"\xef\xbb\xbf" + _csv(PATIENTS)
+    result = run(tmp_path, raw={"patients.csv": bom})
+    assert result.findings.is_empty(), result.findings
+    assert result.tables["patients"].columns[1] == "patient_id"
+
+
+def test_duplicate_column(tmp_path: Path) -> None:
+    text = b"patient_id,assessment_date,response,method,response\n00123,2012-08-01,PD,RECIST,PD\n"
+    finding = only(run(tmp_path, raw={"assessments.csv": text}))
+    assert (finding["file"], finding["row"], finding["column"], finding["rule"]) == (
+        "assessments.csv",
+        1,
+        "response",
+        "FILE-COLUMN-DUPLICATE",
+    )
+
+
+def test_missing_column_is_reported_once(tmp_path: Path) -> None:
+    rows = [{k: v for k, v in row.items() if k != "sex"} for row in PATIENTS]
+    finding = only(run(tmp_path, raw={"patients.csv": _csv(rows)}))
+    assert (finding["row"], finding["column"], finding["rule"]) == (
+        1,
+        "sex",
+        "FILE-COLUMN-MISSING",
+    )
+
+
+def test_unknown_column_suggests_the_contract_name(tmp_path: Path) -> None:
+    rows = [{("Sex" if k == "sex" else k): v for k, v in row.items()} for row in PATIENTS]
+    result = run(tmp_path, raw={"patients.csv": _csv(rows)})
+    assert found(result) == [
+        ("patients.csv", 1, "Sex", "FILE-COLUMN-UNKNOWN"),
+        ("patients.csv", 1, "sex", "FILE-COLUMN-MISSING"),
+    ]
+    assert "did you mean 'sex'" in result.findings["message"][0]
+
+
+def test_ragged_row(tmp_path: Path) -> None:
+    text = _csv(ASSESSMENTS) + b"P-2,2013-05-01,SD\n"
+    finding = only(run(tmp_path, raw={"assessments.csv": text}))
+    assert (finding["row"], finding["rule"]) == (4, "FILE-CSV-MALFORMED")
+    assert finding["value"] == "P-2,2013-05-01,SD"
+    assert "3 fields" in finding["message"]
+
+
+def test_blank_line_and_unbalanced_quote(tmp_path: Path) -> None:
+    blank = _csv(ASSESSMENTS).replace(b"\nP-2", b"\n\nP-2")
+    quote = _csv(TREATMENTS).replace(b",PR\n", b',"PR\n')
+    result = run(tmp_path, raw={"assessments.csv": blank, "treatments.csv": quote})
+    assert found(result) == [
+        ("assessments.csv", 3, None, "FILE-CSV-MALFORMED"),
+        ("treatments.csv", 3, None, "FILE-CSV-MALFORMED"),
+    ]
+
+
+def test_header_only_files_are_fine(tmp_path: Path) -> None:
+    raw = {
+        "adverse_events.csv": b"ae_id,patient_id,onset_date,term,autoimmune,grade,relatedness,"
+        b"treatment_id,outcome\n",
+        "assessments.csv": b"patient_id,assessment_date,response,method\n",
+    }
+    result = run(tmp_path, raw=raw)
+    assert result.accepted and result.findings.is_empty()
+    assert result.tables["adverse_events"].height == 0
+    assert result.tables["adverse_events"].schema["onset_date"] == pl.Date
+
+
+@pytest.mark.parametrize("file", list(TABLES))
+def test_each_missing_column_is_reported_alone(tmp_path: Path, file: str) -> None:
+    for column in TABLES[file][0]:
+        rows = [{k: v for k, v in row.items() if k != column} for row in TABLES[file]]
+        result = run(tmp_path / column, raw={file: _csv(rows)})
+        assert found(result) == [(file, 1, column, "FILE-COLUMN-MISSING")]
+
+
+@pytest.mark.parametrize("file", list(TABLES))
+def test_each_missing_or_broken_file_is_reported_alone(tmp_path: Path, file: str) -> None:
+    missing = run(tmp_path / "missing", raw={file: None})
+    assert [f for f in found(missing) if f[3] != "PAT-NO-TREATMENT"] == [
+        (file, None, None, "FILE-MISSING")
+    ]
+    broken = run(tmp_path / "broken", raw={file: b'a,"b\n'})
+    assert [f[3] for f in found(broken) if f[3] != "PAT-NO-TREATMENT"] == ["FILE-CSV-MALFORMED"]
+
+
+def test_missing_file_and_bad_encoding(tmp_path: Path) -> None:
+    latin1 = _csv(ADVERSE_EVENTS).replace(b"colitis", "colite aiguë".encode("latin-1"))
+    result = run(tmp_path, raw={"assessments.csv": None, "adverse_events.csv": latin1})
+    assert found(result) == [
+        ("adverse_events.csv", 3, None, "FILE-ENCODING"),
+        ("assessments.csv", None, None, "FILE-MISSING"),
+    ]
+
+
+def test_manifest_faults(tmp_path: Path) -> None:
+    bad = json.dumps({**MANIFEST, "contract_version": "2", "extracted_on": "14.03.2015"})
+    result = run(tmp_path, raw={"manifest.json": bad.encode()})
+    assert found(result) == [
+        ("manifest.json", None, "contract_version", "MANIFEST-VERSION"),
+        ("manifest.json", None, "extracted_on", "MANIFEST-INVALID"),
+    ]
+    broken = run(tmp_path / "b", raw={"manifest.json": b'{"site_id": "S01",'})
+    assert found(broken) == [("manifest.json", None, None, "MANIFEST-INVALID")]
+
+
+def test_findings_are_sorted_and_complete(tmp_path: Path) -> None:
+    changes = [
+        ("treatments.csv", 3, "agent", "aspirin"),
+        ("patients.csv", 3, "sex", "x"),
+        ("patients.csv", 2, "ecog", "9"),
+    ]
+    findings = run(tmp_path, changes).findings
+    assert findings.equals(findings.sort(["file", "row", "column", "rule"], nulls_last=False))
+    assert findings["rule"].is_in(list(RULES)).all()
+    assert findings.height == 3
+    assert (
+        findings.null_count()
+        .select("file", "column", "rule", "severity", "message")
+        .sum_horizontal()[0]
+        == 0
+    )
+
+
+# --- against the synthetic generator's injected violations -------------------------------------
+
+
+def test_finds_exactly_the_injected_violations(tmp_path: Path) -> None:
+    from toolkit.synth import synthesise
+
+    synthesise(tmp_path, preset="proclaim", error_rate=0.05)
+    findings = pl.concat(
+        validate(open_submission(folder)).findings.with_columns(site_id=pl.lit(folder.name))
+        for folder in sorted(tmp_path.glob("S*"))
+    )
+    injected = pl.read_csv(tmp_path / "injected.csv", infer_schema=False).with_columns(
+        pl.col("row").cast(pl.Int64)
+    )
+    key = ["site_id", "file", "row", "column", "value", "rule", "severity"]
+    assert injected.height > 50
+    assert injected.join(findings, on=key, how="anti", nulls_equal=True).is_empty()
+    assert findings.join(injected, on=key, how="anti", nulls_equal=True).is_empty()
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_command_exit_codes_and_json(tmp_path: Path) -> None:
+    runner = CliRunner()
+    clean = write_submission(tmp_path / "clean")
+    bad = write_submission(tmp_path / "bad", [("patients.csv", 2, "sex", "X")])
+    ok = runner.invoke(command, [str(clean)])
+    assert ok.exit_code == 0, ok.output
+    assert "ACCEPTED" in ok.output
+    rejected = runner.invoke(command, [str(bad), "--json"])
+    assert rejected.exit_code == 1
+    document = json.loads(rejected.output)
+    assert document["accepted"] is False
+    assert document["rules"] == {"PAT-SEX-CODE": 1}
+    assert document["findings"][0]["row"] == 2
+    assert runner.invoke(command, [str(tmp_path / "nowhere")]).exit_code == 2
+    unsafe = tmp_path / "unsafe.zip"
+    unsafe.write_text("not a zip")
+    refused = runner.invoke(command, [str(unsafe)])
+    assert refused.exit_code == 1
+    assert "not a zip" in refused.output
+    assert refused.exception is None or isinstance(refused.exception, SystemExit)
+
+
+@pytest.mark.parametrize("flag", [[], ["--json"]])
+def test_command_prints_no_traceback(tmp_path: Path, flag: list[str]) -> None:
+    text = b"patient_id,assessment_date\n\xff\xfe\n"
+    folder = write_submission(tmp_path / "x", raw={"assessments.csv": text})
+    result = CliRunner().invoke(command, [str(folder), *flag])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output

@@ -1,0 +1,192 @@
+"""Open a site's submission, a folder or a ``.zip`` of it, without trusting what is inside.
+
+Only the files the contract names (``manifest.json`` and the four CSV files) are read; anything
+else in the folder or archive is ignored. Their bytes are kept exactly as sent: decoding,
+BOM removal and parsing happen in validation. A zip is refused (:class:`SubmissionUnreadable`)
+when a member path is absolute or climbs out with ``..``, when members are encrypted or
+duplicated, or when it would inflate beyond :data:`MAX_TOTAL_BYTES` or more than
+:data:`MAX_RATIO` times its compressed size (zip bombs).
+
+The fingerprint :attr:`Submission.sha256` is the SHA-256 of the zip file's bytes; for a folder
+it is the SHA-256 of the canonical listing ``"<name>\\t<sha256 of its bytes>\\n"`` of the
+contract files present, sorted by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from schemas.codes import CSV_FILES, MANIFEST_FILE
+from toolkit.errors import SubmissionUnreadable
+
+__all__ = [
+    "Submission",
+    "open_submission",
+    "SUBMISSION_FILES",
+    "MAX_TOTAL_BYTES",
+    "MAX_RATIO",
+]
+
+SUBMISSION_FILES: tuple[str, ...] = (MANIFEST_FILE, *CSV_FILES)
+MAX_TOTAL_BYTES = 4 * 1024**3
+"""Largest total uncompressed size of the contract files in a zip (4 GiB)."""
+MAX_RATIO = 200
+"""Largest uncompressed/compressed ratio of a zip member above 1 MiB."""
+_RATIO_FLOOR = 1024**2
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One site's extract as sent.
+
+    Attributes
+    ----------
+    source : Path
+        The folder or zip file it was read from.
+    files : dict of str to bytes
+        Raw bytes of each contract file present, by file name.
+    manifest : dict or None
+        ``manifest.json`` parsed, when it is a JSON object; ``None`` when absent or unreadable
+        (validation reports why).
+    sha256 : str
+        Hex SHA-256 fingerprint of the submission (see the module docstring).
+    """
+
+    source: Path
+    files: dict[str, bytes] = field(repr=False)
+    manifest: dict[str, Any] | None
+    sha256: str
+
+
+def open_submission(path: str | Path) -> Submission:
+    """Read a submission folder or ``.zip``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder holding the contract files, or a zip archive holding them at its top level
+        or inside one top-level folder.
+
+    Returns
+    -------
+    Submission
+        The raw files, the parsed manifest and the fingerprint.
+
+    Raises
+    ------
+    SubmissionUnreadable
+        The path does not exist, is neither a folder nor a zip, the zip is unsafe or corrupt,
+        or none of the contract files is in it.
+    """
+    source = Path(path)
+    if source.is_dir():
+        files = _read_folder(source)
+        digest = _listing_sha256(files)
+    elif source.is_file():
+        raw = source.read_bytes()
+        files = _read_zip(source)
+        digest = hashlib.sha256(raw).hexdigest()
+    else:
+        raise SubmissionUnreadable(f"{source}: no such folder or zip file")
+    if not files:
+        expected = ", ".join(SUBMISSION_FILES)
+        raise SubmissionUnreadable(f"{source}: none of the submission files found ({expected})")
+    manifest = _parse_manifest(files.get(MANIFEST_FILE))
+    return Submission(source=source, files=files, manifest=manifest, sha256=digest)
+
+
+def _read_folder(folder: Path) -> dict[str, bytes]:
+    return {
+        name: (folder / name).read_bytes() for name in SUBMISSION_FILES if (folder / name).is_file()
+    }
+
+
+def _listing_sha256(files: dict[str, bytes]) -> str:
+    listing = "".join(
+        f"{name}\t{hashlib.sha256(files[name]).hexdigest()}\n" for name in sorted(files)
+    )
+    return hashlib.sha256(listing.encode("utf-8")).hexdigest()
+
+
+def _read_zip(source: Path) -> dict[str, bytes]:
+    if not zipfile.is_zipfile(source):
+        raise SubmissionUnreadable(f"{source}: not a folder and not a zip archive")
+    try:
+        with zipfile.ZipFile(source) as archive:
+            members = _contract_members(source, archive.infolist())
+            _refuse_bombs(source, members.values())
+            return {name: archive.read(info) for name, info in members.items()}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise SubmissionUnreadable(f"{source}: the zip archive is corrupt ({exc})") from exc
+    except RuntimeError as exc:  # raised by zipfile for encrypted members
+        raise SubmissionUnreadable(f"{source}: the zip archive cannot be read ({exc})") from exc
+
+
+def _contract_members(source: Path, infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
+    """The contract files, by name, found at the top level or in the one top-level folder."""
+    paths = {}
+    for info in infos:
+        paths[info.filename] = _safe_parts(source, info.filename)
+    files = [info for info in infos if not info.is_dir() and paths[info.filename][0] != "__MACOSX"]
+    roots = {paths[info.filename][0] for info in files if len(paths[info.filename]) > 1}
+    at_top = [info for info in files if len(paths[info.filename]) == 1]
+    prefix: tuple[str, ...] = ()
+    if not at_top and len(roots) == 1:
+        prefix = (roots.pop(),)
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in files:
+        parts = paths[info.filename]
+        if parts[:-1] != prefix or parts[-1] not in SUBMISSION_FILES:
+            continue
+        if parts[-1] in members:
+            raise SubmissionUnreadable(f"{source}: the zip holds {parts[-1]} more than once")
+        if info.flag_bits & 0x1:
+            raise SubmissionUnreadable(f"{source}: {info.filename} is encrypted")
+        members[parts[-1]] = info
+    return members
+
+
+def _safe_parts(source: Path, name: str) -> tuple[str, ...]:
+    """Path components of a member name; refuse absolute paths and ``..``."""
+    normalised = name.replace("\\", "/")
+    pure = PurePosixPath(normalised)
+    drive = len(normalised) > 1 and normalised[1] == ":"
+    if pure.is_absolute() or drive or ".." in pure.parts:
+        raise SubmissionUnreadable(
+            f"{source}: refused, the zip member {name!r} points outside the archive folder"
+        )
+    return tuple(part for part in pure.parts if part not in ("", "."))
+
+
+def _refuse_bombs(source: Path, members: Any) -> None:
+    total = 0
+    for info in members:
+        total += info.file_size
+        if info.file_size > _RATIO_FLOOR and info.file_size > MAX_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise SubmissionUnreadable(
+                f"{source}: refused, {info.filename} would inflate {info.file_size} bytes from "
+                f"{info.compress_size} (more than {MAX_RATIO} times; a zip bomb?)"
+            )
+    if total > MAX_TOTAL_BYTES:
+        raise SubmissionUnreadable(
+            f"{source}: refused, the files would inflate to {total} bytes "
+            f"(more than {MAX_TOTAL_BYTES})"
+        )
+
+
+def _parse_manifest(raw: bytes | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        document = json.loads(raw.removeprefix(_BOM).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return document if isinstance(document, dict) else None

@@ -1,0 +1,418 @@
+"""Validate a submission against contract v1 and build its typed tables.
+
+The steps, each adding findings to one long table:
+
+1. ``manifest.json``: present, a JSON object, its fields valid (:mod:`schemas.manifest`).
+2. Each CSV file: present, UTF-8, well-formed CSV, the header holding exactly the contract's
+   columns (:mod:`schemas.csv_format`). A file that fails here is not read further.
+3. Each readable file's values, read as text, against its pandera model (lazy validation: every
+   failing cell of every check). The rule id is the check's name in pandera's failure cases.
+4. Cross-field and cross-file rules on the typed values that passed step 3 (:mod:`schemas.cross`).
+
+Findings name the file, the row as the site sees it (header = row 1, first data row = 2; null
+for a finding on the whole file), the column, the value as sent, the rule id, its severity and
+the rule in plain words. Any error rejects the submission; warnings do not.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandera.polars as pa
+import polars as pl
+from pandera.config import config_context
+from pandera.errors import SchemaErrors
+
+from schemas import codes as c
+from schemas.adverse_events import AdverseEventsModel
+from schemas.assessments import AssessmentsModel
+from schemas.checks import parse_date, parse_integer
+from schemas.cross import FINDING_SCHEMA, SENT, Context, cross_findings
+from schemas.csv_format import read_text_table, scan_csv
+from schemas.manifest import ManifestModel, read_manifest
+from schemas.patients import PatientsModel
+from schemas.rules import RULES
+from schemas.treatments import TreatmentsModel, agent_class, canonical_agent
+from schemas.vocabulary import nearest_agents
+from toolkit.submission import Submission
+
+__all__ = ["ValidationResult", "validate", "MODELS", "FINDING_COLUMNS"]
+
+MODELS: dict[str, type[pa.DataFrameModel]] = {
+    "patients.csv": PatientsModel,
+    "treatments.csv": TreatmentsModel,
+    "adverse_events.csv": AdverseEventsModel,
+    "assessments.csv": AssessmentsModel,
+}
+"""The pandera model of each CSV file (patients' birth-year bound is set per extract)."""
+
+FINDING_COLUMNS: tuple[str, ...] = tuple(FINDING_SCHEMA)
+
+_RULE_TABLE = pl.DataFrame(
+    {
+        "rule": list(RULES),
+        "severity": [rule.severity for rule in RULES.values()],
+        "message": [rule.message for rule in RULES.values()],
+    }
+)
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Outcome of :func:`validate`.
+
+    Attributes
+    ----------
+    submission : Submission
+        What was validated.
+    findings : polars.DataFrame
+        One row per finding, columns ``file, row (Int64, nullable), column, value, rule,
+        severity, message``, sorted by file, row, column, rule.
+    tables : dict of str to polars.DataFrame
+        Typed tables ``patients``, ``treatments``, ``adverse_events``, ``assessments`` when the
+        submission is accepted; empty otherwise.
+    """
+
+    submission: Submission
+    findings: pl.DataFrame
+    tables: dict[str, pl.DataFrame]
+
+    @property
+    def accepted(self) -> bool:
+        """True when no finding has severity ``error``."""
+        return self.count("error") == 0
+
+    def count(self, severity: str) -> int:
+        """Number of findings of one severity (``error`` or ``warning``)."""
+        return int((self.findings["severity"] == severity).sum())
+
+
+@dataclass(frozen=True)
+class _Manifest:
+    site_id: str | None
+    extracted_on: date | None
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """One CSV file read as text: ``source_row`` plus the contract columns present once."""
+
+    file: str
+    text: pl.DataFrame
+    usable: tuple[str, ...]
+
+
+def validate(submission: Submission) -> ValidationResult:
+    """Check a submission against contract v1.
+
+    Parameters
+    ----------
+    submission : Submission
+        As returned by :func:`toolkit.submission.open_submission`.
+
+    Returns
+    -------
+    ValidationResult
+        Every finding, and the typed tables when no finding is an error.
+    """
+    findings: list[pl.DataFrame] = []
+    manifest, manifest_findings = _check_manifest(submission.files.get(c.MANIFEST_FILE))
+    findings.append(manifest_findings)
+    work: dict[str, pl.DataFrame] = {}
+    usable: set[str] = set()
+    for file, model in MODELS.items():
+        sheet, sheet_findings = _read_sheet(file, submission.files.get(file), model)
+        findings.append(sheet_findings)
+        if sheet is None:
+            continue
+        if file == "patients.csv":
+            year = manifest.extracted_on.year if manifest.extracted_on else None
+            model = PatientsModel.for_extract_year(year)
+        failures = _pandera_failures(model, sheet.text, sheet.usable)
+        findings.append(_value_findings(file, failures))
+        work[file] = _work_frame(sheet, model, failures)
+        usable.update(f"{file}:{column}" for column in sheet.usable)
+    usable.update(f"{c.MANIFEST_FILE}:{key}" for key in _manifest_usable(manifest))
+    context = Context(work, frozenset(usable), manifest.site_id, manifest.extracted_on)
+    findings.append(cross_findings(context))
+    all_findings = _sorted(_concat(findings))
+    accepted = not (all_findings["severity"] == "error").any()
+    tables = _analysis_tables(work) if accepted else {}
+    return ValidationResult(submission=submission, findings=all_findings, tables=tables)
+
+
+# --- findings ----------------------------------------------------------------------------------
+
+
+def _findings(
+    file: str,
+    rule: str,
+    *,
+    rows: Iterable[int | None] = (None,),
+    columns: Iterable[str | None] | None = None,
+    values: Iterable[str | None] | None = None,
+    messages: Iterable[str | None] | None = None,
+) -> pl.DataFrame:
+    """A few findings built from Python values (file-level problems); message defaults to rule's."""
+    rows = list(rows)
+    n = len(rows)
+    default = RULES[rule]
+    messages = [m or default.message for m in (messages or [None] * n)]
+    return pl.DataFrame(
+        {
+            "file": [file] * n,
+            "row": rows,
+            "column": list(columns) if columns is not None else [default.column] * n,
+            "value": list(values) if values is not None else [None] * n,
+            "rule": [rule] * n,
+            "severity": [default.severity] * n,
+            "message": messages,
+        },
+        schema=FINDING_SCHEMA,
+    )
+
+
+def _concat(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
+    """Stack finding frames into the finding schema (extra helper columns dropped)."""
+    parts = [frame.select(FINDING_COLUMNS).cast(FINDING_SCHEMA) for frame in frames]
+    return pl.concat(parts) if parts else pl.DataFrame(schema=FINDING_SCHEMA)
+
+
+def _sorted(findings: pl.DataFrame) -> pl.DataFrame:
+    return findings.sort(["file", "row", "column", "rule"], nulls_last=False, maintain_order=True)
+
+
+# --- manifest ----------------------------------------------------------------------------------
+
+
+def _check_manifest(raw: bytes | None) -> tuple[_Manifest, pl.DataFrame]:
+    """Findings on manifest.json and the facts the other rules may rely on."""
+    if raw is None:
+        message = f"{c.MANIFEST_FILE} is missing from the submission"
+        return _Manifest(None, None), _findings(c.MANIFEST_FILE, "FILE-MISSING", messages=[message])
+    frame, problems = read_manifest(raw)
+    found = [
+        _findings(
+            c.MANIFEST_FILE,
+            "MANIFEST-INVALID",
+            columns=[p.column],
+            values=[p.value],
+            messages=[f"{p.detail}; {RULES['MANIFEST-INVALID'].message}"],
+        )
+        for p in problems
+    ]
+    if frame is None:
+        return _Manifest(None, None), _concat(found)
+    failures = _pandera_failures(ManifestModel, frame, frame.columns)
+    found.append(
+        failures.select(
+            file=pl.lit(c.MANIFEST_FILE),
+            row=pl.lit(None, pl.Int64),
+            column="column",
+            value="value",
+            rule="rule",
+        ).join(_RULE_TABLE, on="rule", how="left")
+    )
+    bad = set(failures["column"])
+    values = frame.row(0, named=True)
+    site_id = values.get("site_id") if "site_id" in values and "site_id" not in bad else None
+    extracted_on = None
+    if values.get("extracted_on") and "extracted_on" not in bad:
+        extracted_on = date.fromisoformat(values["extracted_on"])
+    return _Manifest(site_id, extracted_on), _concat(found)
+
+
+def _manifest_usable(manifest: _Manifest) -> list[str]:
+    usable = []
+    if manifest.site_id is not None:
+        usable.append("site_id")
+    if manifest.extracted_on is not None:
+        usable.append("extracted_on")
+    return usable
+
+
+# --- CSV files: structure and header -----------------------------------------------------------
+
+
+def _read_sheet(
+    file: str, raw: bytes | None, model: type[pa.DataFrameModel]
+) -> tuple[_Sheet | None, pl.DataFrame]:
+    """Read one CSV file as text, or say why it cannot be read."""
+    if raw is None:
+        message = f"{file} is missing from the submission"
+        return None, _findings(file, "FILE-MISSING", messages=[message])
+    scan = scan_csv(raw)
+    if not scan.ok:
+        structure = scan.problems.select(
+            file=pl.lit(file), row="row", column=pl.lit(None), value="value", rule="rule"
+        )
+        return None, structure.with_columns(
+            severity=pl.lit("error"), message=scan.problems["message"]
+        )
+    expected = list(model.to_schema().columns)
+    header_findings, positions = _check_header(file, scan.header, expected)
+    text = read_text_table(raw, len(scan.header))
+    if text.height != scan.rows:  # the scan and the reader disagree: trust neither
+        message = "the file cannot be read as CSV; check its quoting and line endings"
+        return None, _findings(file, "FILE-CSV-MALFORMED", messages=[message])
+    source_row = pl.int_range(2, text.height + 2, dtype=pl.Int64).alias("source_row")
+    text = text.select(
+        source_row,
+        *(pl.col(str(position)).alias(name) for name, position in positions.items()),
+    )
+    return _Sheet(file, text, tuple(positions)), header_findings
+
+
+def _check_header(
+    file: str, header: list[str], expected: list[str]
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Header findings, and the position of each contract column present exactly once."""
+    counts: dict[str, int] = {}
+    for name in header:
+        counts[name] = counts.get(name, 0) + 1
+    missing = [name for name in expected if name not in counts]
+    found = []
+    for name in counts:
+        if name not in expected:
+            hint = difflib.get_close_matches(name.strip().lower(), missing, n=1)
+            message = f"column {name!r} is not part of the contract for {file}" + (
+                f"; did you mean {hint[0]!r}?" if hint else ""
+            )
+            found.append(_header_finding(file, "FILE-COLUMN-UNKNOWN", name, name, message))
+        elif counts[name] > 1:
+            message = f"column {name!r} appears {counts[name]} times in the header; keep one"
+            found.append(_header_finding(file, "FILE-COLUMN-DUPLICATE", name, name, message))
+    for name in missing:
+        message = f"column {name!r} of the contract is missing from {file}"
+        found.append(_header_finding(file, "FILE-COLUMN-MISSING", name, None, message))
+    positions = {name: header.index(name) for name in expected if counts.get(name) == 1}
+    return _concat(found), positions
+
+
+def _header_finding(
+    file: str, rule: str, column: str, value: str | None, message: str
+) -> pl.DataFrame:
+    """A finding on the header row (row 1)."""
+    return _findings(file, rule, rows=[1], columns=[column], values=[value], messages=[message])
+
+
+# --- per-column rules (pandera) ----------------------------------------------------------------
+
+
+def _value_findings(file: str, failures: pl.DataFrame) -> pl.DataFrame:
+    """Findings from the failing cells of a model's column checks."""
+    found = failures.select(
+        file=pl.lit(file),
+        row=(pl.col("index") + 2).cast(pl.Int64),
+        column="column",
+        value="value",
+        rule="rule",
+    ).join(_RULE_TABLE, on="rule", how="left")
+    if file == "treatments.csv":
+        found = _with_agent_suggestions(found)
+    return found
+
+
+def _pandera_failures(
+    model: type[pa.DataFrameModel], frame: pl.DataFrame, columns: Iterable[str]
+) -> pl.DataFrame:
+    """Every failing cell of the model's checks: ``index`` (0-based), ``column``, ``value``,
+    ``rule``.
+    """
+    columns = list(columns)
+    schema = model.to_schema().select_columns(columns)
+    empty = pl.DataFrame(
+        schema={"index": pl.Int64, "column": pl.String, "value": pl.String, "rule": pl.String}
+    )
+    if not columns:
+        return empty
+    try:
+        with config_context(validation_enabled=True, validation_depth="SCHEMA_AND_DATA"):
+            schema.validate(frame.select(columns), lazy=True)
+    except SchemaErrors as exc:
+        cases = exc.failure_cases
+        unknown = set(cases["check"].drop_nulls()) - set(RULES)
+        if unknown or cases["check"].null_count():
+            raise RuntimeError(f"pandera reported a failure that is no rule: {exc}") from exc
+        return cases.select(
+            index=pl.col("index").cast(pl.Int64),
+            column=pl.col("column"),
+            value=pl.col("failure_case").cast(pl.String),
+            rule=pl.col("check"),
+        )
+    return empty
+
+
+def _with_agent_suggestions(found: pl.DataFrame) -> pl.DataFrame:
+    """Complete TRT-AGENT-UNKNOWN messages with the nearest known names (per distinct value)."""
+    unknown = found.filter(pl.col("rule") == "TRT-AGENT-UNKNOWN")["value"].unique().to_list()
+    if not unknown:
+        return found
+    hints = {value: _agent_hint(value) for value in unknown}
+    is_agent = pl.col("rule") == "TRT-AGENT-UNKNOWN"
+    return found.with_columns(
+        message=pl.when(is_agent)
+        .then(pl.col("value").replace_strict(hints, default=None, return_dtype=pl.String))
+        .otherwise(pl.col("message"))
+    )
+
+
+def _agent_hint(value: str) -> str:
+    near = nearest_agents(value)
+    base = f"agent {value!r} is not in the agent vocabulary (generic, brand or common names)"
+    if near:
+        return f"{base}; nearest known names: {', '.join(near)}"
+    return f"{base}; no close match, see the agent list in the data dictionary"
+
+
+# --- typed tables ------------------------------------------------------------------------------
+
+
+def _work_frame(
+    sheet: _Sheet, model: type[pa.DataFrameModel], failures: pl.DataFrame
+) -> pl.DataFrame:
+    """``source_row``, every contract column typed (null when invalid) and ``<col>__sent``."""
+    n = sheet.text.height
+    bad = failures.group_by("column").agg(pl.col("index"))
+    invalid = {column: np.asarray(index) for column, index in bad.iter_rows()}
+    columns = model.to_schema().columns
+    exprs = [pl.col("source_row")]
+    for name, column in columns.items():
+        sent = pl.col(name) if name in sheet.usable else pl.lit(None, pl.String)
+        typed = _parse(sheet.file, name, column.metadata["kind"], sent)
+        if name in invalid:
+            mask = np.zeros(n, dtype=bool)
+            mask[invalid[name]] = True
+            typed = pl.when(pl.Series(mask)).then(None).otherwise(typed)
+        exprs += [typed.alias(name), sent.alias(f"{name}{SENT}")]
+    return sheet.text.select(exprs)
+
+
+def _parse(file: str, name: str, kind: str, sent: pl.Expr) -> pl.Expr:
+    if file == "treatments.csv" and name == "agent":
+        return canonical_agent(sent)
+    if kind == "date":
+        return parse_date(sent)
+    if kind == "integer":
+        return parse_integer(sent)
+    return sent
+
+
+def _analysis_tables(work: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The typed tables handed to ingest: typed columns only, ``source_row`` first."""
+    tables = {}
+    for file, frame in work.items():
+        typed = frame.select(pl.exclude(f"^.*{SENT}$"))
+        if file == "treatments.csv":
+            lead = ["source_row", "treatment_id", "patient_id", "agent"]
+            typed = typed.with_columns(
+                agent_as_sent=frame[f"agent{SENT}"], agent_class=agent_class(pl.col("agent"))
+            )
+            extra = ["agent_as_sent", "agent_class"]
+            typed = typed.select(*lead, *extra, pl.exclude(*lead, *extra))
+        tables[c.TABLE_NAME[file]] = typed
+    return tables
