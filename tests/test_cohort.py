@@ -71,8 +71,8 @@ def test_later_therapy_after_the_cutoff_does_not_move_a_patient(demo_dir: Path) 
 def test_sql_files_run_in_dependency_order() -> None:
     names = [p.stem for p in ordered_sql_files()]
     assert names.index("stg_submissions_in_force") < names.index("stg_patients")
-    assert names.index("cohort_index") < names.index("cohort_eligibility") < names.index(
-        "cohort_flow"
+    assert (
+        names.index("cohort_index") < names.index("cohort_eligibility") < names.index("cohort_flow")
     )
     assert names[-1] in {"stratum_counts", "adtte"}
     for path in ordered_sql_files():

@@ -1,4 +1,4 @@
-"""The demo end to end, read back as a reader meets it: the PDF's text holds the computed numbers."""
+"""The demo end to end, read back as a reader meets it: the PDF text holds the computed numbers."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ def results(demo_dir: Path) -> dict:
 def pdf_text(demo_dir: Path) -> str:
     done = subprocess.run(
         ["pdftotext", "-layout", str(demo_dir / "report.pdf"), "-"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout
 
@@ -40,9 +42,7 @@ def test_demo_writes_the_report_files(demo_dir: Path) -> None:
 
 def test_strata_have_the_poster_counts(results: dict) -> None:
     assert results["cohort"]["n_analysed"] == 236
-    assert {g["key"]: g["n"] for g in results["strata"]} == {
-        k: v["n"] for k, v in POSTER.items()
-    }
+    assert {g["key"]: g["n"] for g in results["strata"]} == {k: v["n"] for k, v in POSTER.items()}
 
 
 def test_medians_and_landmarks_are_near_the_poster(results: dict) -> None:
@@ -79,7 +79,8 @@ def test_cli_demo_runs_again_to_identical_bytes(tmp_path: Path, demo_dir: Path) 
     out = tmp_path / "out"
     done = subprocess.run(
         [sys.executable, "-m", "toolkit", "demo", "--out", str(out)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     assert str(out / "report.pdf") in done.stdout

@@ -384,7 +384,9 @@ def inject_errors(
     for kind in INJECTIONS:
         frame = frames[kind.table]
         wanted = max(1, round(rate * text[kind.table].height / kinds_per_table[kind.table]))
-        eligible = frame if kind.eligible is None else frame.filter(kind.eligible().fill_null(False))
+        eligible = frame
+        if kind.eligible is not None:
+            eligible = frame.filter(kind.eligible().fill_null(False))
         candidates = (
             eligible.select("_uid", "_site", "patient_id")
             .join(used, on=["_site", "patient_id"], how="anti", maintain_order="left")
