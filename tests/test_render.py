@@ -65,6 +65,12 @@ def make_group(key, label, n, median, median_ci, s12, s12_ci) -> dict:
             "ci_upper": np.round(np.minimum(survival * 1.1, 1.0), 4).tolist(),
         },
         "censor_marks": {"time": time[3::9].tolist(), "survival": survival[3::9].tolist()},
+        "later_therapy": key != "il2_only",
+        "counts": {
+            "progressed_before_later_therapy": n // 3,
+            "related_autoimmune_post_therapy": n // 8,
+            "treatment_related_deaths": 0,
+        },
     }
 
 
@@ -80,6 +86,7 @@ def fake_context() -> dict:
         "texts": {
             "background": "HD IL-2 was FDA approved for advanced melanoma.\n\nA second paragraph.",
             "conclusions": "Anti-PD-1 after HD IL-2 appears safe and active.",
+            "cautions": ["Groups defined by later therapy carry immortal-time bias."],
         },
         "methods": {
             "eligibility": "At least one dose of HD IL-2.",
@@ -307,3 +314,16 @@ def test_only_requested_formats_are_written(context, tmp_path):
 )
 def test_filters(name, value, args, expected):
     assert make_environment().filters[name](value, *args) == expected
+
+
+def test_results_count_progression_and_safety_per_later_therapy_group() -> None:
+    ctx = fake_context()
+    text = " ".join(re.sub(r"<[^>]+>", " ", render_html(ctx, embed_fonts=False)).split())
+    ipi = ctx["strata"][1]
+    assert f"{ipi['counts']['progressed_before_later_therapy']} of {ipi['n']} patients" in text
+    assert "9/78 (12%) patients of the IL-2 → ipilimumab group" in text
+    assert "4/35 (11%) patients of the IL-2 → anti-PD-1 group" in text
+    assert "No treatment-related deaths were reported." in text
+    assert "immortal-time bias" in text
+    ctx["strata"][2]["counts"]["treatment_related_deaths"] = 1
+    assert "1 treatment-related death was reported." in " ".join(render_html(ctx).split())

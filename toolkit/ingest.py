@@ -73,7 +73,11 @@ create table if not exists assessments (
 
 @dataclass(frozen=True)
 class IngestOutcome:
-    """What an ingest did: ``status`` is ``loaded``, ``rejected`` or ``already-ingested``."""
+    """What an ingest did.
+
+    ``status`` is ``loaded``, ``rejected``, or, for bytes seen before, ``already-accepted`` or
+    ``already-rejected`` (nothing is written then).
+    """
 
     submission_id: str
     status: str
@@ -85,8 +89,12 @@ class IngestOutcome:
 
     def describe(self) -> str:
         rows = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in self.row_counts.items())
-        if self.status == "already-ingested":
-            return f"submission {self.submission_id[:12]} was already ingested: nothing to do"
+        if self.status.startswith("already-"):
+            verdict = self.status.removeprefix("already-")
+            return (
+                f"submission {self.submission_id[:12]} was already ingested ({verdict}): "
+                "nothing to do"
+            )
         if self.status == "rejected":
             return (
                 f"submission {self.submission_id[:12]} of site {self.site_id} rejected with "
@@ -155,7 +163,7 @@ def ingest(submission: Submission, result: ValidationResult, db_path: Path) -> I
         if seen is not None:
             return IngestOutcome(
                 submission.sha256,
-                "already-ingested",
+                f"already-{seen[0]}",
                 manifest.get("site_id"),
                 {},
                 n_errors,

@@ -93,6 +93,18 @@ def fmt_pct(value: float | None) -> str:
     return _NOT_ESTIMABLE if value is None else f"{100 * float(value):.0f}%"
 
 
+def fmt_share(count: int, total: int) -> str:
+    """A count out of a total as ``k/n (p%)``, the percentage to two significant digits.
+
+    ``10, 78`` → ``"10/78 (13%)"``, ``2, 35`` → ``"2/35 (5.7%)"``, as the poster writes them.
+    """
+    if not total:
+        return f"{count}/{total}"
+    percent = 100 * count / total
+    digits = 0 if percent == 0 or percent >= 10 else 1
+    return f"{count}/{total} ({percent:.{digits}f}%)"
+
+
 def fmt_ci(pair: Sequence[float | None], unit: str = "months", *, label: bool = True) -> str:
     """A 95% confidence interval in brackets.
 
@@ -175,6 +187,7 @@ _FILTERS = {
     "months_unit": fmt_months_unit,
     "months_list": months_list,
     "pct": fmt_pct,
+    "share": fmt_share,
     "ci": fmt_ci,
     "join_and": join_and,
     "long_date": long_date,

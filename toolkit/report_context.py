@@ -34,7 +34,13 @@ def _group_summaries(cohort: Cohort, study: Study, ticks: list[float]) -> list[d
             at_times=study.landmarks_months,
             ticks=tuple(ticks),
         )
-        groups.append(summary.to_dict() | {"counts": _stratum_counts(cohort, stratum.key)})
+        groups.append(
+            summary.to_dict()
+            | {
+                "later_therapy": bool(stratum.agent_classes),
+                "counts": _stratum_counts(cohort, stratum.key),
+            }
+        )
     return groups
 
 
@@ -64,19 +70,45 @@ def _software() -> dict[str, str]:
     return versions
 
 
+CLASS_NAMES = {
+    "il2": "HD IL-2",
+    "ctla4": "anti-CTLA-4",
+    "pd1": "anti-PD-1",
+    "pdl1": "anti-PD-L1",
+    "braf_mek": "BRAF/MEK inhibitor",
+    "chemo": "chemotherapy",
+    "other": "other therapy",
+}
+
+
+def _stratum_rule(classes: tuple[str, ...], first: bool) -> str:
+    if not classes:
+        return "no later course of the classes above" if not first else "all patients"
+    names = " or ".join(CLASS_NAMES.get(c, c) for c in classes)
+    lead = "any" if first else "otherwise any"
+    return f"{lead} {names} course started on or after the index date"
+
+
+def _cautions(study: Study) -> list[str]:
+    """Warnings the design itself calls for, whatever the numbers."""
+    if not any(s.agent_classes for s in study.strata):
+        return []
+    return [
+        "The groups are defined by therapy received after the index date: a patient had to "
+        "live long enough to receive it to be counted in its group. This immortal time favours "
+        "the groups with later therapy, so the survival differences between groups shown here "
+        "are descriptive and do not measure the effect of that therapy."
+    ]
+
+
 def _methods(study: Study) -> dict:
     return {
-        "eligibility": f"Patients with an {study.index_description}.",
+        "eligibility": f"Patients whose {study.index_description} started on or before the cutoff.",
         "exclusions": f"Excluded: {study.exclusion_description}.",
         "index_date": f"Time zero is the start of the {study.index_description}.",
         "strata": [
-            f"{s.label}: "
-            + (
-                "any later course of " + ", ".join(s.agent_classes)
-                if s.agent_classes
-                else "none of the above"
-            )
-            for s in study.strata
+            f"{s.label}: {_stratum_rule(s.agent_classes, i == 0)}"
+            for i, s in enumerate(study.strata)
         ],
         "endpoint": f"{study.endpoint_name.capitalize()}: {study.endpoint_event}.",
         "censoring": (
@@ -112,7 +144,11 @@ def build_context(cohort: Cohort, study: Study, *, edition: str = "internal") ->
         "cutoff": cohort.cutoff.isoformat(),
         "edition": edition,
         "study_sha256": study.sha256,
-        "texts": {"background": study.background, "conclusions": study.conclusions},
+        "texts": {
+            "background": study.background,
+            "conclusions": study.conclusions,
+            "cautions": _cautions(study),
+        },
         "methods": _methods(study),
         "cohort": {
             "n_analysed": int(adtte.height),

@@ -23,5 +23,5 @@ def command(ctx: click.Context, submission: Path, db_path: Path) -> None:
 
     outcome = ingest_submission(submission, db_path)
     click.echo(outcome.describe())
-    if outcome.status == "rejected":
+    if outcome.status in ("rejected", "already-rejected"):
         ctx.exit(1)
