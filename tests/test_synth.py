@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from toolkit.synth import CONTRACT_COLUMNS, synthesise
+from toolkit.synth import contract_columns, synthesise
 from toolkit.synth_errors import INJECTIONS
 
 
@@ -44,7 +44,7 @@ def test_each_site_folder_follows_the_contract_layout(proclaim_dir: Path) -> Non
         manifest = json.loads((site / "manifest.json").read_text())
         assert manifest["site_id"] == site.name
         assert manifest["contract_version"] == "1"
-        for name, columns in CONTRACT_COLUMNS.items():
+        for name, columns in contract_columns().items():
             header = (site / f"{name}.csv").read_text(encoding="utf-8").splitlines()[0]
             assert header.split(",") == columns
 

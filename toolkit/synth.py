@@ -12,6 +12,7 @@ shuffled) so a 35-patient group lands near its target instead of wherever chance
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field, replace
@@ -655,47 +656,21 @@ def _as_date(column: str) -> pl.Expr:
     return pl.col(column).cast(pl.Int32, strict=False).cast(pl.Date)
 
 
-CONTRACT_COLUMNS: dict[str, list[str]] = {
-    "patients": [
-        "patient_id",
-        "site_id",
-        "sex",
-        "birth_year",
-        "diagnosis_date",
-        "primary_site",
-        "m_stage",
-        "ecog",
-        "ldh_elevated",
-        "brain_metastases",
-        "braf_status",
-        "vital_status",
-        "last_contact_date",
-        "death_date",
-        "cause_of_death",
-    ],
-    "treatments": [
-        "treatment_id",
-        "patient_id",
-        "agent",
-        "start_date",
-        "end_date",
-        "doses",
-        "line",
-        "best_response",
-    ],
-    "adverse_events": [
-        "ae_id",
-        "patient_id",
-        "onset_date",
-        "term",
-        "autoimmune",
-        "grade",
-        "relatedness",
-        "treatment_id",
-        "outcome",
-    ],
-    "assessments": ["patient_id", "assessment_date", "response", "method"],
-}
+@functools.cache
+def contract_columns() -> dict[str, list[str]]:
+    """Each contract file's columns in order, read from the pandera models in ``schemas/``."""
+    from schemas.adverse_events import AdverseEventsModel
+    from schemas.assessments import AssessmentsModel
+    from schemas.patients import PatientsModel
+    from schemas.treatments import TreatmentsModel
+
+    models = {
+        "patients": PatientsModel,
+        "treatments": TreatmentsModel,
+        "adverse_events": AdverseEventsModel,
+        "assessments": AssessmentsModel,
+    }
+    return {name: list(model.to_schema().columns) for name, model in models.items()}
 
 
 def as_text(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
@@ -705,7 +680,7 @@ def as_text(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
             pl.col("site_id").alias("_site"),
             *[pl.col(c).cast(pl.String).alias(c) for c in columns],
         )
-        for name, columns in CONTRACT_COLUMNS.items()
+        for name, columns in contract_columns().items()
     }
 
 
@@ -731,7 +706,7 @@ def write_submissions(
             "extracted_on": extracted.isoformat(),
         }
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        for name, columns in CONTRACT_COLUMNS.items():
+        for name, columns in contract_columns().items():
             empty = pl.DataFrame(schema={c: pl.String for c in columns})
             frame = by_site[name].get((site_id,), empty).select(columns)
             frame.write_csv(folder / f"{name}.csv", quote_style="necessary", line_terminator="\n")
