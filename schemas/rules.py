@@ -7,8 +7,8 @@ on, and a message in plain words. The message is what a site reads; it never cha
 Identifiers
 -----------
 File level (``error``; ``FILE-*`` rules apply to every file, ``MANIFEST-*`` to manifest.json):
-    FILE-MISSING FILE-ENCODING FILE-CSV-MALFORMED FILE-COLUMN-MISSING FILE-COLUMN-UNKNOWN
-    FILE-COLUMN-DUPLICATE MANIFEST-INVALID MANIFEST-VERSION
+    SUBMISSION-UNREADABLE FILE-MISSING FILE-ENCODING FILE-CSV-MALFORMED FILE-COLUMN-MISSING
+    FILE-COLUMN-UNKNOWN FILE-COLUMN-DUPLICATE MANIFEST-INVALID MANIFEST-VERSION
 
 Per column (``error``), ``<P>-<COLUMN>-<KIND>`` with P = PAT (patients.csv), TRT (treatments.csv),
 AE (adverse_events.csv), ASM (assessments.csv); KIND is REQUIRED (empty cell), CODE (not in the
@@ -185,6 +185,14 @@ def _warn(rule_id: str, file: str, column: str, message: str) -> Rule:
 
 
 _FILE_RULES = [
+    Rule(
+        "SUBMISSION-UNREADABLE",
+        "error",
+        None,
+        None,
+        "the submission cannot be opened: it must be a folder or a .zip holding the contract "
+        "files at its top level or in one folder, with no unsafe paths",
+    ),
     Rule("FILE-MISSING", "error", None, None, "a required file is missing from the submission"),
     Rule(
         "FILE-ENCODING",

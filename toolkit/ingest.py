@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +17,17 @@ import duckdb
 import polars as pl
 
 from toolkit.errors import DatabaseBusy, ToolkitError
-from toolkit.submission import Submission
-from toolkit.validate import ValidationResult
+from toolkit.submission import Received
 
-__all__ = ["IngestOutcome", "ingest", "connect", "archive_dir", "LOADED_TABLES"]
+__all__ = [
+    "IngestOutcome",
+    "archive",
+    "load",
+    "previous_status",
+    "connect",
+    "archive_dir",
+    "LOADED_TABLES",
+]
 
 LOADED_TABLES = ("patients", "treatments", "adverse_events", "assessments")
 
@@ -126,91 +134,107 @@ def archive_dir(db_path: Path) -> Path:
     return db_path.with_name(db_path.stem + "-archive")
 
 
-def _archive(submission: Submission, db_path: Path) -> Path:
-    """Write the raw bytes once under their SHA-256; an existing archive is never rewritten."""
-    target = archive_dir(db_path) / submission.sha256
+def archive(received: Received, db_path: Path) -> Path:
+    """Write the bytes as received, once, under their SHA-256; an archive is never rewritten.
+
+    The files are written to a temporary folder, synced, and renamed into place, so an archive
+    folder exists only complete.
+    """
+    target = archive_dir(db_path) / received.sha256
     if target.exists():
         return target
     staging = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    staging.mkdir(parents=True, exist_ok=True)
-    for name, data in sorted(submission.files.items()):
-        path = staging / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as handle:
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name, data in sorted(received.blobs.items()):
+        with open(staging / name, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-    os.replace(staging, target)
+    try:
+        os.replace(staging, target)
+    except OSError:  # another process archived the same bytes first
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
-def ingest(submission: Submission, result: ValidationResult, db_path: Path) -> IngestOutcome:
-    """Archive, then record the submission; load its rows only when it was accepted.
-
-    Everything written to the database happens in one transaction.
-    """
-    archive = _archive(submission, db_path)
-    manifest = submission.manifest or {}
-    severity = result.findings["severity"]
-    n_errors = int((severity == "error").sum())
-    n_warnings = int((severity == "warning").sum())
+def previous_status(db_path: Path, sha256: str) -> str | None:
+    """``accepted`` or ``rejected`` when these bytes were ingested before, else ``None``."""
+    if not db_path.exists():
+        return None
     con = connect(db_path)
     try:
         con.execute(DDL)
+        row = con.execute(
+            "select status from submissions where submission_id = ?", [sha256]
+        ).fetchone()
+    finally:
+        con.close()
+    return None if row is None else row[0]
+
+
+def load(
+    db_path: Path,
+    received: Received,
+    archive_path: Path,
+    findings: pl.DataFrame,
+    manifest: dict | None,
+    tables: dict[str, pl.DataFrame] | None,
+) -> IngestOutcome:
+    """Record a submission and its findings; load its rows when it was accepted.
+
+    ``tables`` is ``None`` for a rejected submission. Everything happens in one transaction:
+    a failure or a killed process leaves the database as it was before.
+    """
+    manifest = manifest or {}
+    site_id = manifest.get("site_id") if isinstance(manifest.get("site_id"), str) else None
+    n_errors = int((findings["severity"] == "error").sum())
+    n_warnings = int((findings["severity"] == "warning").sum())
+    accepted = tables is not None
+    counts = {name: tables[name].height for name in LOADED_TABLES} if accepted else {}
+    con = connect(db_path)
+    try:
+        con.execute(DDL)
+        con.execute("begin transaction")
         seen = con.execute(
-            "select status from submissions where submission_id = ?", [submission.sha256]
+            "select status from submissions where submission_id = ?", [received.sha256]
         ).fetchone()
         if seen is not None:
+            con.execute("rollback")
             return IngestOutcome(
-                submission.sha256,
-                f"already-{seen[0]}",
-                manifest.get("site_id"),
-                {},
-                n_errors,
-                n_warnings,
-                archive,
+                received.sha256, f"already-{seen[0]}", site_id, {}, 0, 0, archive_path
             )
-        counts = (
-            {name: result.tables[name].height for name in LOADED_TABLES} if result.accepted else {}
-        )
-        status = "accepted" if result.accepted else "rejected"
-        con.execute("begin transaction")
         con.execute(
             """
             insert into submissions
-            values (?, nextval('ingest_seq'), ?, ?::date, ?, ?, ?, ?, ?, ?, ?)
+            values (?, nextval('ingest_seq'), ?, try_cast(? as date), ?, ?, ?, ?, ?, ?, ?)
             """,
             [
-                submission.sha256,
-                manifest.get("site_id"),
-                manifest.get("extracted_on") if result.accepted else None,
-                manifest.get("contract_version"),
-                submission.source.name,
-                status,
+                received.sha256,
+                site_id,
+                manifest.get("extracted_on") if accepted else None,
+                str(manifest.get("contract_version")) if manifest else None,
+                received.source.name,
+                "accepted" if accepted else "rejected",
                 n_errors,
                 n_warnings,
-                str(archive),
+                str(archive_path),
                 json.dumps(counts, sort_keys=True),
             ],
         )
-        _insert(con, "findings", result.findings, submission.sha256)
-        if result.accepted:
-            for name in LOADED_TABLES:
-                _insert(con, name, result.tables[name], submission.sha256)
+        _insert(con, "findings", findings, received.sha256)
+        for name in LOADED_TABLES if accepted else ():
+            _insert(con, name, tables[name], received.sha256)
         con.execute("commit")
     except duckdb.Error as error:
-        con.execute("rollback") if con.in_transaction else None
+        if con.in_transaction:
+            con.execute("rollback")
         raise ToolkitError(f"loading into {db_path} failed and was rolled back: {error}") from None
     finally:
         con.close()
+    status = "loaded" if accepted else "rejected"
     return IngestOutcome(
-        submission.sha256,
-        "loaded" if result.accepted else "rejected",
-        manifest.get("site_id"),
-        counts,
-        n_errors,
-        n_warnings,
-        archive,
+        received.sha256, status, site_id, counts, n_errors, n_warnings, archive_path
     )
 
 

@@ -24,14 +24,28 @@ class ReportFiles:
 
 
 def ingest_submission(path: Path, db_path: Path):
-    """Open, validate and (when accepted) load one submission; return the ingest outcome."""
-    from toolkit.ingest import ingest
-    from toolkit.submission import open_submission
-    from toolkit.validate import validate
+    """Archive a submission's bytes, then validate it and record it; load it when accepted.
 
-    submission = open_submission(path)
+    Bytes seen before are not validated again: the outcome says they were already ingested.
+    """
+    from toolkit.errors import SubmissionUnreadable
+    from toolkit.ingest import IngestOutcome, archive, load, previous_status
+    from toolkit.submission import open_submission, receive
+    from toolkit.validate import unreadable_findings, validate
+
+    received = receive(path)
+    archive_path = archive(received, db_path)
+    seen = previous_status(db_path, received.sha256)
+    if seen is not None:
+        return IngestOutcome(received.sha256, f"already-{seen}", None, {}, 0, 0, archive_path)
+    try:
+        submission = open_submission(received)
+    except SubmissionUnreadable as error:
+        findings = unreadable_findings(received.source.name, str(error))
+        return load(db_path, received, archive_path, findings, None, None)
     result = validate(submission)
-    return ingest(submission, result, db_path)
+    tables = result.tables if result.accepted else None
+    return load(db_path, received, archive_path, result.findings, submission.manifest, tables)
 
 
 def build_report(

@@ -15,6 +15,7 @@ contract files present, sorted by name.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
 from dataclasses import dataclass, field
@@ -25,7 +26,9 @@ from schemas.codes import CSV_FILES, MANIFEST_FILE
 from toolkit.errors import SubmissionUnreadable
 
 __all__ = [
+    "Received",
     "Submission",
+    "receive",
     "open_submission",
     "SUBMISSION_FILES",
     "MAX_TOTAL_BYTES",
@@ -64,14 +67,49 @@ class Submission:
     sha256: str
 
 
-def open_submission(path: str | Path) -> Submission:
+@dataclass(frozen=True)
+class Received:
+    """The bytes of a submission as they arrived, before anything is parsed.
+
+    Attributes
+    ----------
+    source : Path
+        The folder or zip file.
+    blobs : dict of str to bytes
+        What to archive: the zip file's bytes under its name, or a folder's contract files.
+    sha256 : str
+        The submission's fingerprint (see the module docstring).
+    """
+
+    source: Path
+    blobs: dict[str, bytes] = field(repr=False)
+    sha256: str
+
+    @property
+    def is_zip(self) -> bool:
+        return not self.source.is_dir()
+
+
+def receive(path: str | Path) -> Received:
+    """Read a submission's bytes without interpreting them (no unzipping, no decoding)."""
+    source = Path(path)
+    if source.is_dir():
+        files = _read_folder(source)
+        return Received(source, files, _listing_sha256(files))
+    if source.is_file():
+        raw = source.read_bytes()
+        return Received(source, {source.name: raw}, hashlib.sha256(raw).hexdigest())
+    raise SubmissionUnreadable(f"{source}: no such folder or zip file")
+
+
+def open_submission(path: str | Path | Received) -> Submission:
     """Read a submission folder or ``.zip``.
 
     Parameters
     ----------
-    path : str or Path
+    path : str, Path or Received
         A folder holding the contract files, or a zip archive holding them at its top level
-        or inside one top-level folder.
+        or inside one top-level folder; or what :func:`receive` read of one.
 
     Returns
     -------
@@ -84,16 +122,9 @@ def open_submission(path: str | Path) -> Submission:
         The path does not exist, is neither a folder nor a zip, the zip is unsafe or corrupt,
         or none of the contract files is in it.
     """
-    source = Path(path)
-    if source.is_dir():
-        files = _read_folder(source)
-        digest = _listing_sha256(files)
-    elif source.is_file():
-        raw = source.read_bytes()
-        files = _read_zip(source)
-        digest = hashlib.sha256(raw).hexdigest()
-    else:
-        raise SubmissionUnreadable(f"{source}: no such folder or zip file")
+    received = path if isinstance(path, Received) else receive(path)
+    source, digest = received.source, received.sha256
+    files = _read_zip(source, received.blobs[source.name]) if received.is_zip else received.blobs
     if not files:
         expected = ", ".join(SUBMISSION_FILES)
         raise SubmissionUnreadable(f"{source}: none of the submission files found ({expected})")
@@ -114,11 +145,11 @@ def _listing_sha256(files: dict[str, bytes]) -> str:
     return hashlib.sha256(listing.encode("utf-8")).hexdigest()
 
 
-def _read_zip(source: Path) -> dict[str, bytes]:
-    if not zipfile.is_zipfile(source):
+def _read_zip(source: Path, raw: bytes) -> dict[str, bytes]:
+    if not zipfile.is_zipfile(io.BytesIO(raw)):
         raise SubmissionUnreadable(f"{source}: not a folder and not a zip archive")
     try:
-        with zipfile.ZipFile(source) as archive:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             members = _contract_members(source, archive.infolist())
             _refuse_bombs(source, members.values())
             return {name: archive.read(info) for name, info in members.items()}

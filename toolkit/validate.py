@@ -40,7 +40,7 @@ from schemas.treatments import TreatmentsModel, agent_class, canonical_agent
 from schemas.vocabulary import nearest_agents
 from toolkit.submission import Submission
 
-__all__ = ["ValidationResult", "validate", "MODELS", "FINDING_COLUMNS"]
+__all__ = ["ValidationResult", "validate", "unreadable_findings", "MODELS", "FINDING_COLUMNS"]
 
 MODELS: dict[str, type[pa.DataFrameModel]] = {
     "patients.csv": PatientsModel,
@@ -146,6 +146,11 @@ def validate(submission: Submission) -> ValidationResult:
 
 
 # --- findings ----------------------------------------------------------------------------------
+
+
+def unreadable_findings(source: str, reason: str) -> pl.DataFrame:
+    """The one finding of a submission that cannot be opened at all (``SUBMISSION-UNREADABLE``)."""
+    return _findings(source, "SUBMISSION-UNREADABLE", messages=[reason])
 
 
 def _findings(

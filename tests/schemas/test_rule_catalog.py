@@ -13,6 +13,7 @@ from schemas.rules import RULES, Rule, column_rule_id, rules_for
 from toolkit.validate import MODELS
 
 FILE_LEVEL = {
+    "SUBMISSION-UNREADABLE",
     "FILE-MISSING",
     "FILE-ENCODING",
     "FILE-CSV-MALFORMED",
@@ -22,7 +23,7 @@ FILE_LEVEL = {
     "MANIFEST-INVALID",
     "MANIFEST-VERSION",
 }
-ID = re.compile(r"\b(?:FILE|MANIFEST|PAT|TRT|AE|ASM)(?:-[A-Z0-9]+)+\b")
+ID = re.compile(r"\b(?:SUBMISSION|FILE|MANIFEST|PAT|TRT|AE|ASM)(?:-[A-Z0-9]+)+\b")
 
 
 def _model_check_names() -> set[str]:
