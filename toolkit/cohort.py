@@ -15,10 +15,10 @@ import duckdb
 import polars as pl
 
 from toolkit.errors import AnalysisError
-from toolkit.resources import sql_files
+from toolkit.resources import read_sql, sql_files
 from toolkit.study import Study
 
-__all__ = ["Cohort", "build_cohort", "run_queries", "ordered_sql_files"]
+__all__ = ["Cohort", "build_cohort", "freeze_cutoff", "run_queries", "ordered_sql_files"]
 
 
 @dataclass(frozen=True)
@@ -27,35 +27,60 @@ class Cohort:
 
     Attributes
     ----------
+    cutoff : the data cutoff.
+    submissions : the submission of each site the analysis used (frozen for the cutoff).
     adtte : one row per analysed patient (ADaM ADTTE shape) with stratum.
     flow : the eligibility flow, one row per step.
     stratum_counts : per stratum, patients and the events the poster counts.
+    episodes : the time-varying strata, (tstart, tstop] per patient.
+    baseline_categorical, baseline_continuous : Table 1 rows.
     """
 
     cutoff: date
+    submissions: pl.DataFrame
     adtte: pl.DataFrame
     flow: pl.DataFrame
     stratum_counts: pl.DataFrame
+    episodes: pl.DataFrame
+    baseline_categorical: pl.DataFrame
+    baseline_continuous: pl.DataFrame
 
 
 def _set_parameters(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> None:
-    con.execute("set variable cutoff_date = ?::date", [cutoff])
-    con.execute("set variable days_per_month = ?::double", [study.days_per_month])
-    con.execute("set variable index_agent_class = ?::varchar", [study.index_agent_class])
-    con.execute(
-        "set variable excluding_prior_classes = ?::varchar[]", [list(study.exclusion_classes)]
-    )
+    variables = {
+        "cutoff_date": (cutoff, "date"),
+        "days_per_month": (study.endpoint.days_per_month, "double"),
+        "index_agent_classes": (list(study.index.agent_classes), "varchar[]"),
+        "index_min_doses": (study.index.min_doses, "integer"),
+        "excluding_prior_classes": (list(study.exclusions.prior_agent_classes), "varchar[]"),
+        "treatment_related": (list(study.adverse_events.treatment_related), "varchar[]"),
+        "baseline_covariates": (list(study.baseline.covariates), "varchar[]"),
+    }
+    for name, (value, sql_type) in variables.items():
+        con.execute(f"set variable {name} = ?::{sql_type}", [value])
     con.execute(
         """
         create or replace temp table study_strata (
             rule_order integer, stratum_key varchar, stratum_label varchar,
-            agent_classes varchar[]
+            later_agent_classes varchar[], baseline_column varchar, baseline_values varchar[],
+            is_default boolean
         )
         """
     )
     con.executemany(
-        "insert into study_strata values (?, ?, ?, ?)",
-        [[i, s.key, s.label, list(s.agent_classes)] for i, s in enumerate(study.strata)],
+        "insert into study_strata values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                order,
+                s.key,
+                s.label,
+                list(s.later_agent_classes),
+                s.baseline.column if s.baseline else None,
+                list(s.baseline.values) if s.baseline else [],
+                s.is_default,
+            ]
+            for order, s in enumerate(study.strata)
+        ],
     )
 
 
@@ -104,12 +129,53 @@ def run_queries(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> N
             raise AnalysisError(f"{path.parent.name}/{path.name} failed: {error}") from None
 
 
+def freeze_cutoff(
+    con: duckdb.DuckDBPyConnection, study: Study, cutoff: date, *, refreeze: bool = False
+) -> bool:
+    """Record, once, which submission of each site the cutoff uses; True when newly frozen.
+
+    A frozen cutoff reproduces its numbers after newer submissions arrive; ``refreeze`` takes
+    the submissions in force now instead.
+    """
+    _set_parameters(con, study, cutoff)
+    con.execute("begin transaction")
+    try:
+        if refreeze:
+            con.execute("delete from cutoff_freezes where cutoff_date = ?", [cutoff])
+        exists = con.execute(
+            "select count(*) from cutoff_freezes where cutoff_date = ?", [cutoff]
+        ).fetchone()[0]
+        if not exists:
+            in_force = read_sql("stg_submissions_in_force")
+            con.execute(
+                f"""
+                insert into cutoff_freezes
+                select ?, submission_id, site_id,
+                       (select coalesce(max(ingest_seq), 0) from submissions)
+                from ({in_force})
+                """,
+                [cutoff],
+            )
+        con.execute("commit")
+    except duckdb.Error:
+        con.execute("rollback")
+        raise
+    return not exists
+
+
 def build_cohort(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> Cohort:
     """Run the SQL stage for ``cutoff`` and return the relations the analysis needs."""
     run_queries(con, study, cutoff)
     adtte = con.sql("select * from adtte order by stratum_order, patient_key").pl()
     if adtte.height == 0:
         raise AnalysisError(f"no eligible patient at the cutoff {cutoff.isoformat()}")
-    flow = con.sql("select * from cohort_flow order by step").pl()
-    counts = con.sql("select * from stratum_counts order by stratum_order").pl()
-    return Cohort(cutoff=cutoff, adtte=adtte, flow=flow, stratum_counts=counts)
+    return Cohort(
+        cutoff=cutoff,
+        submissions=con.sql("select * from stg_submissions_in_force order by site_id").pl(),
+        adtte=adtte,
+        flow=con.sql("select * from cohort_flow order by step").pl(),
+        stratum_counts=con.sql("select * from stratum_counts order by stratum_order").pl(),
+        episodes=con.sql("select * from treatment_episodes").pl(),
+        baseline_categorical=con.sql("select * from baseline_categorical").pl(),
+        baseline_continuous=con.sql("select * from baseline_continuous").pl(),
+    )

@@ -46,6 +46,13 @@ create table if not exists submissions (
     archive_path varchar not null,
     row_counts varchar not null
 );
+create table if not exists cutoff_freezes (
+    cutoff_date date not null,
+    submission_id varchar not null,
+    site_id varchar not null,
+    frozen_after_seq integer not null,
+    primary key (cutoff_date, submission_id)
+);
 create table if not exists findings (
     submission_id varchar not null,
     file varchar, "row" bigint, "column" varchar, value varchar,

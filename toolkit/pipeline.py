@@ -11,9 +11,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from toolkit.errors import SubmissionRejected
+from toolkit.errors import SubmissionRejected, UsageError
 
-__all__ = ["ingest_submission", "build_report", "run_demo", "ReportFiles"]
+__all__ = ["ingest_submission", "analysis_cohort", "build_report", "run_demo", "ReportFiles"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,21 @@ def ingest_submission(path: Path, db_path: Path):
     return load(db_path, received, archive_path, result.findings, submission.manifest, tables)
 
 
+def analysis_cohort(db_path: Path, study, cutoff: date, *, refreeze: bool = False):
+    """Freeze the cutoff's submissions (first use, or on request) and build its cohort."""
+    from toolkit.cohort import build_cohort, freeze_cutoff
+    from toolkit.ingest import connect
+
+    if not db_path.exists():
+        raise UsageError(f"no registry database at {db_path}")
+    con = connect(db_path)
+    try:
+        freeze_cutoff(con, study, cutoff, refreeze=refreeze)
+        return build_cohort(con, study, cutoff)
+    finally:
+        con.close()
+
+
 def build_report(
     db_path: Path,
     study_path: Path,
@@ -56,25 +71,20 @@ def build_report(
     *,
     formats: tuple[str, ...] = ("html", "pdf"),
     edition: str = "internal",
+    refreeze: bool = False,
     console: Console | None = None,
 ) -> ReportFiles:
     """Run the analysis for ``cutoff`` on the database and write results.json and the report."""
-    from toolkit.cohort import build_cohort
-    from toolkit.ingest import connect
     from toolkit.render import write_report
     from toolkit.report_context import build_context
     from toolkit.study import load_study
 
     console = console or Console(stderr=True)
     study = load_study(study_path)
-    cutoff = cutoff or study.default_cutoff
+    cutoff = cutoff or study.study.default_cutoff
     out_dir.mkdir(parents=True, exist_ok=True)
     with console.status("building the cohort with SQL"):
-        con = connect(db_path, read_only=True)
-        try:
-            cohort = build_cohort(con, study, cutoff)
-        finally:
-            con.close()
+        cohort = analysis_cohort(db_path, study, cutoff, refreeze=refreeze)
     with console.status("computing survival"):
         context = build_context(cohort, study, edition=edition)
     results = out_dir / "results.json"

@@ -11,7 +11,7 @@ from importlib import metadata
 import polars as pl
 
 from toolkit.cohort import Cohort
-from toolkit.study import Study
+from toolkit.study import Stratum, Study
 from toolkit.survival import METHODS, kaplan_meier, median_followup
 
 __all__ = ["build_context"]
@@ -31,13 +31,13 @@ def _group_summaries(cohort: Cohort, study: Study, ticks: list[float]) -> list[d
             rows["is_event"].to_numpy(),
             key=stratum.key,
             label=stratum.label,
-            at_times=study.landmarks_months,
+            at_times=study.endpoint.landmarks_months,
             ticks=tuple(ticks),
         )
         groups.append(
             summary.to_dict()
             | {
-                "later_therapy": bool(stratum.agent_classes),
+                "later_therapy": stratum.depends_on_later_therapy,
                 "counts": _stratum_counts(cohort, stratum.key),
             }
         )
@@ -81,17 +81,22 @@ CLASS_NAMES = {
 }
 
 
-def _stratum_rule(classes: tuple[str, ...], first: bool) -> str:
-    if not classes:
-        return "no later course of the classes above" if not first else "all patients"
-    names = " or ".join(CLASS_NAMES.get(c, c) for c in classes)
-    lead = "any" if first else "otherwise any"
-    return f"{lead} {names} course started on or after the index date"
+def _stratum_rule(stratum: Stratum, first: bool) -> str:
+    """The rule of one stratum in words."""
+    if stratum.baseline is not None:
+        values = " or ".join(stratum.baseline.values)
+        rule = f"{stratum.baseline.column.replace('_', ' ')} {values} at baseline"
+    elif stratum.later_agent_classes:
+        names = " or ".join(CLASS_NAMES.get(c, c) for c in stratum.later_agent_classes)
+        rule = f"{names} course started on or after the index date"
+    else:
+        return "all other patients" if not first else "all patients"
+    return rule if first else f"otherwise, {rule}"
 
 
 def _cautions(study: Study) -> list[str]:
     """Warnings the design itself calls for, whatever the numbers."""
-    if not any(s.agent_classes for s in study.strata):
+    if not study.strata_depend_on_later_therapy:
         return []
     return [
         "The groups are defined by therapy received after the index date: a patient had to "
@@ -103,14 +108,11 @@ def _cautions(study: Study) -> list[str]:
 
 def _methods(study: Study) -> dict:
     return {
-        "eligibility": f"Patients whose {study.index_description} started on or before the cutoff.",
-        "exclusions": f"Excluded: {study.exclusion_description}.",
-        "index_date": f"Time zero is the start of the {study.index_description}.",
-        "strata": [
-            f"{s.label}: {_stratum_rule(s.agent_classes, i == 0)}"
-            for i, s in enumerate(study.strata)
-        ],
-        "endpoint": f"{study.endpoint_name.capitalize()}: {study.endpoint_event}.",
+        "eligibility": f"Patients whose {study.index.description} started on or before the cutoff.",
+        "exclusions": f"Excluded: {study.exclusions.description}.",
+        "index_date": f"Time zero is the start of the {study.index.description}.",
+        "strata": [f"{s.label}: {_stratum_rule(s, i == 0)}" for i, s in enumerate(study.strata)],
+        "endpoint": f"{study.endpoint.name.capitalize()}: {study.endpoint.event}.",
         "censoring": (
             "Patients alive are censored at the earlier of their last contact and the data "
             "cutoff; deaths after the cutoff are censored at the cutoff."
@@ -119,13 +121,13 @@ def _methods(study: Study) -> dict:
         "ci_method": METHODS["ci"],
         "median_ci_method": METHODS["median_ci"],
         "followup_method": METHODS["followup"],
-        "time_unit": f"months (days / {study.days_per_month:g})",
+        "time_unit": f"months (days / {study.endpoint.days_per_month:g})",
     }
 
 
 def build_context(cohort: Cohort, study: Study, *, edition: str = "internal") -> dict:
     """Compute the survival results of ``cohort`` and assemble the report context."""
-    ticks = _ticks(cohort, study.at_risk_every_months)
+    ticks = _ticks(cohort, study.endpoint.at_risk_every_months)
     adtte = cohort.adtte
     time = adtte["aval"].to_numpy()
     event = adtte["is_event"].to_numpy()
@@ -134,19 +136,20 @@ def build_context(cohort: Cohort, study: Study, *, edition: str = "internal") ->
         event,
         key="overall",
         label="All patients",
-        at_times=study.landmarks_months,
+        at_times=study.endpoint.landmarks_months,
         ticks=tuple(ticks),
     ).to_dict()
     flow = cohort.flow
     return {
-        "title": study.title,
-        "registry": study.registry,
+        "title": study.study.title,
+        "short_title": study.study.short_title,
+        "registry": study.study.registry,
         "cutoff": cohort.cutoff.isoformat(),
         "edition": edition,
         "study_sha256": study.sha256,
         "texts": {
-            "background": study.background,
-            "conclusions": study.conclusions,
+            "background": study.texts.background,
+            "conclusions": study.texts.conclusions,
             "cautions": _cautions(study),
         },
         "methods": _methods(study),
@@ -165,7 +168,7 @@ def build_context(cohort: Cohort, study: Study, *, edition: str = "internal") ->
         "overall": overall,
         "strata": _group_summaries(cohort, study, ticks),
         "followup": median_followup(time, event),
-        "landmarks": [float(x) for x in study.landmarks_months],
+        "landmarks": [float(x) for x in study.endpoint.landmarks_months],
         "at_risk_times": ticks,
         "software": _software(),
     }

@@ -1,46 +1,147 @@
-"""Read and check a study definition (TOML): what is analysed, how, and the report's texts."""
+"""The study definition: what is analysed and how, read from TOML and checked strictly.
+
+The definition, not the code, carries the study: index therapy, exclusions, strata rules,
+endpoint, landmarks, adverse-event definitions, baseline covariates and the report's texts.
+Unknown keys and bad values are errors that name the key. Models are pydantic with
+``extra="forbid"``; :func:`load_study` turns their errors into one readable message.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import Annotated, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from schemas.vocabulary import AGENT_CLASS
 from toolkit.errors import UsageError
 
-__all__ = ["Study", "Stratum", "load_study", "builtin_study_path"]
+__all__ = ["Study", "Stratum", "load_study", "builtin_study_path", "BASELINE_COVARIATES"]
+
+AgentClass = Literal[tuple(sorted(set(AGENT_CLASS.values())))]  # type: ignore[valid-type]
+Months = Annotated[float, Field(gt=0)]
+
+BASELINE_COVARIATES: dict[str, str] = {
+    "age": "continuous",
+    "sex": "categorical",
+    "primary_site": "categorical",
+    "m_stage": "categorical",
+    "ecog": "categorical",
+    "ldh_elevated": "categorical",
+    "brain_metastases": "categorical",
+    "braf_status": "categorical",
+}
+"""Baseline covariates a study may use, with their kind (the patients table's columns)."""
+
+BaselineColumn = Literal[tuple(c for c, k in BASELINE_COVARIATES.items() if k == "categorical")]  # type: ignore[valid-type]
 
 
-@dataclass(frozen=True)
-class Stratum:
-    key: str
-    label: str
-    agent_classes: tuple[str, ...]
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-@dataclass(frozen=True)
-class Study:
-    """A study definition, checked. ``sha256`` identifies the exact file used."""
-
-    title: str
-    registry: str
+class StudyInfo(_Strict):
+    title: str = Field(min_length=1)
+    short_title: str = Field(min_length=1, description="running header of the report")
+    registry: str = Field(min_length=1)
     default_cutoff: date
-    index_agent_class: str
-    index_description: str
-    exclusion_classes: tuple[str, ...]
-    exclusion_description: str
-    strata: tuple[Stratum, ...]
-    endpoint_name: str
-    endpoint_event: str
-    days_per_month: float
-    landmarks_months: tuple[float, ...]
-    at_risk_every_months: float
+
+
+class IndexTherapy(_Strict):
+    agent_classes: tuple[AgentClass, ...] = Field(min_length=1)
+    min_doses: int = Field(ge=0)
+    description: str = Field(min_length=1)
+
+
+class Exclusions(_Strict):
+    prior_agent_classes: tuple[AgentClass, ...] = ()
+    description: str = Field(min_length=1)
+
+
+class BaselineRule(_Strict):
+    column: BaselineColumn
+    values: tuple[str, ...] = Field(min_length=1)
+
+
+class Stratum(_Strict):
+    """One ordered rule: later therapy of some classes, or a baseline value; or the default."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1)
+    later_agent_classes: tuple[AgentClass, ...] = ()
+    baseline: BaselineRule | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Stratum:
+        if self.later_agent_classes and self.baseline is not None:
+            raise ValueError("a stratum rule uses later_agent_classes or baseline, not both")
+        return self
+
+    @property
+    def is_default(self) -> bool:
+        return not self.later_agent_classes and self.baseline is None
+
+    @property
+    def depends_on_later_therapy(self) -> bool:
+        return bool(self.later_agent_classes)
+
+
+class Endpoint(_Strict):
+    name: str = Field(min_length=1)
+    event: str = Field(min_length=1)
+    days_per_month: float = Field(gt=0)
+    landmarks_months: tuple[Months, ...] = Field(min_length=1)
+    at_risk_every_months: Months
+    min_at_risk_shown: int = Field(default=0, ge=0)
+
+
+class AdverseEvents(_Strict):
+    treatment_related: tuple[Literal["related", "possibly_related", "unrelated", "unknown"], ...]
+    description: str = Field(min_length=1)
+
+
+class Baseline(_Strict):
+    covariates: tuple[Literal[tuple(BASELINE_COVARIATES)], ...]  # type: ignore[valid-type]
+
+
+class Texts(_Strict):
     background: str
     conclusions: str
-    sha256: str
+
+
+class Study(_Strict):
+    """A checked study definition. ``sha256`` identifies the exact file."""
+
+    study: StudyInfo
+    index: IndexTherapy
+    exclusions: Exclusions
+    strata: tuple[Stratum, ...] = Field(min_length=1)
+    endpoint: Endpoint
+    adverse_events: AdverseEvents
+    baseline: Baseline
+    texts: Texts
+    sha256: str = ""
+
+    @model_validator(mode="after")
+    def _strata_rules(self) -> Study:
+        defaults = [s.key for s in self.strata if s.is_default]
+        if len(defaults) != 1 or not self.strata[-1].is_default:
+            raise ValueError(
+                "strata: exactly one rule, the last, must be the default (no condition)"
+            )
+        keys = [s.key for s in self.strata]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"strata: keys must be unique, got {keys}")
+        return self
+
+    @property
+    def strata_depend_on_later_therapy(self) -> bool:
+        """True when a patient's group depends on what happened after the index date."""
+        return any(s.depends_on_later_therapy for s in self.strata)
 
 
 def builtin_study_path(name: str = "proclaim") -> Path:
@@ -49,44 +150,24 @@ def builtin_study_path(name: str = "proclaim") -> Path:
 
 
 def load_study(path: Path) -> Study:
-    """Parse a study definition; a missing key or a bad value is a ``UsageError`` naming it."""
+    """Read and check a study definition; any problem is a ``UsageError`` naming the key."""
     try:
         raw = path.read_bytes()
-        doc = tomllib.loads(raw.decode("utf-8"))
+        document = tomllib.loads(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise UsageError(f"cannot read the study definition {path}: {error}") from None
-
-    def get(section: str, key: str):
-        try:
-            return doc[section][key]
-        except (KeyError, TypeError):
-            raise UsageError(f"{path}: missing [{section}] {key}") from None
-
-    strata = tuple(
-        Stratum(s["key"], s["label"], tuple(s.get("agent_classes", [])))
-        for s in doc.get("strata", [])
-    )
-    if sum(1 for s in strata if not s.agent_classes) != 1:
-        raise UsageError(f"{path}: exactly one [[strata]] rule must have no agent_classes")
     try:
-        cutoff = date.fromisoformat(get("study", "default_cutoff"))
-    except ValueError:
-        raise UsageError(f"{path}: [study] default_cutoff must be a date YYYY-MM-DD") from None
-    return Study(
-        title=get("study", "title"),
-        registry=get("study", "registry"),
-        default_cutoff=cutoff,
-        index_agent_class=get("index", "agent_class"),
-        index_description=get("index", "description"),
-        exclusion_classes=tuple(get("exclusions", "prior_agent_classes")),
-        exclusion_description=get("exclusions", "description"),
-        strata=strata,
-        endpoint_name=get("endpoint", "name"),
-        endpoint_event=get("endpoint", "event"),
-        days_per_month=float(get("endpoint", "days_per_month")),
-        landmarks_months=tuple(float(x) for x in get("endpoint", "landmarks_months")),
-        at_risk_every_months=float(get("endpoint", "at_risk_every_months")),
-        background=get("texts", "background").strip(),
-        conclusions=get("texts", "conclusions").strip(),
-        sha256=hashlib.sha256(raw).hexdigest(),
-    )
+        return Study.model_validate({**document, "sha256": hashlib.sha256(raw).hexdigest()})
+    except ValidationError as error:
+        raise UsageError(f"the study definition {path} is not valid:\n{_describe(error)}") from None
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"  {where}: {message}")
+    return "\n".join(lines)

@@ -7,7 +7,6 @@ select
     a.autoimmune = 'yes' as is_autoimmune,
     a.grade,
     a.relatedness,
-    a.relatedness in ('related', 'possibly_related') as is_treatment_related,
     a.treatment_id,
     a.outcome,
     a.submission_id,

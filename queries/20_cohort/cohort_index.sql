@@ -1,12 +1,15 @@
--- Per patient: the index course (first course of the index agent class with at least one dose,
--- started on or before the cutoff) and whether an excluding therapy started before it.
+-- Per patient: the index course (first course of an index agent class with at least the minimum
+-- number of doses, started on or before the cutoff) and whether an excluding therapy started
+-- before it.
 with index_class_courses as (
     select
         patient_key,
         min(start_date) as first_any_start_date,
-        min(start_date) filter (where coalesce(doses, 0) >= 1) as index_date
+        min(start_date) filter (
+            where coalesce(doses, 0) >= getvariable('index_min_doses')
+        ) as index_date
     from stg_treatments
-    where agent_class = getvariable('index_agent_class')
+    where list_contains(getvariable('index_agent_classes'), agent_class)
       and start_date <= getvariable('cutoff_date')
     group by patient_key
 ),

@@ -1,8 +1,10 @@
 -- Per analysed patient, the events the poster counts, all dated on or before the cutoff:
 --   progression (PD on an assessment, or as a course's best response) on or after the index date
---   and before the start of the therapy that defines the patient's stratum;
---   a treatment-related autoimmune adverse event with onset on or after that start;
+--   and before the start of the later therapy that defines the patient's stratum;
+--   a treatment-related autoimmune adverse event with onset on or after that start (on or after
+--   the index date in strata not defined by later therapy);
 --   a treatment-related death (grade 5 related event, or cause of death treatment-related).
+-- Treatment-related means a relatedness listed in the study (variable treatment_related).
 with progression as (
     select s.patient_key
     from strata as s
@@ -27,8 +29,8 @@ autoimmune_post_therapy as (
     inner join stg_adverse_events as ae
         on ae.patient_key = s.patient_key
         and ae.is_autoimmune
-        and ae.is_treatment_related
-        and ae.onset_date >= s.stratum_start_date
+        and list_contains(getvariable('treatment_related'), ae.relatedness)
+        and ae.onset_date >= coalesce(s.stratum_start_date, s.index_date)
         and ae.onset_date <= getvariable('cutoff_date')
 ),
 
@@ -38,7 +40,7 @@ treatment_related_death as (
     inner join stg_adverse_events as ae
         on ae.patient_key = s.patient_key
         and ae.grade = 5
-        and ae.is_treatment_related
+        and list_contains(getvariable('treatment_related'), ae.relatedness)
         and ae.onset_date <= getvariable('cutoff_date')
     union
     select p.patient_key
