@@ -78,3 +78,33 @@ def test_sql_files_run_in_dependency_order() -> None:
     assert names.index("strata_rule_matches") < names.index("strata") < names.index("adtte")
     for path in ordered_sql_files():
         assert path.parent.name[:2].isdigit(), path
+
+
+def test_frozen_cutoff_reproduces_after_a_newer_submission(demo_dir: Path, tmp_path: Path) -> None:
+    """A newer extract of a site arrives; the frozen cutoff still gives identical numbers."""
+    import json
+    import shutil
+
+    from toolkit.pipeline import ingest_submission
+
+    db = Path(shutil.copy(demo_dir / "registry.duckdb", tmp_path / "registry.duckdb"))
+    study = load_study(builtin_study_path())
+    cutoff = date(2015, 3, 16)
+    before = analysis_cohort(db, study, cutoff).adtte
+
+    newer = Path(shutil.copytree(demo_dir / "submissions" / "S01", tmp_path / "S01"))
+    manifest = json.loads((newer / "manifest.json").read_text())
+    manifest["extracted_on"] = "2015-03-31"
+    (newer / "manifest.json").write_text(json.dumps(manifest))
+    lines = (newer / "patients.csv").read_text().splitlines()
+    alive = next(i for i, line in enumerate(lines) if ",alive," in line)
+    fields = lines[alive].split(",")
+    fields[11], fields[13], fields[14] = "dead", fields[12], "melanoma"  # now reported dead
+    lines[alive] = ",".join(fields)
+    (newer / "patients.csv").write_text("\n".join(lines) + "\n")
+    assert ingest_submission(newer, db).status == "loaded"
+
+    assert analysis_cohort(db, study, cutoff).adtte.equals(before)
+    refrozen = analysis_cohort(db, study, cutoff, refreeze=True).adtte
+    assert not refrozen.equals(before)
+    assert refrozen["is_event"].sum() == before["is_event"].sum() + 1
