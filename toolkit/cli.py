@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("toolkit.commands.synth", "Write a synthetic registry as site submission folders."),
     "validate": ("toolkit.commands.validate", "Check a submission against the contract."),
     "ingest": ("toolkit.commands.ingest", "Validate a submission and load it into the database."),
+    "cohort": ("toolkit.commands.cohort", "Export a cutoff's analysis dataset (Parquet, CSV)."),
     "report": ("toolkit.commands.report", "Render the survival report for a data cutoff."),
     "demo": ("toolkit.commands.demo", "Synthetic registry to PDF report, in one go."),
 }

@@ -24,7 +24,7 @@ def _ticks(cohort: Cohort, every: float) -> list[float]:
 
 def _group_summaries(cohort: Cohort, study: Study, ticks: list[float]) -> list[dict]:
     groups = []
-    for stratum in sorted(study.strata, key=lambda s: _display_order(study, s.key)):
+    for stratum in study.strata_for_display:
         rows = cohort.adtte.filter(pl.col("stratum_key") == stratum.key)
         summary = kaplan_meier(
             rows["aval"].to_numpy(),
@@ -52,12 +52,6 @@ def _stratum_counts(cohort: Cohort, key: str) -> dict[str, int]:
         "related_autoimmune_post_therapy": int(row["n_related_autoimmune_post_therapy"]),
         "treatment_related_deaths": int(row["n_treatment_related_deaths"]),
     }
-
-
-def _display_order(study: Study, key: str) -> int:
-    """Strata are shown from the default (no later therapy) to the first rule."""
-    keys = [s.key for s in study.strata]
-    return len(keys) - 1 - keys.index(key)
 
 
 def _software() -> dict[str, str]:

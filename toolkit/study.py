@@ -49,6 +49,9 @@ class StudyInfo(_Strict):
     short_title: str = Field(min_length=1, description="running header of the report")
     registry: str = Field(min_length=1)
     default_cutoff: date
+    strata_display_order: tuple[str, ...] = Field(
+        default=(), description="stratum keys in the order tables and figures show them"
+    )
 
 
 class IndexTherapy(_Strict):
@@ -136,7 +139,17 @@ class Study(_Strict):
         keys = [s.key for s in self.strata]
         if len(set(keys)) != len(keys):
             raise ValueError(f"strata: keys must be unique, got {keys}")
+        shown = self.study.strata_display_order
+        if shown and sorted(shown) != sorted(keys):
+            raise ValueError(f"study.strata_display_order must list each stratum key once: {keys}")
         return self
+
+    @property
+    def strata_for_display(self) -> tuple[Stratum, ...]:
+        """Strata in display order (the rule order unless the study says otherwise)."""
+        order = self.study.strata_display_order or tuple(s.key for s in self.strata)
+        by_key = {s.key: s for s in self.strata}
+        return tuple(by_key[key] for key in order)
 
     @property
     def strata_depend_on_later_therapy(self) -> bool:

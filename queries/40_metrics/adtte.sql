@@ -1,4 +1,5 @@
--- One analysis row per patient for overall survival, in the shape of a CDISC ADaM ADTTE dataset.
+-- One analysis row per patient for overall survival, in the shape of a CDISC ADaM ADTTE dataset,
+-- with the stratum and the baseline covariates.
 -- Time starts at the index date; deaths after the cutoff are censored at the cutoff; follow-up
 -- ends at the earlier of last contact and the cutoff.
 -- CNSR: 0 death; 1 alive, censored at the data cutoff; 2 alive, censored at last contact;
@@ -11,9 +12,17 @@ with outcome as (
         s.stratum_order,
         s.stratum_start_date,
         s.index_date as startdt,
+        p.site_id,
         p.vital_status,
         p.death_date,
         p.last_contact_date,
+        year(s.index_date) - p.birth_year as age_years,
+        p.sex,
+        p.m_stage,
+        p.ecog,
+        p.ldh_elevated,
+        p.brain_metastases,
+        p.braf_status,
         case
             when p.death_date <= getvariable('cutoff_date') then 0
             when p.death_date > getvariable('cutoff_date') then 4
@@ -49,6 +58,14 @@ select
         when 2 then 'LAST KNOWN ALIVE DATE'
         when 3 then 'LOST TO FOLLOW-UP'
         when 4 then 'DEATH AFTER DATA CUTOFF'
-    end as cnsdtdsc
+    end as cnsdtdsc,
+    site_id,
+    age_years,
+    sex,
+    m_stage,
+    ecog,
+    ldh_elevated,
+    brain_metastases,
+    braf_status
 from outcome
 order by patient_key

@@ -10,7 +10,7 @@ import click
 from toolkit.errors import UsageError
 
 
-def _parse_cutoff(value: str | None) -> date | None:
+def parse_cutoff(value: str | None) -> date | None:
     if value is None:
         return None
     try:
@@ -32,6 +32,11 @@ def _parse_cutoff(value: str | None) -> date | None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
 @click.option("--format", "formats", default="html,pdf", show_default=True)
 @click.option("--edition", type=click.Choice(["internal", "sponsor"]), default="internal")
+@click.option(
+    "--refreeze",
+    is_flag=True,
+    help="Use the submissions in force now, not those frozen for this cutoff.",
+)
 def command(
     db_path: Path,
     study_path: Path | None,
@@ -39,6 +44,7 @@ def command(
     out_dir: Path,
     formats: str,
     edition: str,
+    refreeze: bool,
 ) -> None:
     """Render report.html, report.pdf and results.json for a data cutoff."""
     from toolkit.pipeline import build_report
@@ -52,10 +58,11 @@ def command(
     files = build_report(
         db_path,
         study_path or builtin_study_path(),
-        _parse_cutoff(cutoff),
+        parse_cutoff(cutoff),
         out_dir,
         formats=wanted,
         edition=edition,
+        refreeze=refreeze,
     )
     for path in (files.html, files.pdf, files.results):
         if path is not None:

@@ -1,0 +1,42 @@
+"""Writing tables for people: CSV that a spreadsheet cannot execute, and Parquet.
+
+A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return can be evaluated
+as a formula when the CSV is opened in a spreadsheet (CSV injection). Such text cells get a
+leading single quote, as OWASP advises; numbers and dates are written as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+__all__ = ["FORMULA_PREFIXES", "spreadsheet_safe", "write_safe_csv", "write_parquet"]
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with every text cell that a spreadsheet would evaluate prefixed by ``'``."""
+    pattern = "^[" + "".join("\\" + p if p in "-+" else p for p in FORMULA_PREFIXES) + "]"
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(pattern)).then("'" + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
+
+
+def write_safe_csv(frame: pl.DataFrame, path: Path) -> Path:
+    """Write ``frame`` as UTF-8 CSV (``\\n`` line ends), formula-safe, atomically."""
+    partial = path.with_name(path.name + ".partial")
+    spreadsheet_safe(frame).write_csv(partial, line_terminator="\n")
+    partial.replace(path)
+    return path
+
+
+def write_parquet(frame: pl.DataFrame, path: Path) -> Path:
+    """Write ``frame`` as Parquet (values exactly as computed), atomically."""
+    partial = path.with_name(path.name + ".partial")
+    frame.write_parquet(partial, statistics=False)
+    partial.replace(path)
+    return path
