@@ -1,0 +1,338 @@
+"""``make bench``: every stage of the pipeline at 10^4, 10^5 and 10^6 patients, with floors.
+
+    .venv/bin/python benchmarks/run.py [--sizes 10000,100000,1000000] [--runs 3]
+
+Registries are generated once with ``toolkit synth`` (one site submission holding all
+patients, all four tables) and cached in ``benchmarks/cache/``. Each measurement runs in a
+fresh process under ``/usr/bin/time`` so its peak memory is its own: the child does the stage's
+set-up (imports, reading what the stage needs), then times the stage itself. Medians of
+``--runs`` runs. Floors are measured in the same run: DuckDB reading the same CSV files (for
+validate and ingest), a direct NumPy Kaplan–Meier (for survival), and each stage's own time at
+the smallest size (for growth). Writes ``benchmarks/results/bench.{md,json,png}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / "cache"
+RESULTS = HERE / "results"
+TIME = "/usr/bin/time"
+
+# Each stage: (set-up code, timed code). Both run in one child; only the second is timed.
+# {folder} is the submission, {db} a database holding it, {work} a scratch folder.
+STAGES: dict[str, tuple[str, str]] = {
+    "floor: duckdb read": (
+        "import duckdb; con = duckdb.connect()",
+        """
+for name in ("patients", "treatments", "adverse_events", "assessments"):
+    con.execute("create or replace table t as select * from read_csv(?, all_varchar=true)",
+                [f"{folder}/{{name}}.csv"])
+""",
+    ),
+    "validate": (
+        "from toolkit.submission import open_submission; from toolkit.validate import validate",
+        "result = validate(open_submission({folder!r}))",
+    ),
+    "ingest": (
+        """
+from pathlib import Path
+from toolkit.ingest import archive, load
+from toolkit.submission import open_submission, receive
+from toolkit.validate import validate
+received = receive({folder!r}); submission = open_submission(received)
+result = validate(submission); db = Path({work!r}) / "ingest.duckdb"
+""",
+        """
+stored = archive(received, db)
+load(db, received, stored, result.findings, submission.manifest, result.tables)
+""",
+    ),
+    "cohort SQL": (
+        """
+from datetime import date
+from pathlib import Path
+from toolkit.ingest import connect
+from toolkit.cohort import build_cohort
+from toolkit.study import builtin_study_path, load_study
+study = load_study(builtin_study_path()); con = connect(Path({db!r}), read_only=True)
+""",
+        "cohort = build_cohort(con, study, date(2015, 3, 16))",
+    ),
+    "floor: numpy KM": (
+        """
+import numpy as np
+from datetime import date
+from pathlib import Path
+from toolkit.ingest import connect
+from toolkit.cohort import build_cohort
+from toolkit.study import builtin_study_path, load_study
+con = connect(Path({db!r}), read_only=True)
+adtte = build_cohort(con, load_study(builtin_study_path()), date(2015, 3, 16)).adtte
+groups = [(g["aval"].to_numpy(), g["is_event"].to_numpy()) for _, g in
+          adtte.group_by("stratum_key", maintain_order=True)]
+""",
+        """
+for times, events in groups:
+    order = np.argsort(times, kind="stable"); t = times[order]; d = events[order].astype(np.int64)
+    first = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+    at_risk = t.size - first
+    deaths = np.add.reduceat(d, first)
+    surv = np.cumprod(1 - deaths / at_risk)
+""",
+    ),
+    "survival (KM, medians, landmarks)": (
+        """
+from datetime import date
+from pathlib import Path
+from toolkit.ingest import connect
+from toolkit.cohort import build_cohort
+from toolkit.study import builtin_study_path, load_study
+from toolkit.survival import kaplan_meier
+con = connect(Path({db!r}), read_only=True)
+adtte = build_cohort(con, load_study(builtin_study_path()), date(2015, 3, 16)).adtte
+groups = [(g["aval"].to_numpy(), g["is_event"].to_numpy()) for _, g in
+          adtte.group_by("stratum_key", maintain_order=True)]
+""",
+        """
+for times, events in groups:
+    kaplan_meier(times, events, at_times=(12.0, 24.0), ticks=tuple(range(0, 100, 6)))
+""",
+    ),
+    "report context (all survival)": (
+        """
+from datetime import date
+from pathlib import Path
+from toolkit.ingest import connect
+from toolkit.cohort import build_cohort
+from toolkit.report_context import build_context
+from toolkit.study import builtin_study_path, load_study
+study = load_study(builtin_study_path()); con = connect(Path({db!r}), read_only=True)
+cohort = build_cohort(con, study, date(2015, 3, 16))
+""",
+        "context = build_context(cohort, study)",
+    ),
+    "figures": (
+        """
+import json
+from toolkit.figures import km_figure_svg
+context = json.loads(open({context!r}).read())
+""",
+        "svg = km_figure_svg(context['strata'], context['at_risk_times'])",
+    ),
+    "HTML": (
+        "import json; from toolkit.render import render_html;"
+        " context = json.loads(open({context!r}).read())",
+        "html = render_html(context)",
+    ),
+    "PDF": (
+        """
+import json
+from toolkit.render import render_html, render_pdf
+context = json.loads(open({context!r}).read()); html = render_html(context)
+""",
+        "pdf = render_pdf(html, cutoff=context['cutoff'], title=context['title'])",
+    ),
+}
+
+CHILD = """
+import json, time
+{setup}
+start = time.perf_counter()
+{timed}
+print("BENCH", json.dumps({{"seconds": time.perf_counter() - start}}))
+"""
+
+
+def registry(patients: int) -> Path:
+    """The cached one-site registry of ``patients`` patients."""
+    out = CACHE / f"registry-{patients}"
+    if not (out / "S01" / "patients.csv").exists():
+        shutil.rmtree(out, ignore_errors=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "toolkit",
+                "synth",
+                "--patients",
+                str(patients),
+                "--sites",
+                "1",
+                "--out",
+                str(out),
+            ],
+            check=True,
+        )
+    return out / "S01"
+
+
+def prepared_db(folder: Path, patients: int) -> tuple[Path, Path]:
+    """A database holding the registry, and the report context computed from it (cached)."""
+    base = CACHE / f"db-{patients}"
+    db, context = base / "registry.duckdb", base / "results.json"
+    if not context.exists():
+        shutil.rmtree(base, ignore_errors=True)
+        base.mkdir(parents=True)
+        run_cli("ingest", str(folder), "--db", str(db))
+        run_cli("report", "--db", str(db), "--out", str(base), "--format", "html")
+    return db, context
+
+
+def run_cli(*args: str) -> dict:
+    """Run a toolkit command under /usr/bin/time: wall seconds and peak RSS."""
+    with tempfile.NamedTemporaryFile("r") as stats:
+        subprocess.run(
+            [TIME, "-f", "%e %M", "-o", stats.name, sys.executable, "-m", "toolkit", *args],
+            check=True,
+            capture_output=True,
+        )
+        wall, rss_kb = stats.read().split()[-2:]
+    return {"seconds": float(wall), "peak_mb": int(rss_kb) / 1024}
+
+
+def run_stage(name: str, values: dict[str, str]) -> dict:
+    setup, timed = (textwrap.dedent(part).format(**values) for part in STAGES[name])
+    code = CHILD.format(setup=setup, timed=timed)
+    with tempfile.NamedTemporaryFile("r") as stats:
+        done = subprocess.run(
+            [TIME, "-f", "%e %M", "-o", stats.name, sys.executable, "-c", code],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        rss_kb = stats.read().split()[-1]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH "))
+    return {"seconds": json.loads(line[6:])["seconds"], "peak_mb": int(rss_kb) / 1024}
+
+
+def whole_path(folder: Path, work: Path) -> dict:
+    """``toolkit ingest`` (validate + load) then ``toolkit report`` (HTML and PDF)."""
+    db = work / "path.duckdb"
+    for stale in (db, work / "path-archive", work / "report"):
+        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(
+            missing_ok=True
+        )
+    ingest = run_cli("ingest", str(folder), "--db", str(db))
+    report = run_cli("report", "--db", str(db), "--out", str(work / "report"))
+    return {
+        "seconds": ingest["seconds"] + report["seconds"],
+        "peak_mb": max(ingest["peak_mb"], report["peak_mb"]),
+    }
+
+
+def median_of(runs: list[dict]) -> dict:
+    return {
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "peak_mb": max(r["peak_mb"] for r in runs),
+    }
+
+
+def measure(sizes: list[int], runs: int) -> dict:
+    table: dict[str, dict[int, dict]] = {name: {} for name in [*STAGES, "whole path"]}
+    for n in sizes:
+        folder = registry(n)
+        db, context = prepared_db(folder, n)
+        with tempfile.TemporaryDirectory() as work:
+            values = {"folder": str(folder), "db": str(db), "work": work, "context": str(context)}
+            for name in STAGES:
+                table[name][n] = median_of([run_stage(name, values) for _ in range(runs)])
+                print(f"{n:>9,} {name:<36} {table[name][n]['seconds']:8.3f} s", flush=True)
+            table["whole path"][n] = median_of(
+                [whole_path(folder, Path(work)) for _ in range(runs)]
+            )
+            print(f"{n:>9,} {'whole path':<36} {table['whole path'][n]['seconds']:8.3f} s")
+    return table
+
+
+def targets(table: dict, sizes: list[int]) -> list[dict]:
+    """The issue's targets, each with its measured figure and pass/short."""
+    big, small = max(sizes), min(sizes)
+
+    def s(stage: str, n: int = big) -> float:
+        return table[stage][n]["seconds"]
+
+    checks = [
+        ("whole path at largest size < 15 s", s("whole path"), 15.0),
+        ("whole path peak memory < 3 GB (MB)", table["whole path"][big]["peak_mb"], 3072.0),
+        ("validate / DuckDB read ≤ 3", s("validate") / s("floor: duckdb read"), 3.0),
+        (
+            "KM+landmarks / NumPy floor ≤ 3",
+            s("survival (KM, medians, landmarks)") / s("floor: numpy KM"),
+            3.0,
+        ),
+        (
+            "report rendering largest / smallest ≤ 1.5",
+            (s("figures") + s("HTML") + s("PDF"))
+            / (s("figures", small) + s("HTML", small) + s("PDF", small)),
+            1.5,
+        ),
+    ]
+    return [
+        {
+            "target": name,
+            "measured": round(value, 3),
+            "limit": limit,
+            "verdict": "pass" if value <= limit else "short",
+        }
+        for name, value, limit in checks
+    ]
+
+
+def write_results(table: dict, sizes: list[int], verdicts: list[dict]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    payload = {"machine": machine, "sizes": sizes, "stages": table, "targets": verdicts}
+    (RESULTS / "bench.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    lines = [f"Machine: {machine}. Median of runs; peak RSS of the measuring process.", ""]
+    header = "| stage | " + " | ".join(f"{n:,} patients" for n in sizes) + " | growth |"
+    lines += [header, "|---|" + "---|" * (len(sizes) + 1)]
+    for name, by_size in table.items():
+        cells = [f"{by_size[n]['seconds']:.3f} s / {by_size[n]['peak_mb']:.0f} MB" for n in sizes]
+        growth = by_size[max(sizes)]["seconds"] / max(by_size[min(sizes)]["seconds"], 1e-9)
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | ×{growth:.1f} |")
+    lines += ["", "| target | measured | limit | verdict |", "|---|---|---|---|"]
+    lines += [
+        f"| {v['target']} | {v['measured']} | {v['limit']} | {v['verdict']} |" for v in verdicts
+    ]
+    (RESULTS / "bench.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    plot(table, sizes)
+
+
+def plot(table: dict, sizes: list[int]) -> None:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 4.5))
+    axes = figure.add_subplot()
+    for name, by_size in table.items():
+        axes.plot(sizes, [by_size[n]["seconds"] for n in sizes], marker="o", label=name)
+    axes.set(xscale="log", yscale="log", xlabel="patients", ylabel="seconds")
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(RESULTS / "bench.png", dpi=120, metadata={"Software": None})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    sizes = sorted(int(x) for x in args.sizes.split(","))
+    table = measure(sizes, args.runs)
+    write_results(table, sizes, targets(table, sizes))
+
+
+if __name__ == "__main__":
+    main()
