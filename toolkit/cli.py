@@ -17,10 +17,12 @@ __all__ = ["main", "run", "cli"]
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("toolkit.commands.synth", "Write a synthetic registry as site submission folders."),
-    "validate": ("toolkit.commands.validate", "Check a submission against the contract."),
+    "validate": ("toolkit.commands.validate", "Check a submission; write the steward's report."),
+    "dictionary": ("toolkit.commands.dictionary", "Write the data dictionary from the schemas."),
     "ingest": ("toolkit.commands.ingest", "Validate a submission and load it into the database."),
     "cohort": ("toolkit.commands.cohort", "Export a cutoff's analysis dataset (Parquet, CSV)."),
     "report": ("toolkit.commands.report", "Render the survival report for a data cutoff."),
+    "survival": ("toolkit.commands.survival", "Kaplan–Meier and log-rank of a CSV/Parquet file."),
     "demo": ("toolkit.commands.demo", "Synthetic registry to PDF report, in one go."),
 }
 

@@ -11,25 +11,24 @@ subset carries no timestamp, and the PDF's dates are the data cutoff.
 
 from __future__ import annotations
 
-import base64
-import io
-import mimetypes
 import os
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
-import weasyprint
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from .documents import (
+    AssetFetcher,
+    inline_css,
+    join_and,
+    write_atomic,
+)
+from .documents import embed_fonts as _embed_fonts
+from .documents import make_environment as _document_environment
+from .documents import render_pdf as _render_document_pdf
 from .errors import UsageError
 from .figures import km_figure_svg
 from .resources import asset_dir
@@ -48,27 +47,8 @@ FORMATS = {"html": "report.html", "pdf": "report.pdf"}
 
 _TEMPLATE = "report.html.j2"
 _STYLESHEET = "report.css"
-_FONT_URL = re.compile(r'url\("(fonts/[A-Za-z0-9_.-]+\.ttf)"\)')
-_EPOCH_VARIABLE = "SOURCE_DATE_EPOCH"
 _NOT_REACHED = "not reached"
 _NOT_ESTIMABLE = "not estimable"
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-#: Characters always kept in the embedded font, whatever the text: ASCII and common typography.
-_BASE_GLYPHS = "".join(chr(c) for c in range(0x20, 0x7F)) + "–—→←≥≤±×·°µ’‘“”…€£ "
-
 
 # --- number and text filters ------------------------------------------------------------------
 
@@ -138,14 +118,6 @@ def fmt_ci(pair: Sequence[float | None], unit: str = "months", *, label: bool = 
     return f"({prefix}{fmt_months(lower)}–{fmt_months(upper)})"
 
 
-def join_and(items: Iterable[Any]) -> str:
-    """Join as prose: ``a``, ``a and b``, ``a, b and c``."""
-    words = [str(item) for item in items]
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} and {words[-1]}"
-
-
 def months_list(values: Sequence[float | None]) -> str:
     """Several durations in prose: ``"14.0, 15.8 and 28.7 months"``.
 
@@ -157,20 +129,9 @@ def months_list(values: Sequence[float | None]) -> str:
     return join_and(fmt_months_unit(v) for v in values)
 
 
-def long_date(iso: str) -> str:
-    """``"2015-03-16"`` → ``"16 March 2015"`` (fixed English month names, not the locale's)."""
-    day = date.fromisoformat(str(iso))
-    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
-
-
 def with_n(group: Mapping[str, Any]) -> str:
     """A group's label with its size: ``"HD IL-2 only (n=123)"``."""
     return f"{group['label']} (n={group['n']})"
-
-
-def paragraphs(text: str) -> list[str]:
-    """Split free text into paragraphs at blank lines."""
-    return [part.strip() for part in re.split(r"\n\s*\n", str(text)) if part.strip()]
 
 
 def at_landmark(group: Mapping[str, Any], time: float) -> Mapping[str, Any]:
@@ -181,7 +142,7 @@ def at_landmark(group: Mapping[str, Any], time: float) -> Mapping[str, Any]:
     return {"time": time, "estimate": None, "ci": [None, None], "at_risk": None}
 
 
-_FILTERS = {
+_FILTERS = {  # besides toolkit.documents.COMMON_FILTERS (join_and, long_date …)
     "num": fmt_number,
     "months": fmt_months,
     "months_unit": fmt_months_unit,
@@ -189,9 +150,6 @@ _FILTERS = {
     "pct": fmt_pct,
     "share": fmt_share,
     "ci": fmt_ci,
-    "join_and": join_and,
-    "long_date": long_date,
-    "paragraphs": paragraphs,
     "with_n": with_n,
     "at_landmark": at_landmark,
 }
@@ -212,20 +170,10 @@ def make_environment(templates: Path | None = None) -> Environment:
     Returns
     -------
     jinja2.Environment
-        With the report filters (``months``, ``pct``, ``ci``, ``join_and`` …) registered.
+        :func:`toolkit.documents.make_environment` with the report filters (``months``,
+        ``pct``, ``ci``, ``join_and`` …) registered.
     """
-    env = Environment(
-        loader=FileSystemLoader(templates or asset_dir("templates")),
-        autoescape=select_autoescape(
-            enabled_extensions=("html", "j2"), default=True, default_for_string=True
-        ),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(_FILTERS)
-    return env
+    return _document_environment(templates, _FILTERS)
 
 
 def _figures(context: Mapping[str, Any]) -> dict[str, Markup]:
@@ -233,39 +181,6 @@ def _figures(context: Mapping[str, Any]) -> dict[str, Markup]:
     groups = context["strata"] or [context["overall"]]
     svg = km_figure_svg(groups, context["at_risk_times"], id_prefix="fig-km")
     return {"km_strata": Markup(svg)}
-
-
-def _font_data_uri(path: Path, text: str) -> str:
-    """A WOFF data URI of the font at ``path`` keeping only the glyphs ``text`` needs."""
-    return _font_subset_uri(path, frozenset(text) | frozenset(_BASE_GLYPHS))
-
-
-@lru_cache(maxsize=16)
-def _font_subset_uri(path: Path, characters: frozenset[str]) -> str:
-    """Subset, compress as WOFF and base64-encode; deterministic (no timestamp recalculated)."""
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    options = subset.Options()
-    options.drop_tables += ["FFTM"]
-    font = TTFont(path, recalcTimestamp=False)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(sorted(characters)))
-    subsetter.subset(font)
-    font.flavor = "woff"
-    buffer = io.BytesIO()
-    font.save(buffer)
-    return "data:font/woff;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _embed_fonts(html: str, templates: Path) -> str:
-    """Replace the stylesheet's ``url("fonts/….ttf")`` by data URIs of font subsets."""
-    text = html
-
-    def replace(match: re.Match[str]) -> str:
-        return f'url("{_font_data_uri(templates / match.group(1), text)}")'
-
-    return _FONT_URL.sub(replace, html)
 
 
 def render_html(context: Mapping[str, Any], *, embed_fonts: bool = True) -> str:
@@ -287,9 +202,10 @@ def render_html(context: Mapping[str, Any], *, embed_fonts: bool = True) -> str:
     """
     templates = asset_dir("templates")
     env = make_environment(templates)
-    stylesheet = (templates / _STYLESHEET).read_text(encoding="utf-8")
     html = env.get_template(_TEMPLATE).render(
-        report=context, figures=_figures(context), stylesheet=Markup(stylesheet)
+        report=context,
+        figures=_figures(context),
+        stylesheet=inline_css(_STYLESHEET, templates=templates),
     )
     return _embed_fonts(html, templates) if embed_fonts else html
 
@@ -297,82 +213,10 @@ def render_html(context: Mapping[str, Any], *, embed_fonts: bool = True) -> str:
 # --- PDF --------------------------------------------------------------------------------------
 
 
-class AssetFetcher(URLFetcher):
-    """A WeasyPrint URL fetcher that reads only inline ``data:`` URLs and template files.
-
-    Anything else — ``http(s)``, ``ftp``, ``file`` outside the templates folder (after
-    resolving symlinks and ``..``) — is refused with ``ValueError``; WeasyPrint then logs a
-    warning and leaves the resource out. Every URL asked for is recorded in ``requested`` and
-    every refusal in ``refused``.
-
-    Parameters
-    ----------
-    root : pathlib.Path, optional
-        The one folder files may come from; defaults to ``asset_dir("templates")``.
-    """
-
-    def __init__(self, root: Path | None = None) -> None:
-        super().__init__(allowed_protocols=("data", "file"), allow_redirects=False)
-        self.root = Path(root or asset_dir("templates")).resolve()
-        self.requested: list[str] = []
-        self.refused: list[str] = []
-
-    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
-        """Return the resource at ``url`` or raise ``ValueError`` if it is not allowed."""
-        self.requested.append(url)
-        if url.startswith("data:"):
-            return super().fetch(url, headers)
-        path = self.asset_path(url)
-        if path is None:
-            self.refused.append(url)
-            raise ValueError(f"refused to fetch {url!r}: only files in {self.root} are allowed")
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(
-            path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
-        )
-
-    def asset_path(self, url: str) -> Path | None:
-        """The file ``url`` names if it is a ``file:`` URL of a file inside ``root``."""
-        parts = urlsplit(url)
-        if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
-            return None
-        path = Path(url2pathname(unquote(parts.path))).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
-            return None
-        return path
-
-
-def _pdf_date(cutoff: str) -> str:
-    """The cutoff as a PDF date string at midnight UTC: ``D:20150316000000Z``."""
-    return date.fromisoformat(cutoff).strftime("D:%Y%m%d000000Z")
-
-
-@contextmanager
-def _source_date_epoch(cutoff: str) -> Iterator[None]:
-    """Set ``SOURCE_DATE_EPOCH`` to the cutoff for the duration of a PDF render.
-
-    WeasyPrint re-saves fonts with fontTools (to decode WOFF, and to subset when the HarfBuzz
-    subsetter library is absent); fontTools then stamps the font's ``head.modified`` with the
-    current time unless ``SOURCE_DATE_EPOCH`` is set, which would make every PDF differ.
-    The previous value (or its absence) is restored afterwards.
-    """
-    day = date.fromisoformat(cutoff)
-    epoch = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
-    previous = os.environ.get(_EPOCH_VARIABLE)
-    os.environ[_EPOCH_VARIABLE] = str(epoch)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(_EPOCH_VARIABLE, None)
-        else:
-            os.environ[_EPOCH_VARIABLE] = previous
-
-
 def render_pdf(
     html: str, *, cutoff: str, title: str, url_fetcher: AssetFetcher | None = None
 ) -> bytes:
-    """Lay out report HTML as an A4 PDF with WeasyPrint.
+    """Lay out report HTML as an A4 PDF with WeasyPrint (:func:`toolkit.documents.render_pdf`).
 
     Parameters
     ----------
@@ -392,30 +236,7 @@ def render_pdf(
     bytes
         The PDF.
     """
-    stamp = _pdf_date(cutoff)
-
-    def finish(_document, pdf) -> None:
-        import pydyf
-
-        pdf.info["Title"] = pydyf.String(title)
-        pdf.info["CreationDate"] = pydyf.String(stamp)
-        pdf.info["ModDate"] = pydyf.String(stamp)
-
-    templates = asset_dir("templates")
-    document = weasyprint.HTML(
-        string=html,
-        base_url=templates.as_uri() + "/",
-        url_fetcher=url_fetcher or AssetFetcher(templates),
-    )
-    with _source_date_epoch(cutoff):
-        return document.write_pdf(finisher=finish)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+    return _render_document_pdf(html, title=title, stamp=cutoff, url_fetcher=url_fetcher)
 
 
 def write_report(
@@ -461,5 +282,5 @@ def write_report(
         else:
             data = render_pdf(html, cutoff=context["cutoff"], title=context["title"])
         written[name] = out / FORMATS[name]
-        _write_atomic(written[name], data)
+        write_atomic(written[name], data)
     return written

@@ -11,12 +11,23 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["FORMULA_PREFIXES", "spreadsheet_safe", "write_safe_csv", "write_parquet"]
+__all__ = [
+    "FORMULA_PREFIXES",
+    "spreadsheet_safe",
+    "spreadsheet_safe_frame",
+    "write_safe_csv",
+    "write_parquet",
+]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
+def spreadsheet_safe(cell: str) -> str:
+    """``cell`` with a leading ``'`` when a spreadsheet would read it as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+
+
+def spreadsheet_safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with every text cell that a spreadsheet would evaluate prefixed by ``'``."""
     pattern = "^[" + "".join("\\" + p if p in "-+" else p for p in FORMULA_PREFIXES) + "]"
     return frame.with_columns(
@@ -29,7 +40,7 @@ def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
 def write_safe_csv(frame: pl.DataFrame, path: Path) -> Path:
     """Write ``frame`` as UTF-8 CSV (``\\n`` line ends), formula-safe, atomically."""
     partial = path.with_name(path.name + ".partial")
-    spreadsheet_safe(frame).write_csv(partial, line_terminator="\n")
+    spreadsheet_safe_frame(frame).write_csv(partial, line_terminator="\n")
     partial.replace(path)
     return path
 

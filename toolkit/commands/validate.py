@@ -1,26 +1,31 @@
-"""``toolkit validate SUBMISSION [--json]``: check a site's submission against the contract.
+"""``toolkit validate SUBMISSION [--out DIR] [--json]``: check a site's submission, write the
+steward's report.
 
-Exit status: 0 accepted (warnings allowed), 1 rejected or unreadable, 2 usage problem. Heavy
-libraries (polars, pandera) are imported when the command runs, so ``toolkit --help`` stays fast.
+Writes ``validation.html``, ``findings.json`` and ``queries.csv`` into ``--out`` (default:
+``validation-<submission name>`` in the current folder; see :mod:`toolkit.validation_report`)
+and prints a short summary, or with ``--json`` the findings document on stdout.
+
+Exit status: 0 accepted (warnings allowed), 1 rejected or unreadable (the report then holds the
+one ``SUBMISSION-UNREADABLE`` finding), 2 usage problem. Heavy libraries (polars, pandera,
+Jinja2) are imported when the command runs, so ``toolkit --help`` stays fast.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from toolkit.errors import ToolkitError
+from toolkit.errors import ToolkitError, UsageError
 
 if TYPE_CHECKING:
-    from toolkit.validate import ValidationResult
+    from toolkit.validation_report import SubmissionInfo
 
-__all__ = ["command", "SHOWN_FINDINGS"]
+__all__ = ["command", "SHOWN_RULES", "default_out_dir"]
 
-SHOWN_FINDINGS = 20
-"""How many findings the text summary lists (``--json`` lists them all)."""
+SHOWN_RULES = 12
+"""How many rules the console summary lists (the report lists them all)."""
 
 
 @click.command(name="validate")
@@ -30,83 +35,121 @@ SHOWN_FINDINGS = 20
     type=click.Path(exists=True, file_okay=True, dir_okay=True, path_type=Path),
 )
 @click.option(
-    "--json", "as_json", is_flag=True, help="Print the result as JSON (every finding) on stdout."
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for validation.html, findings.json and queries.csv "
+    "[default: validation-<submission name>].",
 )
-def command(ctx: click.Context, submission: Path, as_json: bool) -> None:
-    """Validate SUBMISSION (a folder or a .zip) against submission contract v1."""
-    try:
-        from toolkit.submission import open_submission
-        from toolkit.validate import validate
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the findings document (JSON) on stdout."
+)
+def command(ctx: click.Context, submission: Path, out_dir: Path | None, as_json: bool) -> None:
+    """Validate SUBMISSION (a folder or a .zip) against submission contract v1 and write the
+    steward's report: validation.html, findings.json and queries.csv.
 
-        result = validate(open_submission(submission))
+    Exit status 0 accepted (warnings allowed), 1 rejected or unreadable, 2 usage problem.
+    """
+    from toolkit.validation_report import findings_json, write_validation_report
+
+    try:
+        info, findings = _check(submission)
+        out = out_dir or default_out_dir(submission)
+        try:
+            written = write_validation_report(info, findings, out)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write the validation report to {out}: {exc.strerror or exc}"
+            ) from None
     except ToolkitError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(exc.exit_code)
+    accepted = not (findings["severity"] == "error").any()
     if as_json:
-        click.echo(json.dumps(_as_document(result), indent=2, ensure_ascii=False))
+        click.echo(findings_json(info, findings), nl=False)
     else:
-        _print_summary(result)
-    ctx.exit(0 if result.accepted else 1)
+        _print_summary(info, findings, written)
+    ctx.exit(0 if accepted else 1)
 
 
-def _as_document(result: ValidationResult) -> dict[str, Any]:
-    """The result as a JSON-ready mapping."""
-    return {
-        "submission": str(result.submission.source),
-        "sha256": result.submission.sha256,
-        "accepted": result.accepted,
-        "counts": {"error": result.count("error"), "warning": result.count("warning")},
-        "rules": _rule_counts(result),
-        "findings": result.findings.to_dicts(),
-    }
+def default_out_dir(submission: Path) -> Path:
+    """``validation-<name>`` in the current folder; a zip's name without ``.zip``."""
+    name = submission.resolve().name
+    if submission.is_file() and name.lower().endswith(".zip"):
+        name = name[: -len(".zip")]
+    return Path(f"validation-{name}")
 
 
-def _rule_counts(result: ValidationResult) -> dict[str, int]:
-    counts = result.findings.group_by("rule").len().sort("rule")
-    return dict(zip(counts["rule"].to_list(), counts["len"].to_list(), strict=True))
+def _check(path: Path) -> tuple[SubmissionInfo, Any]:
+    """The submission's facts and findings; an unreadable one gets its one finding."""
+    from toolkit.errors import SubmissionUnreadable
+    from toolkit.submission import open_submission, receive
+    from toolkit.validate import unreadable_findings, validate
+    from toolkit.validation_report import SubmissionInfo, count_rows
+
+    name = path.resolve().name
+    try:
+        received = receive(path)
+    except (SubmissionUnreadable, OSError) as exc:
+        return SubmissionInfo(name, None), unreadable_findings(name, _reason(exc, path, name))
+    try:
+        submission = open_submission(received)
+    except (SubmissionUnreadable, OSError) as exc:
+        info = SubmissionInfo(name, received.sha256)
+        return info, unreadable_findings(name, _reason(exc, path, name))
+    result = validate(submission)
+    info = SubmissionInfo(
+        name, submission.sha256, submission.manifest, count_rows(submission.files)
+    )
+    return info, result.findings
 
 
-def _print_summary(result: ValidationResult) -> None:
-    """Verdict, counts per severity and per rule, and the first findings, via rich."""
+def _reason(exc: Exception, path: Path, name: str) -> str:
+    """The reason in words, the submission named by its name only (the report goes to a site)."""
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+        return f"{name}: cannot be read ({exc.strerror or exc})"
+    text = str(exc)
+    for spelling in (str(path), str(path.resolve())):
+        if text.startswith(spelling):
+            return name + text[len(spelling) :]
+    return text
+
+
+def _print_summary(info: SubmissionInfo, findings: Any, written: dict[str, Path]) -> None:
+    """Verdict, counts, the rules broken and where the report is, via rich."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     console = Console()
-    errors, warnings = result.count("error"), result.count("warning")
-    verdict = "[bold green]ACCEPTED[/]" if result.accepted else "[bold red]REJECTED[/]"
-    console.print(f"{verdict}  {escape(str(result.submission.source))}")
-    console.print(f"sha256 {result.submission.sha256}")
+    errors = int((findings["severity"] == "error").sum())
+    warnings = int((findings["severity"] == "warning").sum())
+    verdict = "[bold red]REJECTED[/]" if errors else "[bold green]ACCEPTED[/]"
+    facts = [f"site {info.site_id}" if info.site_id else None]
+    facts.append(f"extracted {info.extracted_on}" if info.extracted_on else None)
+    detail = ", ".join(fact for fact in facts if fact)
+    console.print(f"{verdict}  {escape(info.name)}" + (f"  ({escape(detail)})" if detail else ""))
+    console.print(f"sha256 {info.sha256 or 'unknown'}")
     console.print(f"{errors} error(s), {warnings} warning(s)")
-    if result.findings.is_empty():
-        return
-    per_rule = result.findings.group_by("rule", "severity").len().sort("rule")
-    rules = Table("rule", "severity", "count", title="Findings per rule", title_justify="left")
-    for rule, severity, count in per_rule.iter_rows():
-        rules.add_row(rule, severity, str(count))
-    console.print(rules)
-    console.print(_findings_table(result))
-    hidden = result.findings.height - SHOWN_FINDINGS
-    if hidden > 0:
-        console.print(f"... and {hidden} more; use --json to list every finding.")
-
-
-def _findings_table(result: ValidationResult) -> Any:
-    from rich.table import Table
-    from rich.text import Text
-
-    shown = result.findings.head(SHOWN_FINDINGS)
-    table = Table(title=f"First {shown.height} findings", title_justify="left")
-    for name in ("where", "column", "value", "rule", "message"):
-        table.add_column(name, overflow="fold")
-    for f in shown.iter_rows(named=True):
-        where = f["file"] if f["row"] is None else f"{f['file']}:{f['row']}"
-        style = "red" if f["severity"] == "error" else "yellow"
-        table.add_row(
-            Text(where),
-            Text(f["column"] or ""),
-            Text(f["value"] or ""),
-            Text(f["rule"], style=style),
-            Text(f["message"]),
+    unreadable = findings.filter(findings["rule"] == "SUBMISSION-UNREADABLE")
+    for message in unreadable["message"].to_list():
+        console.print(f"[red]{escape(message)}[/]")
+    if not findings.is_empty() and unreadable.is_empty():
+        per_rule = (
+            findings.group_by("rule", "severity")
+            .len()
+            .sort(["severity", "len", "rule"], descending=[False, True, False])
         )
-    return table
+        table = Table("rule", "severity", "count", title_justify="left")
+        for rule, severity, count in per_rule.head(SHOWN_RULES).iter_rows():
+            style = "red" if severity == "error" else "yellow"
+            table.add_row(rule, f"[{style}]{severity}[/]", str(count))
+        console.print(table)
+        if per_rule.height > SHOWN_RULES:
+            hidden = per_rule.height - SHOWN_RULES
+            console.print(f"... and {hidden} more rule{'s' if hidden > 1 else ''} in the report")
+    console.print(f"report: {escape(str(written['html']))}")
+    console.print(
+        f"        {escape(str(written['json']))}, {escape(str(written['csv']))} (every finding)"
+    )

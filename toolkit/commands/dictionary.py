@@ -1,0 +1,49 @@
+"""``toolkit dictionary [--out DIR] [--format html,pdf]``: the data dictionary for sites.
+
+Generated at run time from the schemas validation enforces (see :mod:`toolkit.dictionary`), so
+it cannot disagree with ``toolkit validate``. Exit status: 0 written, 2 usage problem (an
+unknown format, a folder that cannot be written).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from toolkit.errors import UsageError
+
+__all__ = ["command"]
+
+
+@click.command(name="dictionary")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder for dictionary.html and dictionary.pdf.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="html,pdf",
+    show_default=True,
+    help="Which files to write: html, pdf or html,pdf.",
+)
+def command(out_dir: Path, formats: str) -> None:
+    """Write the data dictionary (dictionary.html, dictionary.pdf) from the schemas."""
+    wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
+    if not wanted or set(wanted) - {"html", "pdf"}:
+        raise UsageError("--format takes html, pdf or html,pdf")
+    from toolkit.dictionary import write_dictionary
+
+    try:
+        written = write_dictionary(out_dir, formats=wanted)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the data dictionary to {out_dir}: {exc.strerror or exc}"
+        ) from None
+    for path in written.values():
+        click.echo(str(path))

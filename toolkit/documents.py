@@ -1,0 +1,363 @@
+"""Shared machinery of the toolkit's documents: Jinja2 HTML, inline CSS and fonts, PDF.
+
+The survival report (:mod:`toolkit.render`), the steward's validation report
+(:mod:`toolkit.validation_report`) and the data dictionary (:mod:`toolkit.dictionary`) are all
+built the same way, with the pieces here:
+
+* :func:`make_environment`: a Jinja2 environment over the templates folder with autoescaping
+  (every value is text until a template says otherwise), ``StrictUndefined`` (a missing key is
+  an error, not an empty cell) and the common filters (:data:`COMMON_FILTERS`).
+* :func:`inline_css` and :func:`embed_fonts`: the stylesheets go into a ``<style>`` tag and the
+  document font (DejaVu Sans, ``templates/fonts/``) into data URIs holding only the glyphs the
+  document uses, so an HTML file needs nothing beside itself.
+* :func:`render_pdf`: WeasyPrint with :class:`AssetFetcher`, a URL fetcher that reads nothing
+  but inline data and files inside the templates folder, and fixed PDF dates and font
+  timestamps, so the same HTML always gives the same bytes.
+* :func:`write_atomic`: a file appears whole or not at all.
+
+WeasyPrint is imported only when a PDF is made (or :class:`AssetFetcher` is first used), so a
+module that only writes HTML does not pay for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import mimetypes
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from .resources import asset_dir
+
+if TYPE_CHECKING:
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+__all__ = [
+    "COMMON_FILTERS",
+    "AssetFetcher",
+    "make_environment",
+    "inline_css",
+    "embed_fonts",
+    "render_pdf",
+    "pdf_date",
+    "source_date_epoch",
+    "write_atomic",
+    "join_and",
+    "long_date",
+    "paragraphs",
+    "thousands",
+    "count_of",
+]
+
+_FONT_URL = re.compile(r'url\("(fonts/[A-Za-z0-9_.-]+\.ttf)"\)')
+_EPOCH_VARIABLE = "SOURCE_DATE_EPOCH"
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+#: Characters always kept in the embedded font, whatever the text: ASCII and common typography.
+_BASE_GLYPHS = "".join(chr(c) for c in range(0x20, 0x7F)) + "–—→←≥≤±×·°µ’‘“”…€£ "
+
+
+# --- filters every document may use ------------------------------------------------------------
+
+
+def join_and(items: Iterable[Any]) -> str:
+    """Join as prose: ``a``, ``a and b``, ``a, b and c``."""
+    words = [str(item) for item in items]
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def long_date(iso: str) -> str:
+    """``"2015-03-16"`` → ``"16 March 2015"`` (fixed English month names, not the locale's)."""
+    day = date.fromisoformat(str(iso))
+    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def paragraphs(text: str) -> list[str]:
+    """Split free text into paragraphs at blank lines."""
+    return [part.strip() for part in re.split(r"\n\s*\n", str(text)) if part.strip()]
+
+
+def thousands(value: int) -> str:
+    """A count with thousands separators: ``12345`` → ``"12,345"``."""
+    return f"{int(value):,}"
+
+
+def count_of(value: int, singular: str, plural: str | None = None) -> str:
+    """A count with its noun: ``1, "error"`` → ``"1 error"``, ``2, "error"`` → ``"2 errors"``."""
+    noun = singular if int(value) == 1 else (plural or f"{singular}s")
+    return f"{thousands(value)} {noun}"
+
+
+COMMON_FILTERS: dict[str, Callable[..., Any]] = {
+    "join_and": join_and,
+    "long_date": long_date,
+    "paragraphs": paragraphs,
+    "thousands": thousands,
+    "count_of": count_of,
+}
+"""Filters registered in every environment :func:`make_environment` builds."""
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+
+def make_environment(
+    templates: Path | None = None, filters: Mapping[str, Callable[..., Any]] | None = None
+) -> Environment:
+    """A Jinja2 environment over a templates folder: autoescaping and strict undefined.
+
+    Parameters
+    ----------
+    templates : pathlib.Path, optional
+        Template folder; defaults to ``asset_dir("templates")``.
+    filters : mapping, optional
+        Filters to register besides :data:`COMMON_FILTERS` (a name given here wins).
+
+    Returns
+    -------
+    jinja2.Environment
+        A new environment; callers cache it if they render often.
+    """
+    env = Environment(
+        loader=FileSystemLoader(templates or asset_dir("templates")),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "j2"), default=True, default_for_string=True
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(COMMON_FILTERS)
+    env.filters.update(filters or {})
+    return env
+
+
+def inline_css(*names: str, templates: Path | None = None) -> Markup:
+    """The stylesheets ``names`` (files in the templates folder), joined for a ``<style>`` tag.
+
+    Their ``url("fonts/….ttf")`` stay relative to the templates folder: :func:`embed_fonts`
+    replaces them once the document's text is known.
+    """
+    root = templates or asset_dir("templates")
+    return Markup("\n".join((root / name).read_text(encoding="utf-8") for name in names))
+
+
+def embed_fonts(html: str, templates: Path | None = None) -> str:
+    """Replace every ``url("fonts/….ttf")`` of ``html`` by a data URI of a font subset.
+
+    Each subset keeps the glyphs of the characters in ``html`` plus ASCII and common
+    typography, compressed as WOFF; it carries no timestamp, so the result is reproducible.
+    """
+    root = templates or asset_dir("templates")
+    characters = frozenset(html) | frozenset(_BASE_GLYPHS)
+
+    def replace(match: re.Match[str]) -> str:
+        return f'url("{_font_subset_uri(root / match.group(1), characters)}")'
+
+    return _FONT_URL.sub(replace, html)
+
+
+@lru_cache(maxsize=16)
+def _font_subset_uri(path: Path, characters: frozenset[str]) -> str:
+    """Subset, compress as WOFF and base64-encode; deterministic (no timestamp recalculated)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.drop_tables += ["FFTM"]
+    font = TTFont(path, recalcTimestamp=False)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(characters)))
+    subsetter.subset(font)
+    font.flavor = "woff"
+    buffer = io.BytesIO()
+    font.save(buffer)
+    return "data:font/woff;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+# --- PDF ---------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _asset_fetcher_class() -> type[URLFetcher]:
+    """Define :class:`AssetFetcher` on first use, when WeasyPrint is imported."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class AssetFetcher(URLFetcher):
+        """A WeasyPrint URL fetcher that reads only inline ``data:`` URLs and template files.
+
+        Anything else — ``http(s)``, ``ftp``, ``file`` outside the templates folder (after
+        resolving symlinks and ``..``) — is refused with ``ValueError``; WeasyPrint then logs a
+        warning and leaves the resource out. Every URL asked for is recorded in ``requested``
+        and every refusal in ``refused``.
+
+        Parameters
+        ----------
+        root : pathlib.Path, optional
+            The one folder files may come from; defaults to ``asset_dir("templates")``.
+        """
+
+        def __init__(self, root: Path | None = None) -> None:
+            super().__init__(allowed_protocols=("data", "file"), allow_redirects=False)
+            self.root = Path(root or asset_dir("templates")).resolve()
+            self.requested: list[str] = []
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
+            """Return the resource at ``url`` or raise ``ValueError`` if it is not allowed."""
+            self.requested.append(url)
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            path = self.asset_path(url)
+            if path is None:
+                self.refused.append(url)
+                raise ValueError(f"refused to fetch {url!r}: only files in {self.root} are allowed")
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(
+                path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
+            )
+
+        def asset_path(self, url: str) -> Path | None:
+            """The file ``url`` names if it is a ``file:`` URL of a file inside ``root``."""
+            parts = urlsplit(url)
+            if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+                return None
+            path = Path(url2pathname(unquote(parts.path))).resolve()
+            if not path.is_relative_to(self.root) or not path.is_file():
+                return None
+            return path
+
+    AssetFetcher.__module__ = __name__
+    return AssetFetcher
+
+
+if TYPE_CHECKING:
+    AssetFetcher = URLFetcher  # the class :func:`_asset_fetcher_class` defines
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``AssetFetcher`` is made on first access (PEP 562), importing WeasyPrint then."""
+        if name == "AssetFetcher":
+            return _asset_fetcher_class()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def pdf_date(day: str | date) -> str:
+    """A day as a PDF date string at midnight UTC: ``"2015-03-16"`` → ``D:20150316000000Z``."""
+    return date.fromisoformat(str(day)).strftime("D:%Y%m%d000000Z")
+
+
+@contextmanager
+def source_date_epoch(day: str | date | None) -> Iterator[None]:
+    """Set ``SOURCE_DATE_EPOCH`` to ``day`` (midnight UTC; the epoch when ``None``) meanwhile.
+
+    WeasyPrint re-saves fonts with fontTools (to decode WOFF, and to subset when the HarfBuzz
+    subsetter library is absent); fontTools then stamps the font's ``head.modified`` with the
+    current time unless ``SOURCE_DATE_EPOCH`` is set, which would make every PDF differ.
+    The previous value (or its absence) is restored afterwards.
+    """
+    epoch = 0
+    if day is not None:
+        when = date.fromisoformat(str(day))
+        epoch = int(datetime(when.year, when.month, when.day, tzinfo=UTC).timestamp())
+    previous = os.environ.get(_EPOCH_VARIABLE)
+    os.environ[_EPOCH_VARIABLE] = str(epoch)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(_EPOCH_VARIABLE, None)
+        else:
+            os.environ[_EPOCH_VARIABLE] = previous
+
+
+def render_pdf(
+    html: str,
+    *,
+    title: str,
+    stamp: str | date | None = None,
+    url_fetcher: URLFetcher | None = None,
+    templates: Path | None = None,
+) -> bytes:
+    """Lay out an HTML document as a PDF with WeasyPrint, reproducibly.
+
+    Parameters
+    ----------
+    html : str
+        The document; relative URLs resolve inside the templates folder.
+    title : str
+        Document title in the PDF metadata.
+    stamp : str or date, optional
+        The day written as the PDF's creation and modification date (e.g. a data cutoff).
+        ``None`` writes no date at all. Either way the same input gives the same bytes.
+    url_fetcher : AssetFetcher, optional
+        Fetcher to use (a fresh :class:`AssetFetcher` over ``templates`` by default); pass one
+        to inspect what the document asked for.
+    templates : pathlib.Path, optional
+        The templates folder (base URL and fetcher root); defaults to ``asset_dir("templates")``.
+
+    Returns
+    -------
+    bytes
+        The PDF.
+    """
+    import pydyf
+    import weasyprint
+
+    stamp_text = pdf_date(stamp) if stamp is not None else None
+
+    def finish(_document: Any, pdf: Any) -> None:
+        pdf.info["Title"] = pydyf.String(title)
+        for key in ("CreationDate", "ModDate"):
+            if stamp_text is None:
+                pdf.info.pop(key, None)
+            else:
+                pdf.info[key] = pydyf.String(stamp_text)
+
+    root = templates or asset_dir("templates")
+    document = weasyprint.HTML(
+        string=html,
+        base_url=root.as_uri() + "/",
+        url_fetcher=url_fetcher or _asset_fetcher_class()(root),
+    )
+    with source_date_epoch(stamp):
+        return document.write_pdf(finisher=finish)
+
+
+# --- files -------------------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -1,0 +1,491 @@
+"""The steward's validation report: what a data steward reads and what goes back to the site.
+
+From a submission's facts (:class:`SubmissionInfo`) and its findings (the validator's finding
+table: ``file, row, column, value, rule, severity, message``), :func:`write_validation_report`
+writes three files into one folder:
+
+``validation.html``
+    For the steward: the verdict (ACCEPTED / REJECTED) with the submission's name, site,
+    extract date, SHA-256 and contract version; a summary per file and per rule; then the
+    findings grouped by rule, at most :data:`SHOWN_PER_RULE` per rule. Self-contained (inline
+    CSS and font, nothing fetched) and laid out for print as well as for the screen.
+``findings.json``
+    Every finding, with the verdict and the counts; the same document ``toolkit validate
+    --json`` prints. Keys in a fixed order, UTF-8, no timestamp.
+``queries.csv``
+    One row per finding, the queries to send to the site. Every cell that a spreadsheet would
+    read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is
+    prefixed with a single quote, as OWASP advises against CSV injection. The file starts with
+    a UTF-8 byte-order mark, so that spreadsheet programs read it as UTF-8.
+
+The same inputs always give byte-identical files. Rows are numbered as the site sees them in a
+spreadsheet (header = row 1); a finding on a whole file has no row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+
+from schemas.codes import CONTRACT_VERSION, CSV_FILES, MANIFEST_FILE
+from schemas.rules import RULES
+
+from .documents import embed_fonts, inline_css, make_environment, write_atomic
+from .tabular import spreadsheet_safe
+
+__all__ = [
+    "SubmissionInfo",
+    "REPORT_FILES",
+    "FINDING_FIELDS",
+    "QUERY_COLUMNS",
+    "SHOWN_PER_RULE",
+    "write_validation_report",
+    "findings_document",
+    "findings_json",
+    "queries_csv",
+    "render_validation_html",
+    "spreadsheet_safe",
+    "count_rows",
+]
+
+REPORT_FILES: dict[str, str] = {
+    "html": "validation.html",
+    "json": "findings.json",
+    "csv": "queries.csv",
+}
+"""The files :func:`write_validation_report` writes, by kind."""
+
+FINDING_FIELDS: tuple[str, ...] = ("file", "row", "column", "value", "rule", "severity", "message")
+"""The fields of one finding, in the validator's order."""
+
+QUERY_COLUMNS: tuple[str, ...] = (
+    "query_id",
+    "site_id",
+    "submission",
+    "file",
+    "row",
+    "column",
+    "value_sent",
+    "rule",
+    "severity",
+    "request",
+    "message",
+    "site_answer",
+)
+"""The header of ``queries.csv``; ``site_answer`` is left empty for the site to fill in."""
+
+SHOWN_PER_RULE = 50
+"""How many findings of one rule ``validation.html`` lists; the rest are in the other files."""
+
+_TEMPLATE = "validation.html.j2"
+_STYLESHEETS = ("document.css", "validation.css")
+_SEVERITIES = ("error", "warning")
+_REQUEST = {
+    "error": "correct and resend the extract",
+    "warning": "confirm, or correct and resend",
+}
+_SHOWN_VALUE_CHARS = 160
+_BOM = "\ufeff"
+_UNREADABLE = "SUBMISSION-UNREADABLE"
+_MANIFEST_KEYS = ("site_id", "contract_version", "extracted_on")
+
+
+@dataclass(frozen=True)
+class SubmissionInfo:
+    """What the report says about the submission itself.
+
+    Attributes
+    ----------
+    name : str
+        The folder or zip file name as received (no path: the report travels to the site).
+    sha256 : str or None
+        The submission's fingerprint; ``None`` when its bytes could not be read at all.
+    manifest : mapping or None
+        ``manifest.json`` as parsed, when it is a JSON object; ``None`` otherwise.
+    rows : mapping of str to int or None
+        Data rows (header excluded) of each CSV file that could be read; ``None`` or absent
+        when a file is missing or not readable as CSV.
+    """
+
+    name: str
+    sha256: str | None
+    manifest: Mapping[str, Any] | None = None
+    rows: Mapping[str, int | None] = field(default_factory=dict)
+
+    def declared(self, key: str) -> str | None:
+        """A manifest field as text (a non-text JSON value in its JSON form), or ``None``."""
+        if self.manifest is None or self.manifest.get(key) is None:
+            return None
+        value = self.manifest[key]
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+    @property
+    def site_id(self) -> str | None:
+        return self.declared("site_id")
+
+    @property
+    def extracted_on(self) -> str | None:
+        return self.declared("extracted_on")
+
+    @property
+    def contract_version(self) -> str | None:
+        return self.declared("contract_version")
+
+
+# --- the data of the report --------------------------------------------------------------------
+
+
+def _records(findings: Any) -> list[dict[str, Any]]:
+    """Findings as dicts with :data:`FINDING_FIELDS` in order (from a polars frame or dicts)."""
+    rows = findings.to_dicts() if hasattr(findings, "to_dicts") else findings
+    return [{name: row.get(name) for name in FINDING_FIELDS} for row in rows]
+
+
+def _counts(records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    counts = dict.fromkeys(_SEVERITIES, 0)
+    for record in records:
+        counts[record["severity"]] = counts.get(record["severity"], 0) + 1
+    return counts
+
+
+def _file_order(name: str) -> tuple[int, str]:
+    known = (MANIFEST_FILE, *CSV_FILES)
+    return (known.index(name), name) if name in known else (len(known), name)
+
+
+def _unreadable(records: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the submission could not be opened at all (no file of it was checked)."""
+    return any(record["rule"] == _UNREADABLE for record in records)
+
+
+def _file_summary(
+    info: SubmissionInfo, records: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per file: data rows, rows with a finding, errors, warnings (contract files first).
+
+    The contract files are listed even without findings, unless the submission could not be
+    opened: then none of them was checked, and only what the findings name is listed.
+    """
+    names = {record["file"] for record in records}
+    if not _unreadable(records):
+        names |= {MANIFEST_FILE, *CSV_FILES}
+    summary = []
+    for name in sorted(names, key=_file_order):
+        mine = [record for record in records if record["file"] == name]
+        summary.append(
+            {
+                "file": name,
+                "rows": info.rows.get(name),
+                "rows_with_findings": len({r["row"] for r in mine if r["row"] is not None}),
+                "errors": sum(r["severity"] == "error" for r in mine),
+                "warnings": sum(r["severity"] == "warning" for r in mine),
+            }
+        )
+    return summary
+
+
+def _rule_order(rule: str, severity: str) -> tuple[int, int, str]:
+    catalog = list(RULES)
+    position = catalog.index(rule) if rule in RULES else len(catalog)
+    rank = _SEVERITIES.index(severity) if severity in _SEVERITIES else len(_SEVERITIES)
+    return (rank, position, rule)
+
+
+def _rule_groups(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Findings grouped by rule: errors first, then the rule catalog's order."""
+    by_rule: dict[str, list[Mapping[str, Any]]] = {}
+    for record in records:
+        by_rule.setdefault(record["rule"], []).append(record)
+    groups = []
+    for rule, found in by_rule.items():
+        severity = found[0]["severity"]
+        known = RULES.get(rule)
+        groups.append(
+            {
+                "rule": rule,
+                "severity": severity,
+                "files": sorted({r["file"] for r in found}, key=_file_order),
+                "columns": sorted({r["column"] for r in found if r["column"] is not None}),
+                "count": len(found),
+                "message": known.message if known else found[0]["message"],
+                "findings": found,
+            }
+        )
+    return sorted(groups, key=lambda group: _rule_order(group["rule"], group["severity"]))
+
+
+def findings_document(info: SubmissionInfo, findings: Any) -> dict[str, Any]:
+    """The content of ``findings.json`` (and of ``toolkit validate --json``).
+
+    Parameters
+    ----------
+    info : SubmissionInfo
+        The submission.
+    findings : polars.DataFrame or iterable of mapping
+        The validator's findings, in its order.
+
+    Returns
+    -------
+    dict
+        ``submission, sha256, manifest, contract_version, accepted, verdict, counts, files,
+        rules`` (finding count per rule id, sorted by id) and ``findings``, in that order.
+    """
+    records = _records(findings)
+    counts = _counts(records)
+    per_rule: dict[str, int] = {}
+    for record in records:
+        per_rule[record["rule"]] = per_rule.get(record["rule"], 0) + 1
+    manifest = None
+    if info.manifest is not None:
+        manifest = {key: info.manifest.get(key) for key in _MANIFEST_KEYS}
+    return {
+        "submission": info.name,
+        "sha256": info.sha256,
+        "manifest": manifest,
+        "contract_version": CONTRACT_VERSION,
+        "accepted": counts["error"] == 0,
+        "verdict": "ACCEPTED" if counts["error"] == 0 else "REJECTED",
+        "counts": counts,
+        "files": {
+            entry["file"]: {key: value for key, value in entry.items() if key != "file"}
+            for entry in _file_summary(info, records)
+        },
+        "rules": dict(sorted(per_rule.items())),
+        "findings": records,
+    }
+
+
+def findings_json(info: SubmissionInfo, findings: Any) -> str:
+    """:func:`findings_document` as JSON text, UTF-8 characters kept.
+
+    The summary is indented by two spaces; each finding is one compact line, which keeps a
+    file of many thousands of findings quick to write and easy to grep.
+    """
+    document = findings_document(info, findings)
+    records = document.pop("findings")
+    head = json.dumps(document, indent=2, ensure_ascii=False)
+    lines = [json.dumps(record, ensure_ascii=False) for record in records]
+    body = "[\n    " + ",\n    ".join(lines) + "\n  ]" if lines else "[]"
+    return f'{head.removesuffix("}").rstrip()},\n  "findings": {body}\n}}\n'
+
+
+# --- queries.csv -------------------------------------------------------------------------------
+
+
+def _query_ids(info: SubmissionInfo, n: int) -> list[str]:
+    prefix = info.sha256[:8] if info.sha256 else "Q"
+    width = max(4, len(str(n)))
+    return [f"{prefix}-{i:0{width}d}" for i in range(1, n + 1)]
+
+
+def queries_csv(info: SubmissionInfo, findings: Any) -> str:
+    """``queries.csv``: one spreadsheet-safe row per finding, in the findings' order.
+
+    Columns are :data:`QUERY_COLUMNS`; ``request`` says what the site is asked to do (correct
+    and resend for an error, confirm or correct for a warning). RFC 4180 (CRLF line ends,
+    fields quoted when needed), starting with a UTF-8 byte-order mark so that spreadsheet
+    programs read the text as UTF-8.
+    """
+    records = _records(findings)
+    buffer = io.StringIO(newline="")
+    buffer.write(_BOM)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(QUERY_COLUMNS)
+    site = info.site_id or ""
+    for query_id, record in zip(_query_ids(info, len(records)), records, strict=True):
+        row = {
+            "query_id": query_id,
+            "site_id": site,
+            "submission": info.name,
+            "file": record["file"],
+            "row": record["row"],
+            "column": record["column"],
+            "value_sent": record["value"],
+            "rule": record["rule"],
+            "severity": record["severity"],
+            "request": _REQUEST.get(record["severity"], ""),
+            "message": record["message"],
+            "site_answer": "",
+        }
+        writer.writerow(
+            [
+                spreadsheet_safe("" if row[name] is None else str(row[name]))
+                for name in QUERY_COLUMNS
+            ]
+        )
+    return buffer.getvalue()
+
+
+# --- validation.html ---------------------------------------------------------------------------
+
+
+def _shown_value(value: str | None) -> dict[str, Any] | None:
+    """A value for the HTML: cut after :data:`_SHOWN_VALUE_CHARS` characters, length kept."""
+    if value is None:
+        return None
+    cut = len(value) > _SHOWN_VALUE_CHARS
+    return {"text": value[:_SHOWN_VALUE_CHARS] if cut else value, "cut": cut, "length": len(value)}
+
+
+def _verdict_note(accepted: bool, counts: Mapping[str, int]) -> str:
+    warnings = counts.get("warning", 0)
+    if not accepted:
+        return (
+            "Any error rejects the whole submission: nothing of it enters the registry. "
+            "Send the site the queries (queries.csv); the site corrects its data and sends "
+            "the whole extract again."
+        )
+    if warnings:
+        return (
+            "The submission can enter the registry. Its warnings do not block; each is a "
+            "query to the site (queries.csv) to confirm or correct in its next extract."
+        )
+    return "The submission can enter the registry. No rule of the contract is broken."
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return make_environment()
+
+
+def render_validation_html(
+    info: SubmissionInfo, findings: Any, *, shown_per_rule: int = SHOWN_PER_RULE
+) -> str:
+    """``validation.html`` as text: self-contained (inline CSS, embedded font subset).
+
+    Parameters
+    ----------
+    info : SubmissionInfo
+        The submission.
+    findings : polars.DataFrame or iterable of mapping
+        The validator's findings.
+    shown_per_rule : int, optional
+        At most this many findings are listed per rule; a note says how many more there are.
+
+    Returns
+    -------
+    str
+        The HTML document. Every value from the submission is escaped.
+    """
+    records = _records(findings)
+    counts = _counts(records)
+    accepted = counts["error"] == 0
+    groups = []
+    for group in _rule_groups(records):
+        shown = [
+            {**record, "value": _shown_value(record["value"])}
+            for record in group["findings"][:shown_per_rule]
+        ]
+        groups.append({**group, "findings": shown, "hidden": group["count"] - len(shown)})
+    context = {
+        "title": f"Validation report: {info.name}",
+        "submission": {
+            "name": info.name,
+            "sha256": info.sha256,
+            "site_id": info.site_id,
+            "extracted_on": info.extracted_on,
+            "contract_version": info.contract_version,
+        },
+        "contract_version": CONTRACT_VERSION,
+        "manifest_read": info.manifest is not None,
+        "accepted": accepted,
+        "verdict": "ACCEPTED" if accepted else "REJECTED",
+        "verdict_note": _verdict_note(accepted, counts),
+        "counts": counts,
+        "total": len(records),
+        "files": _file_summary(info, records),
+        "groups": groups,
+        "shown_per_rule": shown_per_rule,
+        "report_files": REPORT_FILES,
+        "toolkit_version": _toolkit_version(),
+    }
+    html = (
+        _environment()
+        .get_template(_TEMPLATE)
+        .render(report=context, stylesheet=inline_css(*_STYLESHEETS))
+    )
+    return embed_fonts(html)
+
+
+def _toolkit_version() -> str:
+    from toolkit import __version__
+
+    return __version__
+
+
+# --- files -------------------------------------------------------------------------------------
+
+
+def write_validation_report(
+    info: SubmissionInfo,
+    findings: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    shown_per_rule: int = SHOWN_PER_RULE,
+) -> dict[str, Path]:
+    """Write ``validation.html``, ``findings.json`` and ``queries.csv`` into ``out_dir``.
+
+    Parameters
+    ----------
+    info : SubmissionInfo
+        The submission.
+    findings : polars.DataFrame or iterable of mapping
+        The validator's findings, in its order (every one goes into the JSON and the CSV).
+    out_dir : path-like
+        Folder to write into; created if missing. Earlier report files are replaced, each
+        atomically.
+    shown_per_rule : int, optional
+        At most this many findings per rule in the HTML.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        The path written for ``html``, ``json`` and ``csv``.
+
+    Raises
+    ------
+    OSError
+        When the folder cannot be created or written.
+    """
+    records = _records(findings)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    contents = {
+        "json": findings_json(info, records).encode("utf-8"),
+        "csv": queries_csv(info, records).encode("utf-8"),
+        "html": render_validation_html(info, records, shown_per_rule=shown_per_rule).encode(
+            "utf-8"
+        ),
+    }
+    written = {}
+    for kind, name in REPORT_FILES.items():
+        written[kind] = out / name
+        write_atomic(written[kind], contents[kind])
+    return written
+
+
+def count_rows(files: Mapping[str, bytes]) -> dict[str, int | None]:
+    """Data rows of each CSV file that reads as well-formed CSV (``None`` for the others).
+
+    Parameters
+    ----------
+    files : mapping of str to bytes
+        The submission's raw files by name (:attr:`toolkit.submission.Submission.files`).
+    """
+    from schemas.csv_format import scan_csv
+
+    rows: dict[str, int | None] = {}
+    for name in CSV_FILES:
+        if name in files:
+            scan = scan_csv(files[name])
+            rows[name] = scan.rows if scan.ok else None
+    return rows
