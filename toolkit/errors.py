@@ -7,6 +7,7 @@ __all__ = [
     "SubmissionRejected",
     "DatabaseBusy",
     "AnalysisError",
+    "InputError",
 ]
 
 
@@ -36,3 +37,9 @@ class DatabaseBusy(ToolkitError):
 
 class AnalysisError(ToolkitError):
     """The analysis cannot be computed from the data as loaded (e.g. no eligible patients)."""
+
+
+class InputError(ToolkitError):
+    """A data file holds a value the analysis cannot use; the message names file, row, column."""
+
+    exit_code = 2

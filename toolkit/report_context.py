@@ -161,7 +161,7 @@ def build_context(cohort: Cohort, study: Study, *, edition: str = "internal") ->
         },
         "overall": overall,
         "strata": _group_summaries(cohort, study, ticks),
-        "followup": median_followup(time, event),
+        "followup": median_followup(time, event).to_dict(),
         "landmarks": [float(x) for x in study.endpoint.landmarks_months],
         "at_risk_times": ticks,
         "software": _software(),

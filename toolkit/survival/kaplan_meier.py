@@ -1,0 +1,479 @@
+"""Kaplan–Meier estimates as plain data: curve, medians and quartiles with CI, S(t), at risk.
+
+Vectorised with NumPy: the times are sorted once, tied times collapsed with cumulative counts,
+and every quantity is read off the arrays at the unique times; there is no loop per patient.
+
+Methods, named in every result (``method``):
+
+- survival: Kaplan–Meier product-limit estimator;
+- variance: Greenwood's formula for Var(log S(t)), as R's ``survfit``;
+- pointwise CI: ``"log-log"`` (default; Kalbfleisch–Prentice, as SAS PROC LIFETEST and
+  lifelines), ``"log"`` (R's default) or ``"plain"`` (linear, clipped to [0, 1]), exactly as R's
+  ``survfit(conf.type = …)``;
+- median and quartiles with CI: R's ``quantile.survfit`` rule — the first time S(t) ≤ 1 − p,
+  except that where S(t) equals 1 − p (within √ε) over an interval the quantile is the midpoint
+  of that interval (to the last follow-up time if S stays there); the CI limits are the same rule
+  applied to the lower and upper CI curves (Brookmeyer–Crowley style). Where a CI curve rises
+  again (rare: the log CI's upper limit near the end), the limit is its first crossing, as
+  R's ``print.survfit`` (see :func:`survival_quantile`).
+
+A median or CI limit that the curve never reaches is ``None`` ("not reached"), never infinity.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from toolkit.survival._common import as_survival_data, group_codes, result_dict, z_value
+
+__all__ = [
+    "CONF_TYPES",
+    "METHODS",
+    "KaplanMeierSummary",
+    "kaplan_meier",
+    "kaplan_meier_by_group",
+    "confidence_limits",
+    "survival_quantile",
+]
+
+CONF_TYPES = ("log-log", "log", "plain")
+
+QUANTILE_TOLERANCE = math.sqrt(sys.float_info.epsilon)
+"""Two survival values closer than this are equal (R's ``quantile.survfit`` tolerance)."""
+
+CI_METHODS = {
+    "log-log": "Greenwood variance, log(-log) transform (Kalbfleisch–Prentice)",
+    "log": "Greenwood variance, log transform",
+    "plain": "Greenwood variance, linear (plain) limits clipped to [0, 1]",
+}
+
+METHODS = {
+    "estimator": "Kaplan–Meier (product-limit)",
+    "ci": "95% pointwise CI, Greenwood variance, log(-log) transform",
+    "median_ci": "times at which the 95% CI bounds of S(t) cross 0.5",
+    "quantile": (
+        "first time S(t) <= 1 - p; midpoint of the interval where S(t) = 1 - p exactly "
+        "(R quantile.survfit)"
+    ),
+    "followup": "reverse Kaplan–Meier (censoring treated as the event)",
+    "potential_followup": "median of the time from start to the data cutoff, all patients",
+    "logrank": "log-rank test (Mantel–Haenszel; R survdiff, rho = 0)",
+    "pairwise": "pairwise log-rank tests, Holm-adjusted p-values",
+    "rmst": "restricted mean survival time: area under the Kaplan–Meier curve up to tau",
+}
+
+
+class _Steps(NamedTuple):
+    """Kaplan–Meier at the unique observed times of one group (internal)."""
+
+    time: np.ndarray
+    at_risk: np.ndarray
+    events: np.ndarray
+    censored: np.ndarray
+    survival: np.ndarray
+    var_log: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.at_risk[0])
+
+    @property
+    def last_time(self) -> float:
+        return float(self.time[-1])
+
+
+@dataclass(frozen=True, eq=False)
+class KaplanMeierSummary:
+    """Kaplan–Meier estimate of one group.
+
+    Attributes
+    ----------
+    key, label : str
+        The group's identifier and display label.
+    n, events, censored : int
+        Counts.
+    median_ : float or None
+        Median survival time (``None``: not reached).
+    median_ci_ : tuple
+        Its confidence interval; a limit not reached is ``None``.
+    quantiles_ : list of dict
+        ``{"p", "time", "ci"}`` for each requested probability ``p`` (0.25 is the time by which
+        25% had the event, i.e. where S(t) falls to 0.75).
+    survival_at_ : list of dict
+        ``{"time", "estimate", "ci", "at_risk"}`` at each requested time; past the last
+        follow-up time the estimate and CI are ``None`` and ``at_risk`` is 0.
+    at_risk_ : list of dict
+        ``{"time", "at_risk", "events", "censored"}``: at each tick the number at risk (time ≥
+        tick), and the events and censorings since the previous tick (up to and including it).
+    curve_ : dict of numpy.ndarray
+        The step function at its change points: ``time`` (0 first, then each event time, then
+        the last follow-up time if censored), ``survival``, ``ci_lower``, ``ci_upper``
+        (``NaN`` → ``None`` where S(t) = 0), ``at_risk`` and ``events`` at those times.
+    censor_marks_ : dict of numpy.ndarray
+        ``time`` and ``survival`` at each time with a censored observation.
+    conf_type : str
+        CI transform: ``"log-log"``, ``"log"`` or ``"plain"``.
+    conf_level : float
+        Confidence level of every interval.
+    method : dict of str
+        The methods, in words.
+    """
+
+    key: str
+    label: str
+    n: int
+    events: int
+    censored: int
+    median_: float | None
+    median_ci_: tuple[float | None, float | None]
+    quantiles_: list[dict]
+    survival_at_: list[dict]
+    at_risk_: list[dict]
+    curve_: dict[str, np.ndarray]
+    censor_marks_: dict[str, np.ndarray]
+    conf_type: str
+    conf_level: float
+    method: dict[str, str]
+
+    def to_dict(self) -> dict:
+        """JSON-able form; fitted names lose their trailing ``_`` (``median_`` → ``median``)."""
+        return result_dict(self)
+
+
+def kaplan_meier(
+    time: Any,
+    event: Any,
+    *,
+    key: str = "all",
+    label: str = "All patients",
+    at_times: Sequence[float] = (),
+    ticks: Sequence[float] = (),
+    conf_type: str = "log-log",
+    conf_level: float = 0.95,
+    probs: Sequence[float] = (0.25, 0.5, 0.75),
+) -> KaplanMeierSummary:
+    """Fit Kaplan–Meier to one group and summarise it.
+
+    Parameters
+    ----------
+    time : array_like
+        Follow-up times (any unit, e.g. months), finite and non-negative.
+    event : array_like
+        1/True for the event, 0/False for censoring.
+    key, label : str
+        Identifier and display label carried into the result.
+    at_times : sequence of float
+        Times at which to report S(t) with its CI and number at risk.
+    ticks : sequence of float
+        Times of the numbers-at-risk table.
+    conf_type : {"log-log", "log", "plain"}
+        Transform of the pointwise CI.
+    conf_level : float
+        Confidence level, 0.95 by default.
+    probs : sequence of float
+        Probabilities of the reported quantiles (the median is always reported).
+
+    Returns
+    -------
+    KaplanMeierSummary
+
+    Raises
+    ------
+    ValueError
+        Invalid input (see :func:`toolkit.survival._common.as_survival_data`) or ``conf_type``.
+    """
+    t, e = as_survival_data(time, event)
+    order = np.argsort(t)
+    steps = _steps(t[order], e[order])
+    options = _Options(tuple(at_times), tuple(ticks), conf_type, conf_level, tuple(probs))
+    return _summarise(steps, key, label, options)
+
+
+def kaplan_meier_by_group(
+    time: Any,
+    event: Any,
+    group: Any,
+    *,
+    labels: Sequence[str] | None = None,
+    at_times: Sequence[float] = (),
+    ticks: Sequence[float] = (),
+    conf_type: str = "log-log",
+    conf_level: float = 0.95,
+    probs: Sequence[float] = (0.25, 0.5, 0.75),
+) -> list[KaplanMeierSummary]:
+    """Kaplan–Meier of each group, the times sorted once for all groups.
+
+    Parameters
+    ----------
+    time, event : array_like
+        As for :func:`kaplan_meier`.
+    group : array_like
+        Group of each observation; groups are reported in the order their values sort, keyed
+        and labelled by the value as text.
+    labels : sequence of str, optional
+        Labels of the distinct group values in sorted order (e.g. ``group`` holds integer codes
+        and ``labels`` their names); by default each value as text.
+    at_times, ticks, conf_type, conf_level, probs
+        As for :func:`kaplan_meier`.
+
+    Returns
+    -------
+    list of KaplanMeierSummary
+        One per group.
+    """
+    t, e = as_survival_data(time, event)
+    labels, codes = group_codes(group, labels)
+    if codes.size != t.size:
+        raise ValueError(f"group and time differ in length ({codes.size} and {t.size})")
+    options = _Options(tuple(at_times), tuple(ticks), conf_type, conf_level, tuple(probs))
+    order = np.argsort(t)
+    t, e, codes = t[order], e[order], codes[order]
+    summaries = []
+    for code, label in enumerate(labels):
+        members = codes == code
+        steps = _steps(t[members], e[members])
+        summaries.append(_summarise(steps, label, label, options))
+    return summaries
+
+
+class _Options(NamedTuple):
+    at_times: tuple[float, ...]
+    ticks: tuple[float, ...]
+    conf_type: str
+    conf_level: float
+    probs: tuple[float, ...]
+
+
+def _steps(time: np.ndarray, event: np.ndarray) -> _Steps:
+    """Product-limit estimate at the unique times of sorted ``time``."""
+    n = time.size
+    first = np.flatnonzero(np.r_[True, time[1:] != time[:-1]])
+    counts = np.diff(np.r_[first, n])
+    events = np.add.reduceat(event.astype(np.int64), first)
+    at_risk = n - first
+    with np.errstate(divide="ignore", invalid="ignore"):
+        survival = np.cumprod(1.0 - events / at_risk)
+        terms = np.where(events > 0, events / (at_risk * (at_risk - events)), 0.0)
+    return _Steps(time[first], at_risk, events, counts - events, survival, np.cumsum(terms))
+
+
+def confidence_limits(
+    survival: np.ndarray, var_log: np.ndarray, conf_type: str = "log-log", conf_level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise confidence limits of S(t), as R's ``survfit``.
+
+    Parameters
+    ----------
+    survival : numpy.ndarray
+        Kaplan–Meier estimates.
+    var_log : numpy.ndarray
+        Greenwood variance of log S(t) (infinite once S(t) = 0).
+    conf_type : {"log-log", "log", "plain"}
+        The transform.
+    conf_level : float
+        Confidence level.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Lower and upper limits: ``NaN`` where S(t) = 0 (undefined, as R's ``NA``), 1 and 1
+        where S(t) = 1 (R gives ``NA`` for log-log there, except at time 0).
+    """
+    if conf_type not in CONF_TYPES:
+        raise ValueError(f"conf_type must be one of {', '.join(CONF_TYPES)}, got {conf_type!r}")
+    z = z_value(conf_level)
+    s = np.asarray(survival, dtype=float)
+    se = np.sqrt(np.asarray(var_log, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if conf_type == "plain":
+            half = z * se * s
+            lower, upper = np.maximum(s - half, 0.0), np.minimum(s + half, 1.0)
+        elif conf_type == "log":
+            log_s = np.log(s)
+            lower, upper = np.exp(log_s - z * se), np.minimum(np.exp(log_s + z * se), 1.0)
+        else:
+            log_log = np.log(-np.log(s))
+            width = z * se / np.log(s)
+            lower, upper = np.exp(-np.exp(log_log - width)), np.exp(-np.exp(log_log + width))
+    lower = np.where(s >= 1.0, 1.0, np.where(s <= 0.0, np.nan, lower))
+    upper = np.where(s >= 1.0, 1.0, np.where(s <= 0.0, np.nan, upper))
+    return lower, upper
+
+
+def survival_quantile(
+    p: float,
+    time: np.ndarray,
+    curve: np.ndarray,
+    last_time: float,
+    tolerance: float = QUANTILE_TOLERANCE,
+) -> float | None:
+    """Time at which a survival curve (or a CI curve) falls to 1 − p, by R's rule.
+
+    The first time the curve is at or below 1 − p; where it equals 1 − p (within
+    ``tolerance``) the midpoint between that time and the time it next falls below 1 − p, or
+    ``last_time`` if it never does. This is R's ``quantile.survfit`` (``survival:::findq``)
+    for every non-increasing curve — S(t) always, its CI curves almost always. A CI curve can
+    rise again (the log CI's upper limit near the end); ``findq`` then returns a later
+    crossing, an artefact of its ``approx()`` sorting the curve's values, and we keep the
+    first crossing, as R's ``print.survfit`` does for the median.
+
+    Parameters
+    ----------
+    p : float
+        Probability in [0, 1]; 0.5 gives the median.
+    time : numpy.ndarray
+        Times of the curve's values, increasing (the event times suffice).
+    curve : numpy.ndarray
+        Curve values at ``time`` (``NaN`` where undefined).
+    last_time : float
+        Last follow-up time of the group.
+
+    Returns
+    -------
+    float or None
+        ``None`` if the curve never reaches 1 − p.
+    """
+    if p == 0:
+        return 0.0
+    target = 1.0 - p
+    values = np.asarray(curve, dtype=float)
+    with np.errstate(invalid="ignore"):
+        reached = np.flatnonzero(values <= target + tolerance)
+    if reached.size == 0:
+        return None
+    first = int(reached[0])
+    if abs(values[first] - target) >= tolerance:
+        return float(time[first])
+    with np.errstate(invalid="ignore"):
+        below = np.flatnonzero(values[first:] < target - tolerance)
+    end = float(time[first + below[0]]) if below.size else float(last_time)
+    return (float(time[first]) + end) / 2.0
+
+
+def _summarise(steps: _Steps, key: str, label: str, options: _Options) -> KaplanMeierSummary:
+    lower, upper = confidence_limits(
+        steps.survival, steps.var_log, options.conf_type, options.conf_level
+    )
+    hit = steps.events > 0
+    curves = (steps.time[hit], steps.survival[hit], lower[hit], upper[hit])
+    quantiles = [_quantile(p, curves, steps.last_time) for p in options.probs]
+    median = _quantile(0.5, curves, steps.last_time)
+    events = int(steps.events.sum())
+    return KaplanMeierSummary(
+        key=key,
+        label=label,
+        n=steps.n,
+        events=events,
+        censored=steps.n - events,
+        median_=median["time"],
+        median_ci_=tuple(median["ci"]),
+        quantiles_=quantiles,
+        survival_at_=[_survival_at(steps, lower, upper, t) for t in options.at_times],
+        at_risk_=_at_risk_table(steps, options.ticks),
+        curve_=_curve(steps, lower, upper),
+        censor_marks_=_censor_marks(steps),
+        conf_type=options.conf_type,
+        conf_level=float(options.conf_level),
+        method=_method(options),
+    )
+
+
+def _method(options: _Options) -> dict[str, str]:
+    return {
+        "estimator": METHODS["estimator"],
+        "ci": f"{options.conf_level:.0%} pointwise CI, {CI_METHODS[options.conf_type]}",
+        "quantile": METHODS["quantile"],
+        "quantile_ci": f"the same rule applied to the {options.conf_level:.0%} CI curves",
+    }
+
+
+def _quantile(p: float, curves: tuple[np.ndarray, ...], last_time: float) -> dict:
+    time, survival, lower, upper = curves
+    return {
+        "p": float(p),
+        "time": survival_quantile(p, time, survival, last_time),
+        "ci": [
+            survival_quantile(p, time, lower, last_time),
+            survival_quantile(p, time, upper, last_time),
+        ],
+    }
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _survival_at(steps: _Steps, lower: np.ndarray, upper: np.ndarray, t: float) -> dict:
+    """S(t) with CI and the number at risk at t (time ≥ t); ``None`` past the last time."""
+    j = int(np.searchsorted(steps.time, t, side="left"))
+    at_risk = int(steps.at_risk[j]) if j < steps.time.size else 0
+    if t > steps.last_time:
+        return {"time": float(t), "estimate": None, "ci": [None, None], "at_risk": at_risk}
+    i = int(np.searchsorted(steps.time, t, side="right")) - 1
+    if i < 0:
+        return {"time": float(t), "estimate": 1.0, "ci": [1.0, 1.0], "at_risk": at_risk}
+    return {
+        "time": float(t),
+        "estimate": float(steps.survival[i]),
+        "ci": [_finite(lower[i]), _finite(upper[i])],
+        "at_risk": at_risk,
+    }
+
+
+def _at_risk_table(steps: _Steps, ticks: tuple[float, ...]) -> list[dict]:
+    """At each tick: number at risk (time ≥ tick), events and censorings since the last tick."""
+    if not ticks:
+        return []
+    tick = np.asarray(ticks, dtype=float)
+    if (np.diff(tick) < 0).any():
+        raise ValueError("ticks must be in increasing order")
+    j = np.searchsorted(steps.time, tick, side="left")
+    at_risk = np.where(j < steps.time.size, steps.at_risk[np.minimum(j, steps.time.size - 1)], 0)
+    upto = np.searchsorted(steps.time, tick, side="right")
+    events = np.diff(np.r_[0, np.cumsum(steps.events)][upto], prepend=0)
+    censored = np.diff(np.r_[0, np.cumsum(steps.censored)][upto], prepend=0)
+    return [
+        {"time": float(t), "at_risk": int(a), "events": int(d), "censored": int(c)}
+        for t, a, d, c in zip(tick, at_risk, events, censored, strict=True)
+    ]
+
+
+def _curve(steps: _Steps, lower: np.ndarray, upper: np.ndarray) -> dict[str, np.ndarray]:
+    """Start (0, 1), every event time, and the last time if the curve ends on a censoring."""
+    keep = steps.events > 0
+    keep[-1] = True
+    time = steps.time[keep]
+    return _read_only(
+        {
+            "time": np.r_[0.0, time],
+            "survival": np.r_[1.0, steps.survival[keep]],
+            "ci_lower": np.r_[1.0, lower[keep]],
+            "ci_upper": np.r_[1.0, upper[keep]],
+            "at_risk": np.r_[steps.n, steps.at_risk[keep]],
+            "events": np.r_[0, steps.events[keep]],
+        }
+    )
+
+
+def _censor_marks(steps: _Steps) -> dict[str, np.ndarray]:
+    marked = steps.censored > 0
+    return _read_only({"time": steps.time[marked], "survival": steps.survival[marked]})
+
+
+def _read_only(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    for array in arrays.values():
+        array.flags.writeable = False
+    return arrays
+
+
+def steps_of(time: Any, event: Any) -> _Steps:
+    """The Kaplan–Meier step arrays of one group (for the other survival modules)."""
+    t, e = as_survival_data(time, event)
+    order = np.argsort(t)
+    return _steps(t[order], e[order])
