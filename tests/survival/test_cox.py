@@ -1,0 +1,401 @@
+"""Cox models (Efron) against hand-computed cases, R's coxph / cox.zph (stored JSON written by
+``r/models.R``) and lifelines' CoxPHFitter."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from toolkit.errors import AnalysisError
+from toolkit.study import builtin_study_path, load_study
+from toolkit.survival.cox import cox_ph, design_matrix, fit_efron, stratum_cox, zph_test
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+REFERENCE = HERE / "reference"
+R_SCRIPT = HERE / "r" / "models.R"
+REL = 1e-4
+COEF_ABS = 1e-6
+
+# How each R model of r/models.R is fitted here.
+R_MODELS = {
+    "lung_continuous": ("lung", "time", "event", ["age", "sex", "ph.ecog"], {}),
+    "lung_factors": (
+        "lung",
+        "time",
+        "event",
+        ["age", "ph.karno", "wt.loss"],
+        {"sex": "1", "ph.ecog": "0"},
+    ),
+    "veteran_alphabetical": (
+        "veteran",
+        "time",
+        "status",
+        ["trt", "karno", "age", "prior"],
+        {"celltype": "adeno"},
+    ),
+    "veteran_most_frequent": (
+        "veteran",
+        "time",
+        "status",
+        ["trt", "karno", "age", "prior"],
+        {"celltype": None},
+    ),
+    "ovarian_factors": (
+        "ovarian",
+        "futime",
+        "fustat",
+        ["age"],
+        {"rx": "1", "resid.ds": "1", "ecog.ps": "1"},
+    ),
+}
+
+
+@cache
+def r_models() -> dict[str, dict]:
+    out = {}
+    for dataset in ("lung", "veteran", "ovarian"):
+        stored = json.loads((REFERENCE / f"models_{dataset}.json").read_text(encoding="utf-8"))
+        out |= {model["name"]: model for model in stored["models"]}
+    return out
+
+
+@cache
+def dataset(name: str) -> pl.DataFrame:
+    return pl.read_csv(DATA / f"{name}.csv", null_values="NA")
+
+
+def fit_like_r(name: str, **options):
+    data, time, event, continuous, categorical = R_MODELS[name]
+    return cox_ph(
+        dataset(data),
+        time=time,
+        event=event,
+        continuous=continuous,
+        categorical=categorical,
+        **options,
+    )
+
+
+def close(a: float, b: float, rel: float = REL, abs_: float = 1e-10) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+# ---- hand-computed cases -------------------------------------------------------------------
+
+# Times 1, 1, 2, 3 (events 1, 1, 1, 0), x = 1, 0, 1, 0. Efron: the tie at 1 gives
+# log S0 + log(S0 - (e^b + 1)/2) with S0 = 2(e^b + 1), so
+# ll(b) = 2b - 3 log(e^b + 1) - log 2 - log 1.5, maximised at e^b / (1 + e^b) = 2/3: b = log 2;
+# information 3 p (1 - p) = 2/3 there and 3/4 at b = 0, score at 0: 2 - 3/2.
+HAND_TIME = [1.0, 1.0, 2.0, 3.0]
+HAND_EVENT = [True, True, True, False]
+HAND_X = [[1.0], [0.0], [1.0], [0.0]]
+
+
+def test_hand_computed_two_by_two_with_a_tie() -> None:
+    fit = fit_efron(HAND_TIME, HAND_EVENT, HAND_X)
+    assert fit.coef_[0] == pytest.approx(math.log(2), abs=1e-12)
+    assert fit.var_[0, 0] == pytest.approx(1.5, rel=1e-10)
+    ll = 2 * math.log(2) - 3 * math.log(3) - math.log(2) - math.log(1.5)
+    null = -3 * math.log(2) - math.log(2) - math.log(1.5)
+    assert fit.loglik_ == pytest.approx((null, ll), rel=1e-12)
+    assert fit.score_test_ == pytest.approx(0.25 / 0.75, rel=1e-12)
+    assert fit.converged_ and not fit.infinite_.any()
+
+
+def test_hand_computed_efron_differs_from_breslow() -> None:
+    """x = 1, 0, 1, 0, 0 at times 1, 1, 2, 2(censored), 3: the score equation of Efron's
+    likelihood, 2 - 2u/(2u+3) - 1.5u/(1.5u+2.5) - u/(u+2) = 0 with u = e^b, solved directly."""
+    from scipy.optimize import brentq
+
+    def efron_score(b: float) -> float:
+        u = math.exp(b)
+        return 2 - 2 * u / (2 * u + 3) - 1.5 * u / (1.5 * u + 2.5) - u / (u + 2)
+
+    def breslow_score(b: float) -> float:
+        u = math.exp(b)
+        return 2 - 2 * (2 * u / (2 * u + 3)) - u / (u + 2)
+
+    expected = brentq(efron_score, -5, 5, xtol=1e-14)
+    fit = fit_efron([1, 1, 2, 2, 3], [1, 1, 1, 0, 1], [[1], [0], [1], [0], [0]])
+    assert fit.coef_[0] == pytest.approx(expected, abs=1e-10)
+    assert abs(expected - brentq(breslow_score, -5, 5)) > 1e-3
+
+
+def test_no_ties_and_one_covariate_matches_a_direct_newton() -> None:
+    rng = np.random.default_rng(3)
+    time, x = rng.exponential(size=30), rng.normal(size=30)
+    event = rng.random(30) < 0.7
+
+    def derivatives(b: float) -> tuple[float, float]:
+        score, info = 0.0, 0.0
+        for i in np.flatnonzero(event):
+            risk = time >= time[i]
+            w = np.exp(b * x[risk])
+            mean = (w * x[risk]).sum() / w.sum()
+            score += x[i] - mean
+            info += (w * x[risk] ** 2).sum() / w.sum() - mean**2
+        return score, info
+
+    b = 0.0
+    for _ in range(50):
+        score, info = derivatives(b)
+        b += score / info
+    fit = fit_efron(time, event, x[:, None])
+    assert fit.coef_[0] == pytest.approx(b, abs=1e-10)
+    assert fit.var_[0, 0] == pytest.approx(1 / derivatives(b)[1], rel=1e-9)
+
+
+# ---- R: coxph (Efron) and cox.zph ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(R_MODELS))
+def test_coefficients_and_inference_match_coxph(name: str) -> None:
+    reference = r_models()[name]
+    result = fit_like_r(name)
+    assert result.n_ == reference["n"]
+    assert result.events_ == reference["events"]
+    assert result.dropped_missing_["total"] == reference["dropped_missing"]
+    assert sorted(t.term for t in result.terms_) == sorted(reference["terms"])
+    for i, term_name in enumerate(reference["terms"]):
+        term = result.term(term_name)
+        assert term.coef_ == pytest.approx(reference["coef"][i], abs=COEF_ABS)
+        assert close(term.coef_, reference["coef"][i])
+        assert close(term.se_, reference["se"][i])
+        assert close(term.hr_, reference["hr"][i])
+        assert close(term.hr_ci_[0], reference["hr_lower"][i])
+        assert close(term.hr_ci_[1], reference["hr_upper"][i])
+        assert close(term.z_, reference["z"][i])
+        assert close(term.p_, reference["p"][i])
+    assert close(result.loglik_[0], reference["loglik"][0])
+    assert close(result.loglik_[1], reference["loglik"][1])
+    for test in ("likelihood_ratio", "wald", "score"):
+        assert close(result.tests_[test]["chisq"], reference["tests"][test]["chisq"])
+        assert result.tests_[test]["df"] == reference["tests"][test]["df"]
+        assert close(result.tests_[test]["p"], reference["tests"][test]["p"])
+
+
+@pytest.mark.parametrize("name", sorted(R_MODELS))
+def test_proportional_hazards_test_matches_cox_zph(name: str) -> None:
+    reference = r_models()[name]["zph"]
+    ph = fit_like_r(name).ph_test_
+    rows = {row["term"]: row for row in ph["terms"]}
+    assert sorted(rows) == sorted(reference["terms"])
+    for i, term in enumerate(reference["terms"]):
+        assert close(rows[term]["chisq"], reference["chisq"][i])
+        assert rows[term]["df"] == reference["df"][i]
+        assert close(rows[term]["p"], reference["p"][i])
+    assert close(ph["global"]["chisq"], reference["global"]["chisq"])
+    assert ph["global"]["df"] == reference["global"]["df"]
+    assert close(ph["global"]["p"], reference["global"]["p"])
+    assert ph["transform"] == "km"
+
+
+def test_default_reference_is_the_most_frequent_level() -> None:
+    result = fit_like_r("veteran_most_frequent")
+    assert result.references_ == {"celltype": "smallcell"}
+    assert all(t.reference == "smallcell" for t in result.terms_ if t.covariate == "celltype")
+
+
+def test_missing_covariates_are_dropped_and_counted() -> None:
+    result = fit_like_r("lung_factors")
+    lung = dataset("lung")
+    missing = {c: lung[c].null_count() for c in ("age", "ph.karno", "wt.loss", "sex", "ph.ecog")}
+    assert result.dropped_missing_["by_covariate"] == missing
+    assert result.n_input_ == lung.height
+    assert result.n_ == lung.height - result.dropped_missing_["total"]
+
+
+def test_missing_levels_are_configurable() -> None:
+    frame = pl.DataFrame(
+        {
+            "time": [1.0, 2, 3, 4, 5, 6, 7, 8],
+            "event": [1, 1, 0, 1, 1, 0, 1, 1],
+            "level": ["x", "y", "x", "missing", "unknown", "y", "x", None],
+        }
+    )
+    kept = design_matrix(frame, categorical=["level"])
+    assert kept.missing == {"level": 2} and kept.keep.sum() == 6
+    dropped = design_matrix(frame, categorical=["level"], missing_levels=("missing", "unknown"))
+    assert dropped.missing == {"level": 3} and dropped.keep.sum() == 5
+    assert [c for c in dropped.columns] == [("level", "y")]
+
+
+# ---- lifelines ------------------------------------------------------------------------------
+
+
+def lifelines_coefficients(frame: pl.DataFrame, time: str, event: str, x: np.ndarray):
+    import pandas as pd
+    from lifelines import CoxPHFitter
+
+    data = pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
+    data["T"], data["E"] = frame[time].to_numpy(), frame[event].to_numpy()
+    fitter = CoxPHFitter().fit(data, "T", "E", fit_options={"precision": 1e-12})
+    return fitter.params_.to_numpy(), fitter.standard_errors_.to_numpy(), fitter.log_likelihood_
+
+
+@pytest.mark.parametrize("name", ["lung_factors", "veteran_alphabetical", "ovarian_factors"])
+def test_matches_lifelines_on_the_r_datasets(name: str) -> None:
+    data, time, event, continuous, categorical = R_MODELS[name]
+    frame = dataset(data)
+    design = design_matrix(frame, continuous=continuous, categorical=categorical)
+    used = frame.filter(pl.Series(design.keep))
+    fit = fit_efron(used[time].to_numpy(), used[event].to_numpy() == 1, design.matrix)
+    coef, se, loglik = lifelines_coefficients(used, time, event, design.matrix)
+    np.testing.assert_allclose(fit.coef_, coef, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.var_)), se, rtol=1e-6)
+    assert fit.loglik_[1] == pytest.approx(loglik, rel=1e-9)
+
+
+def test_matches_lifelines_on_medium_data_with_many_ties() -> None:
+    rng = np.random.default_rng(11)
+    n = 5000
+    x = np.column_stack(
+        [rng.normal(60, 10, n), rng.integers(0, 2, n), rng.integers(0, 3, n) == 1]
+    ).astype(float)
+    hazard = np.exp(x @ np.array([0.02, -0.4, 0.3]) - 2.5)
+    time = np.ceil(rng.exponential(1 / hazard))
+    censor = np.ceil(rng.uniform(1, 40, n))
+    frame = pl.DataFrame({"time": np.minimum(time, censor), "event": time <= censor})
+    fit = fit_efron(frame["time"].to_numpy(), frame["event"].to_numpy(), x)
+    coef, se, _ = lifelines_coefficients(frame, "time", "event", x)
+    np.testing.assert_allclose(fit.coef_, coef, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.var_)), se, rtol=1e-6)
+
+
+# ---- edge cases ----------------------------------------------------------------------------
+
+
+def test_a_level_without_events_is_flagged_infinite() -> None:
+    frame = pl.DataFrame(
+        {
+            "time": [1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+            "event": [1, 0, 1, 1, 0, 1, 1, 0, 0, 0],
+            "group": ["a", "a", "a", "a", "a", "a", "a", "b", "b", "b"],
+            "age": [50.0, 61, 47, 70, 58, 66, 52, 60, 49, 71],
+        }
+    )
+    result = cox_ph(frame, time="time", event="event", continuous=["age"], categorical=["group"])
+    assert result.term("group=b").infinite_
+    assert not result.term("age").infinite_
+    assert result.converged_
+    assert any("group=b" in warning for warning in result.warnings_)
+    json.dumps(result.to_dict())
+
+
+def test_collinear_covariates_are_an_analysis_error() -> None:
+    with pytest.raises(AnalysisError, match="singular"):
+        fit_efron([1.0, 2, 3, 4], [1, 1, 0, 1], [[1.0, 2.0], [0, 0], [1, 2], [0, 0]])
+
+
+def test_no_event_is_an_analysis_error() -> None:
+    with pytest.raises(AnalysisError, match="at least one event"):
+        fit_efron([1.0, 2, 3], [0, 0, 0], [[1.0], [0], [1]])
+
+
+def test_zph_is_for_right_censored_data_only() -> None:
+    fit = fit_efron([2.0, 3, 4, 5], [1, 1, 0, 1], [[1.0], [0], [1], [0]], start=[0, 1, 0, 0])
+    with pytest.raises(AnalysisError, match="right-censored"):
+        zph_test(fit, {"x": [0]})
+
+
+# ---- the study's strata --------------------------------------------------------------------
+
+
+def small_adtte(n: int = 120, seed: int = 5) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    strata = rng.choice(["il2_only", "il2_ipi", "il2_pd1"], n, p=[0.5, 0.35, 0.15])
+    return pl.DataFrame(
+        {
+            "patient_key": [f"S01:{i:06d}" for i in range(n)],
+            "aval": np.ceil(rng.exponential(15, n) * 30.4375) / 30.4375,
+            "is_event": rng.random(n) < 0.6,
+            "stratum_key": strata,
+            "startdt": [date(2012, 1, 1)] * n,
+            "age_years": rng.integers(30, 80, n),
+            "sex": rng.choice(["M", "F"], n),
+            "m_stage": rng.choice(["M1a", "M1b", "M1c", None], n, p=[0.3, 0.3, 0.35, 0.05]),
+            "ecog": rng.choice([0, 1], n),
+            "ldh_elevated": rng.choice(["yes", "no"], n),
+            "brain_metastases": rng.choice(["yes", "no"], n, p=[0.2, 0.8]),
+            "braf_status": rng.choice(["mutant", "wildtype", None], n, p=[0.45, 0.5, 0.05]),
+        }
+    )
+
+
+def test_stratum_cox_uses_the_default_stratum_as_reference_and_warns() -> None:
+    study = load_study(builtin_study_path())
+    result = stratum_cox(small_adtte(), study)
+    assert result.name == "unadjusted"
+    assert [t.term for t in result.terms_] == ["stratum_key=il2_ipi", "stratum_key=il2_pd1"]
+    assert result.references_ == {"stratum_key": "il2_only"}
+    assert result.term("stratum_key=il2_pd1").label == "IL-2 → anti-PD-1"
+    assert "immortal time" in result.warnings_[0]
+    json.dumps(result.to_dict())
+
+
+def test_adjusted_stratum_cox_counts_the_patients_dropped() -> None:
+    study = load_study(builtin_study_path())
+    adtte = small_adtte()
+    result = stratum_cox(adtte, study, adjusted=True)
+    incomplete = adtte.filter(pl.col("m_stage").is_null() | pl.col("braf_status").is_null())
+    assert result.dropped_missing_["total"] == incomplete.height
+    assert result.n_ == adtte.height - incomplete.height
+    assert result.term("age_years").reference is None
+    covariates = {t.covariate for t in result.terms_}
+    assert covariates == {
+        "stratum_key",
+        "age_years",
+        "sex",
+        "m_stage",
+        "ecog",
+        "ldh_elevated",
+        "brain_metastases",
+        "braf_status",
+    }
+    assert {row["term"] for row in result.ph_test_["terms"]} == covariates
+
+
+# ---- optional: R itself ----------------------------------------------------------------------
+
+
+def same(a: object, b: object) -> bool:
+    """Equal JSON values, numbers to 1e-12 (relative)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
+    return a == b
+
+
+@pytest.mark.skipif(
+    shutil.which("Rscript") is None,
+    reason="Rscript is not installed; the tests use the stored reference JSON instead",
+)
+def test_r_script_reproduces_the_stored_model_references(tmp_path: Path) -> None:
+    data, reference = tmp_path / "data", tmp_path / "reference"
+    done = subprocess.run(
+        ["Rscript", str(R_SCRIPT), str(data), str(reference)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    for name in ("lung", "veteran", "ovarian", "counting_process"):
+        assert (data / f"{name}.csv").read_bytes() == (DATA / f"{name}.csv").read_bytes()
+        fresh = json.loads((reference / f"models_{name}.json").read_text(encoding="utf-8"))
+        stored = json.loads((REFERENCE / f"models_{name}.json").read_text(encoding="utf-8"))
+        assert fresh.pop("survival_version") == stored.pop("survival_version")
+        fresh.pop("r_version"), stored.pop("r_version")
+        assert same(fresh, stored), f"models_{name}.json is stale: rerun {R_SCRIPT.name}"

@@ -1,0 +1,808 @@
+"""Cox proportional-hazards models as plain data, with a vectorised Efron Newton–Raphson.
+
+The partial likelihood is evaluated with NumPy in O(n p²) per iteration without a Python
+loop over patients or event times (or a sort of the rows): each row gets the index of the
+last event time it reaches, so the sums over every risk set (Σ r, Σ r x) are bincounts read
+as suffix sums over the unique event times; Efron's tie correction expands each tie group of
+d deaths into d rows with weight l/d (l = 0 … d-1), so every event is one NumPy row; and the
+second-derivative sum Σ_k a_k Σ_{i∈R_k} r_i x_i x_iᵀ is rewritten as Xᵀ diag(r_i A_i) X with
+A_i = Σ_{k: i∈R_k} a_k, a cumulative sum over event times (one BLAS product). The same code
+takes counting-process rows (start, stop] (risk set at t: start < t ≤ stop), which the
+time-varying model uses.
+
+Methods, named in every result (see :data:`METHODS`):
+
+- ties: Efron's approximation (R ``coxph`` default, lifelines);
+- estimation: Newton–Raphson with step halving, started at β = 0, until the largest step
+  is below 1e-9 (or the log-likelihood stops increasing: an infinite coefficient, flagged);
+- per-term CI and p: Wald, from the inverse of the observed information;
+- model tests: likelihood ratio, Wald, and score (log-rank-type) test at β = 0, as R;
+- proportional hazards: the score test of R ``cox.zph`` (survival ≥ 3.0): time transform
+  g(t) = 1 - S(t-) of the pooled Kaplan–Meier ("km"), centred at its mean over the events,
+  per term (a categorical covariate's dummies together) and globally.
+
+Categorical covariates are treatment-coded; the reference level is the most frequent level
+among the rows the model uses (ties broken alphabetically) unless given. Rows with a missing
+value (null, NaN, or a level listed in ``missing_levels``, by default the SQL's ``'missing'``)
+are dropped from the model and counted per covariate; recorded codes such as ``'unknown'``
+are levels like any other unless listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import polars as pl
+
+from toolkit.errors import AnalysisError
+from toolkit.survival._common import chi2_upper_p, normal_two_sided_p, result_dict, z_value
+
+__all__ = [
+    "METHODS",
+    "CoxTerm",
+    "CoxResult",
+    "Design",
+    "EfronFit",
+    "cox_ph",
+    "stratum_cox",
+    "design_matrix",
+    "fit_efron",
+    "zph_test",
+]
+
+METHODS = {
+    "model": "Cox proportional hazards (partial likelihood)",
+    "ties": "Efron",
+    "estimation": "Newton–Raphson with step halving from beta = 0 (max step < 1e-9)",
+    "engine": "vectorised NumPy evaluation of the Efron partial likelihood",
+    "ci": "Wald 95% CI, exp(coef ± 1.96 se), se from the observed information",
+    "p": "two-sided Wald test of each coefficient",
+    "tests": "likelihood ratio, Wald and score (at beta = 0) tests of all coefficients",
+    "ph_test": (
+        "cox.zph score test (R survival >= 3.0): g(t) = 1 - KM(t-) centred over events, "
+        "per term and global"
+    ),
+    "coding": "categorical covariates treatment-coded against the reference level",
+    "missing": "complete cases: rows with a missing covariate value are dropped and counted",
+}
+
+IMMORTAL_TIME_WARNING = (
+    "the strata depend on therapy received after the index date: this comparison counts the "
+    "time before that therapy (immortal time) in the later-therapy groups and is biased in "
+    "their favour; see the landmark, time-varying Cox and Simon–Makuch analyses"
+)
+
+MAX_ITER = 40
+STEP_TOL = 1e-9
+LOGLIK_TOL = 1e-13
+
+
+# --------------------------------------------------------------------------------------------
+# The engine: risk sets, Efron partial likelihood, Newton–Raphson
+# --------------------------------------------------------------------------------------------
+
+
+class _RiskSets:
+    """Index arrays for the risk sets of one data set (built once, no sorting of the rows).
+
+    Each row gets j_stop = #{event times ≤ stop} and j_start = #{event times ≤ start}; the
+    row is in the risk set of the event time k (0-based) exactly when j_start ≤ k < j_stop.
+    Sums over risk sets are then bincounts over j_stop (minus over j_start) read as suffix
+    sums. Covariates are stored centred and transposed (p × n) for contiguous row sums.
+    """
+
+    def __init__(self, stop, event, x, start=None):
+        stop = np.asarray(stop, dtype=float)
+        event = np.asarray(event, dtype=bool)
+        x = np.asarray(x, dtype=float)
+        x = x[:, None] if x.ndim == 1 else x
+        if stop.size == 0:
+            raise AnalysisError("the Cox model has no rows")
+        if event.shape != stop.shape or x.shape[0] != stop.size:
+            raise AnalysisError("time, event and covariates differ in length")
+        if not (np.isfinite(stop).all() and np.isfinite(x).all()):
+            raise AnalysisError("the Cox model's times and covariates must be finite numbers")
+        self.n = stop.size
+        self.xt = np.ascontiguousarray((x - x.mean(axis=0)).T)
+        self.times = np.unique(stop[event])
+        self.j_stop = np.searchsorted(self.times, stop, side="right")
+        deaths = np.flatnonzero(event)
+        k = self.j_stop[deaths] - 1
+        by_time = np.argsort(k, kind="stable")
+        self.deaths, self.k = deaths[by_time], k[by_time]
+        self.xd = np.ascontiguousarray(self.xt[:, self.deaths])
+        self.d = np.bincount(self.k, minlength=self.times.size)
+        first = np.cumsum(self.d) - self.d
+        self.frac = (np.arange(self.deaths.size) - first[self.k]) / self.d[self.k]
+        self.j_start = None
+        if start is not None:
+            start = np.asarray(start, dtype=float)
+            if np.any(start >= stop):
+                raise AnalysisError("every interval needs start < stop")
+            self.j_start = np.searchsorted(self.times, start, side="right")
+
+    def at_risk(self) -> np.ndarray:
+        """Number of rows at risk at each event time."""
+        return self.risk_sums(np.ones(self.n))
+
+    def risk_sums(self, q: np.ndarray) -> np.ndarray:
+        """Σ q over the risk set of each event time (q: (n,) or (p, n))."""
+        sums = self._suffix(self.j_stop, q)
+        return sums if self.j_start is None else sums - self._suffix(self.j_start, q)
+
+    def _suffix(self, j: np.ndarray, q: np.ndarray) -> np.ndarray:
+        m = self.times.size + 1
+        if q.ndim == 1:
+            binned = np.bincount(j, weights=q, minlength=m)
+        else:
+            binned = np.stack([np.bincount(j, weights=row, minlength=m) for row in q])
+        return np.cumsum(binned[..., ::-1], axis=-1)[..., ::-1][..., 1:]
+
+    def cumulate(self, per_time: np.ndarray) -> np.ndarray:
+        """Σ over the event times in each row's risk interval of a per-event-time value."""
+        total = np.concatenate([[0.0], np.cumsum(per_time)])
+        out = total[self.j_stop]
+        return out if self.j_start is None else out - total[self.j_start]
+
+
+@dataclass
+class _Evaluation:
+    loglik: float
+    score: np.ndarray
+    info: np.ndarray
+    zph: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
+def _evaluate(rs: _RiskSets, beta: np.ndarray, gk: np.ndarray | None = None) -> _Evaluation:
+    """Efron log partial likelihood, score and information at ``beta``.
+
+    With ``gk`` (a value per event time) also the pieces of the ``cox.zph`` score test: the
+    score of the covariates g(t)·x at their zero, and the blocks I·g and I·g² of the
+    information of the expanded model.
+    """
+    eta = beta @ rs.xt
+    shift = max(0.0, float(eta.max()) - 500.0)
+    r = np.exp(eta - shift) if shift else np.exp(eta)
+    s0 = rs.risk_sums(r)
+    s1 = rs.risk_sums(r * rs.xt)
+    k, f, dr = rs.k, rs.frac, r[rs.deaths]
+    m = rs.times.size
+    d0 = np.bincount(k, weights=dr, minlength=m)
+    d1 = np.stack([np.bincount(k, weights=dr * row, minlength=m) for row in rs.xd])
+    den = s0[k] - f * d0[k]
+    means = (s1[:, k] - f * d1[:, k]) / den
+    loglik = float((eta[rs.deaths] - shift).sum() - np.log(den).sum())
+    resid = rs.xd - means
+    score = resid.sum(axis=1)
+    info = _information(rs, r, den, means, None)
+    zph = None
+    if gk is not None:
+        u2 = resid @ gk[k]
+        zph = (u2, _information(rs, r, den, means, gk), _information(rs, r, den, means, gk**2))
+    return _Evaluation(loglik, score, info, zph)
+
+
+def _information(rs: _RiskSets, r, den, means, weight_k) -> np.ndarray:
+    """Σ over event rows of weight · (Efron second moment - mean meanᵀ) (weight 1: None)."""
+    k, n_times = rs.k, rs.times.size
+    a = np.bincount(k, weights=1.0 / den, minlength=n_times)
+    b = np.bincount(k, weights=rs.frac / den, minlength=n_times)
+    if weight_k is not None:
+        a, b = a * weight_k, b * weight_k
+    w = r * rs.cumulate(a)
+    w[rs.deaths] -= r[rs.deaths] * b[k]
+    wm = means if weight_k is None else means * weight_k[k]
+    return (rs.xt * w) @ rs.xt.T - wm @ means.T
+
+
+@dataclass(frozen=True)
+class EfronFit:
+    """The numbers of one fitted Cox model (engine output, before labelling).
+
+    Attributes
+    ----------
+    coef_, var_ : coefficients and their covariance (inverse observed information).
+    loglik_ : log partial likelihood at β = 0 and at the estimate.
+    score_test_ : score statistic at β = 0.
+    iterations_ : Newton–Raphson iterations.
+    converged_ : the largest step fell below 1e-9, or the log-likelihood stopped increasing
+        (relative gain below 1e-13) — the latter happens when a coefficient is infinite.
+    infinite_ : per coefficient, True when it was still moving when the log-likelihood had
+        stopped increasing: the estimate is infinite (monotone likelihood, e.g. a level of a
+        categorical covariate without events) and its HR is not estimable.
+    n_, events_ : rows and events used.
+    """
+
+    coef_: np.ndarray
+    var_: np.ndarray
+    loglik_: tuple[float, float]
+    score_test_: float
+    iterations_: int
+    converged_: bool
+    infinite_: np.ndarray
+    n_: int
+    events_: int
+    risk_sets: _RiskSets = field(repr=False)
+
+
+def _solve(info: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """info⁻¹ rhs for a positive definite information matrix."""
+    try:
+        factor = np.linalg.cholesky(info)
+    except np.linalg.LinAlgError:
+        raise AnalysisError(
+            "the Cox model's information matrix is singular (a covariate is constant or "
+            "collinear with others among the rows used)"
+        ) from None
+    return np.linalg.solve(factor.T, np.linalg.solve(factor, rhs))
+
+
+def _step(info: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Newton step; near-singular directions (a coefficient running off) get no step."""
+    try:
+        return _solve(info, score)
+    except AnalysisError:
+        values, vectors = np.linalg.eigh(info)
+        keep = values > 1e-12 * values.max()
+        return vectors[:, keep] @ ((vectors[:, keep].T @ score) / values[keep])
+
+
+def _newton(rs: _RiskSets, current: _Evaluation, max_iter: int):
+    """Newton–Raphson with step halving from β = 0: (β, evaluation, iterations, flags)."""
+    beta = np.zeros(rs.xt.shape[0])
+    step = np.zeros_like(beta)
+    for iteration in range(1, max_iter + 1):
+        step = _step(current.info, current.score)
+        trial = _evaluate(rs, beta + step)
+        for _ in range(30):
+            if trial.loglik >= current.loglik - 1e-12 * abs(current.loglik):
+                break
+            step = step / 2
+            trial = _evaluate(rs, beta + step)
+        gain = trial.loglik - current.loglik
+        beta, current = beta + step, trial
+        if float(np.max(np.abs(step))) < STEP_TOL:
+            return beta, current, iteration, True, np.zeros(beta.size, bool)
+        if gain <= LOGLIK_TOL * abs(current.loglik):
+            return beta, current, iteration, True, np.abs(step) > 1e-3
+    return beta, current, max_iter, False, np.abs(step) > 1e-3
+
+
+def null_model(stop, event, x, *, start=None) -> tuple[float, float]:
+    """Log partial likelihood at β = 0 and the score test there (Efron ties).
+
+    Parameters
+    ----------
+    stop, event, x, start
+        As for :func:`fit_efron`.
+
+    Returns
+    -------
+    tuple of float
+        The log partial likelihood and the score statistic.
+    """
+    rs = _RiskSets(stop, event, x, start)
+    null = _evaluate(rs, np.zeros(rs.xt.shape[0]))
+    return null.loglik, float(null.score @ _solve(null.info, null.score))
+
+
+def fit_efron(stop, event, x, *, start=None, max_iter: int = MAX_ITER) -> EfronFit:
+    """Fit a Cox model with Efron ties by Newton–Raphson.
+
+    Parameters
+    ----------
+    stop : array_like
+        Follow-up times (or interval ends of counting-process rows), finite.
+    event : array_like
+        1/True where the row ends with the event.
+    x : array_like
+        Covariates, one row per row of data, one column per coefficient (finite).
+    start : array_like, optional
+        Interval starts for counting-process data (risk set at t: start < t ≤ stop);
+        ``None`` for right-censored data.
+    max_iter : int
+        Newton–Raphson iterations at most.
+
+    Returns
+    -------
+    EfronFit
+
+    Raises
+    ------
+    AnalysisError
+        No event, or a covariate constant or collinear (singular information at β = 0).
+    """
+    rs = _RiskSets(stop, event, x, start)
+    if rs.deaths.size == 0:
+        raise AnalysisError("the Cox model needs at least one event")
+    null = _evaluate(rs, np.zeros(rs.xt.shape[0]))
+    score_test = float(null.score @ _solve(null.info, null.score))
+    beta, final, iterations, converged, infinite = _newton(rs, null, max_iter)
+    values, vectors = np.linalg.eigh(final.info)
+    var = (vectors / np.maximum(values, 1e-300)) @ vectors.T
+    return EfronFit(
+        coef_=beta,
+        var_=var,
+        loglik_=(null.loglik, final.loglik),
+        score_test_=score_test,
+        iterations_=iterations,
+        converged_=converged,
+        infinite_=infinite,
+        n_=rs.n,
+        events_=int(rs.deaths.size),
+        risk_sets=rs,
+    )
+
+
+def _km_transform(rs: _RiskSets) -> np.ndarray:
+    """1 - S(t-) of the pooled Kaplan–Meier at each event time (right-censored data)."""
+    at_risk = rs.at_risk()
+    surv = np.cumprod(1.0 - rs.d / at_risk)
+    return 1.0 - np.concatenate([[1.0], surv[:-1]])
+
+
+def zph_test(fit: EfronFit, assign: Mapping[str, Sequence[int]]) -> dict:
+    """Proportional-hazards score test of R ``cox.zph`` (transform "km"), per term and global.
+
+    Parameters
+    ----------
+    fit : EfronFit
+        A :func:`fit_efron` result on right-censored data.
+    assign : mapping of str to sequence of int
+        Term name → the columns of the coefficient vector that form it (a categorical
+        covariate's dummies are one term, as R's ``cox.zph(terms = TRUE)``).
+
+    Returns
+    -------
+    dict
+        ``terms`` (list of ``{"term", "chisq", "df", "p"}``), ``global`` (``chisq``, ``df``,
+        ``p``), ``transform`` (``"km"``) and ``method``.
+
+    Raises
+    ------
+    AnalysisError
+        The fit is of counting-process data.
+    """
+    rs = fit.risk_sets
+    if rs.j_start is not None:
+        raise AnalysisError("the cox.zph test here is for right-censored data only")
+    tt = _km_transform(rs)
+    gk = tt - np.average(tt, weights=rs.d)
+    evaluation = _evaluate(rs, fit.coef_, gk)
+    u2, i12, i22 = evaluation.zph
+    info = evaluation.info
+    p = info.shape[0]
+    full = np.block([[info, i12], [i12.T, i22]])
+    rows = []
+    for term, columns in assign.items():
+        cols = list(columns)
+        keep = list(range(p)) + [p + c for c in cols]
+        u = np.concatenate([np.zeros(p), u2[cols]])
+        chisq = float(u @ np.linalg.solve(full[np.ix_(keep, keep)], u))
+        rows.append(_chisq_row(term, chisq, len(cols)))
+    u = np.concatenate([np.zeros(p), u2])
+    overall = _chisq_row("GLOBAL", float(u @ np.linalg.solve(full, u)), p)
+    overall.pop("term")
+    return {"terms": rows, "global": overall, "transform": "km", "method": METHODS["ph_test"]}
+
+
+def _chisq_row(term: str, chisq: float, df: int) -> dict:
+    return {"term": term, "chisq": chisq, "df": df, "p": chi2_upper_p(chisq, df)}
+
+
+# --------------------------------------------------------------------------------------------
+# Design matrix from a frame
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Design:
+    """A model matrix built from a frame.
+
+    Attributes
+    ----------
+    matrix : rows used × coefficients.
+    columns : per coefficient, (covariate, level or None for a continuous covariate).
+    assign : covariate → indices of its coefficients.
+    references : categorical covariate → reference level.
+    keep : boolean mask over the frame's rows: the rows used (complete cases).
+    missing : covariate → rows with a missing value (before dropping).
+    """
+
+    matrix: np.ndarray
+    columns: list[tuple[str, str | None]]
+    assign: dict[str, list[int]]
+    references: dict[str, str]
+    keep: np.ndarray
+    missing: dict[str, int]
+
+
+def _as_text(series: pl.Series) -> pl.Series:
+    return series.cast(pl.Utf8) if series.dtype != pl.Utf8 else series
+
+
+def missing_mask(series: pl.Series, missing_levels: Sequence[str]) -> np.ndarray:
+    mask = series.is_null().to_numpy()
+    if series.dtype.is_float():
+        mask |= series.is_nan().fill_null(False).to_numpy()
+    if missing_levels and not series.dtype.is_numeric():
+        mask |= _as_text(series).is_in(list(missing_levels)).fill_null(False).to_numpy()
+    return mask
+
+
+def _reference_level(values: pl.Series) -> str:
+    counts = values.value_counts()
+    counts = counts.sort([counts.columns[1], counts.columns[0]], descending=[True, False])
+    return str(counts[0, 0])
+
+
+def design_matrix(
+    frame: pl.DataFrame,
+    *,
+    continuous: Sequence[str] = (),
+    categorical: Sequence[str] | Mapping[str, str | None] = (),
+    missing_levels: Sequence[str] = ("missing",),
+    level_order: Mapping[str, Sequence[str]] | None = None,
+) -> Design:
+    """Treatment-coded model matrix of complete cases.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        One row per observation.
+    continuous : sequence of str
+        Columns used as numbers.
+    categorical : sequence of str, or mapping of str to str or None
+        Columns used as categories (values as text); a mapping gives the reference level of
+        some (``None``: the most frequent level among the rows used, ties alphabetically).
+    missing_levels : sequence of str
+        Text values that mean "missing" (nulls and NaN always do).
+    level_order : mapping of str to sequence of str, optional
+        Order of the non-reference levels per covariate (else sorted as text).
+
+    Returns
+    -------
+    Design
+        The categorical covariates' columns first (in the order given), then the
+        continuous ones.
+
+    Raises
+    ------
+    AnalysisError
+        A column is absent, or a given reference level has no row in the model.
+    """
+    refs = dict(categorical) if isinstance(categorical, Mapping) else dict.fromkeys(categorical)
+    names = list(continuous) + list(refs)
+    absent = [c for c in names if c not in frame.columns]
+    if absent:
+        raise AnalysisError(f"the data have no column {', '.join(absent)} for the Cox model")
+    masks = {c: missing_mask(frame[c], missing_levels) for c in names}
+    keep = ~np.logical_or.reduce([np.zeros(frame.height, bool), *masks.values()])
+    used = frame.filter(pl.Series(keep))
+    blocks, columns, assign, references = [], [], {}, {}
+    for name, ref in refs.items():
+        values = _as_text(used[name])
+        ref = _reference_level(values) if ref is None else str(ref)
+        present = set(values.unique().to_list())
+        if ref not in present:
+            raise AnalysisError(f"the reference level {ref!r} of {name} has no row in the model")
+        order = (level_order or {}).get(name)
+        levels = [v for v in (order or sorted(present)) if v in present and v != ref]
+        references[name] = ref
+        assign[name] = list(range(len(columns), len(columns) + len(levels)))
+        columns.extend((name, level) for level in levels)
+        text = values.to_numpy()
+        blocks.append(np.stack([text == level for level in levels], axis=1).astype(float))
+    for name in continuous:
+        assign[name] = [len(columns)]
+        columns.append((name, None))
+        blocks.append(used[name].cast(pl.Float64).to_numpy()[:, None])
+    matrix = np.hstack(blocks) if blocks else np.zeros((used.height, 0))
+    missing = {c: int(m.sum()) for c, m in masks.items()}
+    return Design(matrix, columns, assign, references, keep, missing)
+
+
+# --------------------------------------------------------------------------------------------
+# Results as plain data
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoxTerm:
+    """One coefficient.
+
+    Attributes
+    ----------
+    term : ``covariate`` or ``covariate=level``.
+    covariate, level, reference : what the coefficient compares (level and reference are
+        ``None`` for a continuous covariate, whose HR is per unit).
+    label : display label of the level when known (e.g. the stratum's label).
+    coef_, se_, hr_, hr_ci_, z_, p_ : estimate, standard error, hazard ratio with its 95% CI,
+        Wald z and two-sided p.
+    infinite_ : the estimate runs off to ±infinity (monotone likelihood, e.g. a level
+        without events); its HR, CI and p are then not meaningful and should not be shown.
+    """
+
+    term: str
+    covariate: str
+    level: str | None
+    reference: str | None
+    label: str | None
+    coef_: float
+    se_: float
+    hr_: float
+    hr_ci_: tuple[float, float]
+    z_: float
+    p_: float
+    infinite_: bool
+
+    def to_dict(self) -> dict:
+        """JSON-able form (fitted names without the trailing ``_``)."""
+        return result_dict(self)
+
+
+@dataclass(frozen=True)
+class CoxResult:
+    """A fitted Cox model as plain data.
+
+    Attributes
+    ----------
+    name : what the model is (e.g. ``"unadjusted"``).
+    methods : the methods used, in words.
+    n_, events_ : patients (rows) and events in the model.
+    n_input_, dropped_missing_ : rows given, and rows dropped for a missing covariate value
+        (``total`` and ``by_covariate``, counted before dropping, so a row may count twice).
+    references_ : categorical covariate → reference level.
+    terms_ : the coefficients (:class:`CoxTerm`).
+    covariate_tests_ : joint Wald test of each covariate's coefficients (term, chisq, df, p).
+    loglik_ : log partial likelihood at β = 0 and at the estimate.
+    tests_ : ``likelihood_ratio``, ``wald`` and ``score`` (chisq, df, p).
+    ph_test_ : the ``cox.zph`` test per covariate and global (``None`` when not computed).
+    iterations_, converged_ : Newton–Raphson iterations and convergence.
+    warnings_ : problems a reader must know (an infinite coefficient, no convergence).
+    """
+
+    name: str
+    methods: dict[str, str]
+    n_: int
+    events_: int
+    n_input_: int
+    dropped_missing_: dict
+    references_: dict[str, str]
+    terms_: list[CoxTerm]
+    covariate_tests_: list[dict]
+    loglik_: tuple[float, float]
+    tests_: dict[str, dict]
+    ph_test_: dict | None
+    iterations_: int
+    converged_: bool
+    warnings_: list[str]
+
+    def term(self, name: str) -> CoxTerm:
+        """The coefficient called ``name``."""
+        for term in self.terms_:
+            if term.term == name:
+                return term
+        raise KeyError(name)
+
+    def to_dict(self) -> dict:
+        """JSON-able form (fitted names without the trailing ``_``; tuples as lists)."""
+        return result_dict(self)
+
+
+def wald_terms(
+    fit, columns: Sequence[tuple[str, str | None]], references, labels=None, alpha=0.05
+) -> list[CoxTerm]:
+    """Label the coefficients of a fit as :class:`CoxTerm` (Wald CI and p)."""
+    z_crit = z_value(1 - alpha)
+    se = np.sqrt(np.diag(fit.var_))
+    terms = []
+    for i, (covariate, level) in enumerate(columns):
+        coef, s = float(fit.coef_[i]), float(se[i])
+        z = coef / s
+        with np.errstate(over="ignore"):
+            hr, low, high = np.exp([coef, coef - z_crit * s, coef + z_crit * s]).tolist()
+        terms.append(
+            CoxTerm(
+                term=covariate if level is None else f"{covariate}={level}",
+                covariate=covariate,
+                level=level,
+                reference=references.get(covariate),
+                label=(labels or {}).get(level) if level is not None else None,
+                coef_=coef,
+                se_=s,
+                hr_=hr,
+                hr_ci_=(low, high),
+                z_=z,
+                p_=normal_two_sided_p(z),
+                infinite_=bool(fit.infinite_[i]),
+            )
+        )
+    return terms
+
+
+def fit_warnings(fit, columns: Sequence[tuple[str, str | None]]) -> list[str]:
+    """Plain-language warnings about a fit: infinite coefficients, no convergence."""
+    notes = []
+    if not fit.converged_:
+        notes.append(f"Newton–Raphson did not converge in {fit.iterations_} iterations")
+    for (covariate, level), infinite in zip(columns, fit.infinite_, strict=True):
+        if infinite:
+            what = covariate if level is None else f"{covariate}={level}"
+            notes.append(
+                f"the coefficient of {what} is infinite (monotone likelihood, e.g. a level "
+                "without events or with all events); its hazard ratio is not estimable"
+            )
+    return notes
+
+
+def model_tests(fit) -> dict[str, dict]:
+    """Likelihood-ratio, Wald and score tests of all coefficients (chisq, df, p)."""
+    df = int(fit.coef_.size)
+    lr = 2 * (fit.loglik_[1] - fit.loglik_[0])
+    wald = float(fit.coef_ @ np.linalg.solve(fit.var_, fit.coef_))
+    tests = {"likelihood_ratio": lr, "wald": wald, "score": fit.score_test_}
+    return {k: {"chisq": v, "df": df, "p": chi2_upper_p(v, df)} for k, v in tests.items()}
+
+
+def covariate_tests(fit, assign: Mapping[str, Sequence[int]]) -> list[dict]:
+    """Joint Wald test of each covariate's coefficients."""
+    rows = []
+    for name, cols in assign.items():
+        b = fit.coef_[list(cols)]
+        v = fit.var_[np.ix_(list(cols), list(cols))]
+        rows.append(_chisq_row(name, float(b @ np.linalg.solve(v, b)), len(cols)))
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------------
+
+
+def cox_ph(
+    frame: pl.DataFrame,
+    *,
+    time: str,
+    event: str,
+    continuous: Sequence[str] = (),
+    categorical: Sequence[str] | Mapping[str, str | None] = (),
+    missing_levels: Sequence[str] = ("missing",),
+    level_order: Mapping[str, Sequence[str]] | None = None,
+    labels: Mapping[str, str] | None = None,
+    name: str = "cox",
+    ph_test: bool = True,
+    alpha: float = 0.05,
+) -> CoxResult:
+    """Fit a Cox proportional-hazards model (Efron ties) to right-censored data.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        One row per patient.
+    time, event : str
+        Columns of the follow-up time and the event indicator (1/True = event).
+    continuous, categorical, missing_levels, level_order
+        As for :func:`design_matrix`.
+    labels : mapping of str to str, optional
+        Display labels of categorical levels, carried into the terms.
+    name : str
+        Name of the model in the output.
+    ph_test : bool
+        Compute the ``cox.zph`` proportional-hazards test.
+    alpha : float
+        1 - confidence level of the CIs.
+
+    Returns
+    -------
+    CoxResult
+    """
+    design = design_matrix(
+        frame,
+        continuous=continuous,
+        categorical=categorical,
+        missing_levels=missing_levels,
+        level_order=level_order,
+    )
+    used = frame.filter(pl.Series(design.keep))
+    fit = fit_efron(
+        used[time].cast(pl.Float64).to_numpy(),
+        used[event].cast(pl.Boolean).to_numpy(),
+        design.matrix,
+    )
+    dropped = int((~design.keep).sum())
+    return CoxResult(
+        name=name,
+        methods=dict(METHODS),
+        n_=fit.n_,
+        events_=fit.events_,
+        n_input_=frame.height,
+        dropped_missing_={"total": dropped, "by_covariate": design.missing},
+        references_=design.references,
+        terms_=wald_terms(fit, design.columns, design.references, labels, alpha),
+        covariate_tests_=covariate_tests(fit, design.assign),
+        loglik_=fit.loglik_,
+        tests_=model_tests(fit),
+        ph_test_=zph_test(fit, design.assign) if ph_test else None,
+        iterations_=fit.iterations_,
+        converged_=fit.converged_,
+        warnings_=fit_warnings(fit, design.columns),
+    )
+
+
+def reference_stratum(study, present: pl.Series) -> str | None:
+    """The study's default stratum when the data have it, else ``None`` (most frequent)."""
+    default = next(s.key for s in study.strata if s.is_default)
+    return default if default in set(present.to_list()) else None
+
+
+def study_covariates(study, columns: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The study's baseline covariates as (continuous, categorical) columns of the ADTTE.
+
+    ``age`` is the ADTTE's ``age_years``; other covariates keep their name.
+    """
+    from toolkit.study import BASELINE_COVARIATES
+
+    continuous, categorical = [], []
+    for covariate in study.baseline.covariates:
+        column = "age_years" if covariate == "age" else covariate
+        if column not in columns:
+            raise AnalysisError(f"the analysis data have no column for the covariate {covariate}")
+        kind = BASELINE_COVARIATES[covariate]
+        (continuous if kind == "continuous" else categorical).append(column)
+    return continuous, categorical
+
+
+def stratum_cox(
+    adtte: pl.DataFrame,
+    study,
+    *,
+    adjusted: bool = False,
+    missing_levels: Sequence[str] = ("missing",),
+    ph_test: bool = True,
+) -> CoxResult:
+    """Cox model of the study's strata (reference: the default stratum) on the ADTTE.
+
+    Parameters
+    ----------
+    adtte : polars.DataFrame
+        One row per patient with ``aval`` (months), ``is_event``, ``stratum_key`` and the
+        baseline covariate columns.
+    study : toolkit.study.Study
+        The strata (reference: the default stratum; without patients in it, the most
+        frequent stratum) and the baseline covariates.
+    adjusted : bool
+        Also adjust for the study's baseline covariates (``age`` continuous, others
+        categorical with the most frequent level as reference).
+    missing_levels : sequence of str
+        Covariate values treated as missing (besides nulls).
+    ph_test : bool
+        Compute the ``cox.zph`` test.
+
+    Returns
+    -------
+    CoxResult
+        Named ``"unadjusted"`` or ``"adjusted"``. When the strata depend on later therapy
+        its ``warnings_`` start with the immortal-time warning: see
+        :mod:`toolkit.survival.immortal_time`.
+    """
+    order = [s.key for s in study.strata_for_display]
+    continuous, categorical = study_covariates(study, adtte.columns) if adjusted else ([], [])
+    default = reference_stratum(study, adtte["stratum_key"])
+    result = cox_ph(
+        adtte,
+        time="aval",
+        event="is_event",
+        continuous=continuous,
+        categorical={"stratum_key": default} | dict.fromkeys(categorical),
+        missing_levels=missing_levels,
+        level_order={"stratum_key": order},
+        labels={s.key: s.label for s in study.strata},
+        name="adjusted" if adjusted else "unadjusted",
+        ph_test=ph_test,
+    )
+    if not study.strata_depend_on_later_therapy:
+        return result
+    return replace(result, warnings_=[IMMORTAL_TIME_WARNING, *result.warnings_])

@@ -1,0 +1,284 @@
+"""Simon–Makuch curves: Kaplan–Meier for a grouping that changes over time.
+
+Simon and Makuch (Stat Med 1984) extended the Kaplan–Meier estimator to a time-dependent
+grouping: at each event time the risk set of a group is the patients *currently* in it.
+From the episodes (``treatment_episodes.sql``) every patient starts in the default (or
+baseline) stratum and moves to a later-therapy stratum when that therapy starts, so the
+time before a later therapy counts in the group the patient was in — not in the
+later-therapy group, as the naive curves do (immortal time).
+
+For group g with episodes (tstart, tstop], at each event time t of the group:
+n_g(t) = #{tstart < t ≤ tstop}, d_g(t) = events at t, and
+S_g(t) = ∏_{s ≤ t} (1 - d_g(s) / n_g(s)); Var log S_g by Greenwood's formula. This is exactly
+R's ``survfit(Surv(tstart, tstop, event) ~ group)`` on the counting-process data, which the
+tests use as the reference.
+
+Numbers at risk at a tick t are the patients in the group and under follow-up just before
+t, #{tstart < t ≤ tstop}; at t = 0 the patients who start in the group at the index date.
+(R's ``summary(fit, times = t)`` reports the risk set at the next event or censoring time
+instead, which counts patients who enter between t and then.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from toolkit.survival._common import result_dict
+from toolkit.survival.kaplan_meier import confidence_limits, survival_quantile
+
+__all__ = [
+    "METHODS",
+    "SimonMakuchCurve",
+    "SimonMakuchResult",
+    "extended_kaplan_meier",
+    "simon_makuch",
+]
+
+METHODS = {
+    "estimator": "Simon–Makuch extended Kaplan–Meier (time-dependent grouping; risk set at t: "
+    "patients in the group with tstart < t <= tstop)",
+    "ci": "95% pointwise CI, Greenwood variance, log(-log) transform",
+    "median": "first time S(t) <= 0.5 (R quantile.survfit rule); CI from the CI curves",
+    "at_risk": "patients in the group just before the tick (tstart < t <= tstop); at 0, "
+    "those who start in the group",
+    "reference": "equals R survfit(Surv(tstart, tstop, event) ~ group) on the episodes",
+}
+
+
+@dataclass(frozen=True)
+class SimonMakuchCurve:
+    """The extended Kaplan–Meier estimate of one group.
+
+    Attributes
+    ----------
+    key, label : the group's identifier and display label.
+    n_patients : patients who were ever in the group.
+    n_start : patients in the group at time 0 (the index date).
+    n_entered_later : patients who entered the group after time 0.
+    events_ : events while in the group.
+    median_, median_ci_ : median and its 95% CI (``None``: not reached).
+    survival_at_ : ``{"time", "estimate", "ci", "at_risk"}`` at each requested time.
+    at_risk_ : ``{"time", "at_risk", "entered", "events"}`` at each tick: patients at risk
+        just before the tick, and the entries (after time 0) and events since the previous
+        tick (up to and including it).
+    curve_ : the step function at its change points: ``time`` (0, each event time, the last
+        follow-up time), ``survival``, ``ci_lower``, ``ci_upper``, ``at_risk``, ``events``.
+    """
+
+    key: str
+    label: str
+    n_patients: int
+    n_start: int
+    n_entered_later: int
+    events_: int
+    median_: float | None
+    median_ci_: tuple[float | None, float | None]
+    survival_at_: list[dict]
+    at_risk_: list[dict]
+    curve_: dict[str, np.ndarray]
+
+    def to_dict(self) -> dict:
+        """JSON-able form (fitted names without the trailing ``_``)."""
+        return result_dict(self)
+
+
+@dataclass(frozen=True)
+class SimonMakuchResult:
+    """Simon–Makuch curves of every group.
+
+    Attributes
+    ----------
+    methods : the methods, in words.
+    n_patients_ : patients in the data.
+    groups_ : one :class:`SimonMakuchCurve` per group, in display order.
+    """
+
+    methods: dict[str, str]
+    n_patients_: int
+    groups_: list[SimonMakuchCurve]
+
+    def group(self, key: str) -> SimonMakuchCurve:
+        """The curve of the group ``key``."""
+        return next(g for g in self.groups_ if g.key == key)
+
+    def to_dict(self) -> dict:
+        """JSON-able form (fitted names without the trailing ``_``)."""
+        return result_dict(self)
+
+
+def _at_risk(start: np.ndarray, stop: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """#{start < t ≤ stop} for each t, with sorted start and stop."""
+    return np.searchsorted(start, t, side="left") - np.searchsorted(stop, t, side="left")
+
+
+def extended_kaplan_meier(
+    start,
+    stop,
+    event,
+    *,
+    ids=None,
+    key: str = "all",
+    label: str = "All patients",
+    at_times: Sequence[float] = (),
+    ticks: Sequence[float] = (),
+) -> SimonMakuchCurve:
+    """Kaplan–Meier with delayed entry (start, stop] for one group's episodes.
+
+    Parameters
+    ----------
+    start, stop : array_like
+        Interval (start, stop] of each episode in the group.
+    event : array_like
+        1/True when the episode ends with the event.
+    ids : array_like, optional
+        Patient of each episode, for the patient counts (default: one per episode).
+    key, label : str
+        Identifier and display label of the group.
+    at_times : sequence of float
+        Times at which to report S(t) with its CI and number at risk.
+    ticks : sequence of float
+        Times of the numbers-at-risk table.
+
+    Returns
+    -------
+    SimonMakuchCurve
+    """
+    start = np.asarray(start, dtype=float)
+    stop = np.asarray(stop, dtype=float)
+    event = np.asarray(event, dtype=bool)
+    ids = np.arange(start.size) if ids is None else np.asarray(ids)
+    starts, stops = np.sort(start), np.sort(stop)
+    times, deaths = np.unique(stop[event], return_counts=True)
+    n_risk = _at_risk(starts, stops, times)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        survival = np.cumprod(1.0 - deaths / n_risk)
+        var_log = np.cumsum(
+            np.where(n_risk > deaths, deaths / (n_risk * (n_risk - deaths)), np.inf)
+        )
+    lower, upper = confidence_limits(survival, var_log, "log-log", 0.95)
+    last = float(stop.max()) if stop.size else 0.0
+    median = [survival_quantile(0.5, times, c, last) for c in (survival, lower, upper)]
+    first_ids = set(ids[start <= 0].tolist())
+    steps = (times, survival, lower, upper, n_risk, deaths)
+    return SimonMakuchCurve(
+        key=key,
+        label=label,
+        n_patients=int(np.unique(ids).size),
+        n_start=len(first_ids),
+        n_entered_later=int(np.unique(ids[start > 0]).size),
+        events_=int(event.sum()),
+        median_=median[0],
+        median_ci_=(median[1], median[2]),
+        survival_at_=[_survival_at(steps, starts, stops, t, last) for t in at_times],
+        at_risk_=_at_risk_table(starts, stops, stop[event], start, ticks),
+        curve_=_curve(steps, starts, stops, last),
+    )
+
+
+def _risk_at_tick(starts: np.ndarray, stops: np.ndarray, t: float) -> int:
+    if t <= 0:
+        return int(np.searchsorted(starts, 0.0, side="right"))
+    return int(_at_risk(starts, stops, np.array([t]))[0])
+
+
+def _survival_at(steps, starts, stops, t: float, last: float) -> dict:
+    times, survival, lower, upper = steps[:4]
+    at_risk = _risk_at_tick(starts, stops, t)
+    if t > last:
+        return {"time": float(t), "estimate": None, "ci": [None, None], "at_risk": at_risk}
+    i = int(np.searchsorted(times, t, side="right")) - 1
+    if i < 0:
+        return {"time": float(t), "estimate": 1.0, "ci": [1.0, 1.0], "at_risk": at_risk}
+    ci = [float(x) if np.isfinite(x) else None for x in (lower[i], upper[i])]
+    return {"time": float(t), "estimate": float(survival[i]), "ci": ci, "at_risk": at_risk}
+
+
+def _at_risk_table(starts, stops, event_times, start, ticks) -> list[dict]:
+    rows, previous = [], -np.inf
+    entries = start[start > 0]
+    for t in ticks:
+        rows.append(
+            {
+                "time": float(t),
+                "at_risk": _risk_at_tick(starts, stops, t),
+                "entered": int(((entries > previous) & (entries <= t)).sum()),
+                "events": int(((event_times > previous) & (event_times <= t)).sum()),
+            }
+        )
+        previous = t
+    return rows
+
+
+def _curve(steps, starts, stops, last: float) -> dict[str, np.ndarray]:
+    times, survival, lower, upper, n_risk, deaths = steps
+    tail = [last] if last > (times[-1] if times.size else 0.0) else []
+    s_end = survival[-1] if survival.size else 1.0
+    ends = lower[-1] if lower.size else 1.0, upper[-1] if upper.size else 1.0
+    return {
+        "time": np.r_[0.0, times, tail],
+        "survival": np.r_[1.0, survival, [s_end] * len(tail)],
+        "ci_lower": np.r_[1.0, lower, [ends[0]] * len(tail)],
+        "ci_upper": np.r_[1.0, upper, [ends[1]] * len(tail)],
+        "at_risk": np.r_[
+            _risk_at_tick(starts, stops, 0.0), n_risk, _at_risk(starts, stops, np.array(tail))
+        ],
+        "events": np.r_[0, deaths, [0] * len(tail)],
+    }
+
+
+def simon_makuch(
+    episodes: pl.DataFrame,
+    study,
+    *,
+    at_times: Sequence[float] | None = None,
+    ticks: Sequence[float] | None = None,
+) -> SimonMakuchResult:
+    """Simon–Makuch curves of the study's strata from the cohort's episodes.
+
+    Parameters
+    ----------
+    episodes : polars.DataFrame
+        ``patient_key``, ``episode_stratum_key``, ``tstart`` and ``tstop`` (months),
+        ``is_event``.
+    study : toolkit.study.Study
+        The strata (in display order), landmarks and numbers-at-risk interval.
+    at_times : sequence of float, optional
+        Times of S(t) (default: the study's landmarks).
+    ticks : sequence of float, optional
+        Times of the numbers at risk (default: every ``at_risk_every_months`` up to the
+        longest follow-up).
+
+    Returns
+    -------
+    SimonMakuchResult
+    """
+    if at_times is None:
+        at_times = study.endpoint.landmarks_months
+    if ticks is None:
+        every = study.endpoint.at_risk_every_months
+        longest = float(episodes["tstop"].max() or 0.0)
+        ticks = [every * i for i in range(int(longest // every) + 1)]
+    groups = []
+    for stratum in study.strata_for_display:
+        rows = episodes.filter(pl.col("episode_stratum_key") == stratum.key)
+        groups.append(
+            extended_kaplan_meier(
+                rows["tstart"].to_numpy(),
+                rows["tstop"].to_numpy(),
+                rows["is_event"].to_numpy(),
+                ids=rows["patient_key"].to_numpy(),
+                key=stratum.key,
+                label=stratum.label,
+                at_times=at_times,
+                ticks=ticks,
+            )
+        )
+    return SimonMakuchResult(
+        methods=dict(METHODS),
+        n_patients_=episodes["patient_key"].n_unique(),
+        groups_=groups,
+    )
