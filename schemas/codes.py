@@ -10,6 +10,7 @@ __all__ = [
     "CONTRACT_VERSION",
     "MANIFEST_FILE",
     "CSV_FILES",
+    "ROWS_REQUIRED",
     "FILE_PREFIX",
     "TABLE_NAME",
     "DATE_FORMAT",
@@ -49,6 +50,8 @@ CSV_FILES: tuple[str, ...] = (
     "adverse_events.csv",
     "assessments.csv",
 )
+ROWS_REQUIRED: tuple[str, ...] = ("patients.csv", "treatments.csv")
+"""The files that may not hold only a header (``FILE-NO-ROWS``)."""
 FILE_PREFIX: dict[str, str] = {
     "patients.csv": "PAT",
     "treatments.csv": "TRT",
@@ -60,7 +63,7 @@ TABLE_NAME: dict[str, str] = {name: name.removesuffix(".csv") for name in CSV_FI
 DATE_FORMAT = "%Y-%m-%d"
 DATE_EXAMPLE = "2015-03-16"
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
-ID_PATTERN_WORDS = "1 to 32 characters, each a letter, a digit, '_' or '-'"
+ID_PATTERN_WORDS = "1 to 32 characters, each an ASCII letter (A-Z, a-z), a digit, '_' or '-'"
 NA_LIKE_TOKENS: tuple[str, ...] = ("NA", "N/A", "null", "-99", ".")
 
 SEX: tuple[str, ...] = ("F", "M", "U")

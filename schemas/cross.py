@@ -294,7 +294,8 @@ def _pat_cause_not_dead(ctx: Context) -> pl.DataFrame:
 @_rule("PAT-NO-TREATMENT", f"{_PAT}:patient_id", f"{_TRT}:patient_id")
 def _pat_no_treatment(ctx: Context) -> pl.DataFrame:
     treated = ctx.linked[_TRT].select(pl.col("pat_row").drop_nulls().unique())
-    patients = ctx.patients.filter(pl.col(_ID).is_not_null() & pl.col("pat_unique"))
+    # a broken id (empty, repeated, or failing its FORMAT rule) is reported already
+    patients = ctx.patients.filter(pl.col("patient_id").is_not_null() & pl.col("pat_unique"))
     return patients.join(treated, on="pat_row", how="anti")
 
 

@@ -23,6 +23,7 @@ __all__ = ["BOM", "CsvScan", "strip_bom", "scan_csv", "read_text_table"]
 BOM = b"\xef\xbb\xbf"
 _QUOTE, _COMMA, _LF, _CR = 0x22, 0x2C, 0x0A, 0x0D
 _MAX_VALUE_CHARS = 200
+_SAVE_AS = "save the file as CSV UTF-8"
 
 _PROBLEM_SCHEMA = {"rule": pl.String, "row": pl.Int64, "value": pl.String, "message": pl.String}
 
@@ -88,6 +89,15 @@ def scan_csv(raw: bytes) -> CsvScan:
             'values and write a quote inside one as ""',
         )
     starts, ends, counts = _records(buf, quotes)
+    bare_cr = _bare_carriage_returns(buf, quotes)
+    if bare_cr.size:
+        row = int(np.searchsorted(starts, bare_cr[0], side="right"))
+        return _fail(
+            row,
+            None,
+            "a line ends with a bare carriage return (CR, old Mac line endings) or a value "
+            "holds one unquoted; save the file as CSV UTF-8 with CRLF or LF line endings",
+        )
     blank = _blank(buf, starts, ends)
     if blank[0]:
         return _fail(1, None, "the first row is blank; it must be the header row")
@@ -131,6 +141,17 @@ def read_text_table(raw: bytes, width: int) -> pl.DataFrame:
 
 
 def _encoding_problem(data: bytes) -> pl.DataFrame | None:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        message = "the file is UTF-16 text (it starts with a UTF-16 byte-order mark); " + _SAVE_AS
+        return _problem_frame("FILE-ENCODING", [1], [None], [message])
+    nul = data.find(b"\x00")
+    if nul >= 0:  # valid UTF-8, but never text: UTF-16 without a byte-order mark, or binary
+        row = data.count(b"\n", 0, nul) + 1
+        message = (
+            f"the file holds NUL bytes (the first on row {row}), as UTF-16 text or a binary "
+            f"file does; {_SAVE_AS}"
+        )
+        return _problem_frame("FILE-ENCODING", [row], [None], [message])
     if data.isascii():  # fast path: ASCII is UTF-8
         return None
     try:
@@ -139,7 +160,7 @@ def _encoding_problem(data: bytes) -> pl.DataFrame | None:
         row = data.count(b"\n", 0, exc.start) + 1
         message = (
             f"the file is not UTF-8 text: byte 0x{data[exc.start]:02X} on row {row} is not valid "
-            "UTF-8; save the file as CSV UTF-8"
+            f"UTF-8; {_SAVE_AS}"
         )
         return _problem_frame("FILE-ENCODING", [row], [None], [message])
     return None
@@ -165,6 +186,13 @@ def _outside_quotes(positions: np.ndarray, quotes: np.ndarray) -> np.ndarray:
     if not quotes.size:
         return positions
     return positions[np.searchsorted(quotes, positions) % 2 == 0]
+
+
+def _bare_carriage_returns(buf: np.ndarray, quotes: np.ndarray) -> np.ndarray:
+    """Positions of CRs outside quoted values that are not part of a CRLF (nor the last byte)."""
+    cr = np.flatnonzero(buf[:-1] == _CR)
+    bare = cr[buf[cr + 1] != _LF]
+    return _outside_quotes(bare, quotes)
 
 
 def _blank(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ Identifiers
 -----------
 File level (``error``; ``FILE-*`` rules apply to every file, ``MANIFEST-*`` to manifest.json):
     SUBMISSION-UNREADABLE FILE-MISSING FILE-ENCODING FILE-CSV-MALFORMED FILE-COLUMN-MISSING
-    FILE-COLUMN-UNKNOWN FILE-COLUMN-DUPLICATE MANIFEST-INVALID MANIFEST-VERSION
+    FILE-COLUMN-UNKNOWN FILE-COLUMN-DUPLICATE FILE-NO-ROWS MANIFEST-INVALID MANIFEST-VERSION
 
 Per column (``error``), ``<P>-<COLUMN>-<KIND>`` with P = PAT (patients.csv), TRT (treatments.csv),
 AE (adverse_events.csv), ASM (assessments.csv); KIND is REQUIRED (empty cell), CODE (not in the
@@ -57,6 +57,9 @@ Notes
   ``start_date``, the cells the synthetic-data generator (:mod:`toolkit.synth_errors`) alters.
 * ``AE-OUTCOME-FATAL`` needs both ``grade`` and ``outcome``: an empty outcome on a grade 5 event
   is allowed (the contract lets ``outcome`` be missing).
+* ``FILE-NO-ROWS`` applies to ``patients.csv`` and ``treatments.csv`` only: the contract lets
+  ``adverse_events.csv`` and ``assessments.csv`` hold only a header, not the other two (an
+  extract without patients would supersede the site's data with nothing).
 * The last-contact dates have their own AFTER-EXTRACT ids (``PAT-LAST-CONTACT-AFTER-EXTRACT``,
   ``PAT-DEATH-AFTER-EXTRACT``); every other date column uses ``<P>-<COLUMN>-AFTER-EXTRACT``.
 """
@@ -212,6 +215,14 @@ _FILE_RULES = [
     Rule("FILE-COLUMN-MISSING", "error", None, None, "a column of the contract is missing"),
     Rule("FILE-COLUMN-UNKNOWN", "error", None, None, "the column is not part of the contract"),
     Rule("FILE-COLUMN-DUPLICATE", "error", None, None, "the column appears more than once"),
+    Rule(
+        "FILE-NO-ROWS",
+        "error",
+        None,
+        None,
+        "the file holds only its header row; patients.csv and treatments.csv must hold at "
+        "least one row (only adverse_events.csv and assessments.csv may hold just a header)",
+    ),
     Rule(
         "MANIFEST-INVALID",
         "error",

@@ -533,7 +533,8 @@ def test_finds_exactly_the_injected_violations(tmp_path: Path) -> None:
 # --- the command -------------------------------------------------------------------------------
 
 
-def test_command_exit_codes_and_json(tmp_path: Path) -> None:
+def test_command_exit_codes_and_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the reports go to ./validation-<name>
     runner = CliRunner()
     clean = write_submission(tmp_path / "clean")
     bad = write_submission(tmp_path / "bad", [("patients.csv", 2, "sex", "X")])
@@ -556,7 +557,10 @@ def test_command_exit_codes_and_json(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("flag", [[], ["--json"]])
-def test_command_prints_no_traceback(tmp_path: Path, flag: list[str]) -> None:
+def test_command_prints_no_traceback(
+    tmp_path: Path, flag: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     text = b"patient_id,assessment_date\n\xff\xfe\n"
     folder = write_submission(tmp_path / "x", raw={"assessments.csv": text})
     result = CliRunner().invoke(command, [str(folder), *flag])

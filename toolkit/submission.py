@@ -164,12 +164,17 @@ def _contract_members(source: Path, infos: list[zipfile.ZipInfo]) -> dict[str, z
     paths = {}
     for info in infos:
         paths[info.filename] = _safe_parts(source, info.filename)
-    files = [info for info in infos if not info.is_dir() and paths[info.filename][0] != "__MACOSX"]
-    roots = {paths[info.filename][0] for info in files if len(paths[info.filename]) > 1}
-    at_top = [info for info in files if len(paths[info.filename]) == 1]
+    files = [
+        info
+        for info in infos
+        if not info.is_dir() and paths[info.filename][:1] not in ((), ("__MACOSX",))
+    ]
+    contract = [
+        paths[info.filename] for info in files if paths[info.filename][-1] in SUBMISSION_FILES
+    ]
     prefix: tuple[str, ...] = ()
-    if not at_top and len(roots) == 1:
-        prefix = (roots.pop(),)
+    if not any(len(parts) == 1 for parts in contract):
+        prefix = _one_folder(source, {parts[:-1] for parts in contract if len(parts) == 2})
     members: dict[str, zipfile.ZipInfo] = {}
     for info in files:
         parts = paths[info.filename]
@@ -181,6 +186,18 @@ def _contract_members(source: Path, infos: list[zipfile.ZipInfo]) -> dict[str, z
             raise SubmissionUnreadable(f"{source}: {info.filename} is encrypted")
         members[parts[-1]] = info
     return members
+
+
+def _one_folder(source: Path, folders: set[tuple[str, ...]]) -> tuple[str, ...]:
+    """The one top-level folder holding contract files; refuse a choice between several."""
+    if len(folders) > 1:
+        listed = ", ".join(sorted(folder[0] + "/" for folder in folders))
+        raise SubmissionUnreadable(
+            f"{source}: refused, the zip holds the submission files in several folders "
+            f"({listed}); send one submission per zip, its files at the top level or in one "
+            "folder"
+        )
+    return folders.pop() if folders else ()
 
 
 def _safe_parts(source: Path, name: str) -> tuple[str, ...]:

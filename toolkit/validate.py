@@ -17,6 +17,7 @@ the rule in plain words. Any error rejects the submission; warnings do not.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -139,7 +140,7 @@ def validate(submission: Submission) -> ValidationResult:
     usable.update(f"{c.MANIFEST_FILE}:{key}" for key in _manifest_usable(manifest))
     context = Context(work, frozenset(usable), manifest.site_id, manifest.extracted_on)
     findings.append(cross_findings(context))
-    all_findings = _sorted(_concat(findings))
+    all_findings = _sorted(_cut_long_values(_with_character_notes(_concat(findings))))
     accepted = not (all_findings["severity"] == "error").any()
     tables = _analysis_tables(work) if accepted else {}
     return ValidationResult(submission=submission, findings=all_findings, tables=tables)
@@ -189,6 +190,52 @@ def _concat(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
 
 def _sorted(findings: pl.DataFrame) -> pl.DataFrame:
     return findings.sort(["file", "row", "column", "rule"], nulls_last=False, maintain_order=True)
+
+
+_MAX_VALUE_CHARS = 200
+
+
+def _cut_long_values(findings: pl.DataFrame) -> pl.DataFrame:
+    """Values longer than 200 characters cut to their start and "…", as row texts are: a cell
+    of megabytes is shown, not echoed whole into every report."""
+    value = pl.col("value")
+    cut = pl.concat_str(value.str.slice(0, _MAX_VALUE_CHARS), pl.lit("…"))
+    return findings.with_columns(
+        value=pl.when(value.str.len_chars() > _MAX_VALUE_CHARS).then(cut).otherwise(value)
+    )
+
+
+_ROW_TEXT_RULES = ("FILE-ENCODING", "FILE-CSV-MALFORMED")
+_NOT_PLAIN_ASCII = r"[^\x20-\x7E]"
+
+
+def _with_character_notes(findings: pl.DataFrame) -> pl.DataFrame:
+    """Name the characters outside printable ASCII in a finding's value.
+
+    A Cyrillic 'А' in an id, a non-breaking space in a code or a typographic dash in a date
+    look right when the value is shown; the message says which character is the odd one.
+    Row texts of structural findings are left alone (a term may hold an accented letter).
+    """
+    odd = pl.col("value").str.contains(_NOT_PLAIN_ASCII) & ~pl.col("rule").is_in(_ROW_TEXT_RULES)
+    values = findings.filter(odd.fill_null(False))["value"].unique().to_list()
+    if not values:
+        return findings
+    notes = {value: _character_note(value) for value in values}
+    note = pl.col("value").replace_strict(notes, default=None, return_dtype=pl.String)
+    return findings.with_columns(
+        message=pl.when(note.is_not_null())
+        .then(pl.concat_str(pl.col("message"), note))
+        .otherwise(pl.col("message"))
+    )
+
+
+def _character_note(value: str) -> str:
+    odd = list(dict.fromkeys(ch for ch in value if not " " <= ch <= "~"))
+    named = [
+        f"{ch!r} (U+{ord(ch):04X} {unicodedata.name(ch, 'a control character')})" for ch in odd[:3]
+    ]
+    more = f" and {len(odd) - 3} more" if len(odd) > 3 else ""
+    return f"; the value holds {', '.join(named)}{more}, not plain ASCII"
 
 
 # --- manifest ----------------------------------------------------------------------------------
@@ -260,6 +307,8 @@ def _read_sheet(
         )
     expected = list(model.to_schema().columns)
     header_findings, positions = _check_header(file, scan.header, expected)
+    if scan.rows == 0 and file in c.ROWS_REQUIRED:
+        return None, _concat([header_findings, _findings(file, "FILE-NO-ROWS")])
     text = read_text_table(raw, len(scan.header))
     if text.height != scan.rows:  # the scan and the reader disagree: trust neither
         message = "the file cannot be read as CSV; check its quoting and line endings"
@@ -368,7 +417,8 @@ def _with_agent_suggestions(found: pl.DataFrame) -> pl.DataFrame:
 
 def _agent_hint(value: str) -> str:
     near = nearest_agents(value)
-    base = f"agent {value!r} is not in the agent vocabulary (generic, brand or common names)"
+    shown = value if len(value) <= _MAX_VALUE_CHARS else value[:_MAX_VALUE_CHARS] + "…"
+    base = f"agent {shown!r} is not in the agent vocabulary (generic, brand or common names)"
     if near:
         return f"{base}; nearest known names: {', '.join(near)}"
     return f"{base}; no close match, see the agent list in the data dictionary"
