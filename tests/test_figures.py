@@ -182,3 +182,30 @@ def test_huge_counts_are_written_compactly():
 )
 def test_compact_count(n, text):
     assert compact_count(n) == text
+
+
+def test_suppressed_counts_are_drawn_and_cut_the_curve(groups) -> None:
+    hidden = [dict(g, at_risk=[dict(r) for r in g["at_risk"]]) for g in groups]
+    for row in hidden[0]["at_risk"][3:]:
+        row["at_risk"], row["events"] = "<11", "*"
+    svg = km_figure_svg(hidden, TICKS, min_at_risk=11)
+    assert svg.startswith("<svg") and svg == km_figure_svg(hidden, TICKS, min_at_risk=11)
+    assert compact_count("<11") == "<11"
+
+
+def test_flow_figure_is_deterministic_text_svg() -> None:
+    from toolkit.figures import flow_figure_svg
+
+    flow = [
+        {"label": "patients in the registry", "n": 249, "excluded": 0, "reason": None},
+        {"label": "with a dose", "n": 244, "excluded": 5, "reason": "no dose given"},
+        {"label": "without prior therapy", "n": 236, "excluded": "<11", "reason": "prior"},
+    ]
+    strata = [{"label": "HD IL-2 only", "n": 123}, {"label": "IL-2 → anti-PD-1", "n": "*"}]
+    svg = flow_figure_svg(flow, strata)
+    assert svg == flow_figure_svg(flow, strata)
+    assert "<text" in svg and "n = 249" in svg and "n = &lt;11" in svg and "n = *" in svg
+    assert "Excluded: no dose given" in svg
+    assert 'id="fig-flow"' in svg and 'role="img"' in svg
+    with pytest.raises(ValueError):
+        flow_figure_svg([])

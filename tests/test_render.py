@@ -80,6 +80,8 @@ def fake_context() -> dict:
     overall = make_group("overall", "All patients", 236, 18.4, [16.0, 21.0], 0.66, [0.6, 0.72])
     return {
         "title": "Overall survival after HD IL-2 and checkpoint blockade",
+        "short_title": "PROCLAIM: OS after HD IL-2",
+        "study_sha256": "12" * 32,
         "registry": "PROCLAIM",
         "cutoff": "2015-03-16",
         "edition": "internal",
@@ -118,6 +120,81 @@ def fake_context() -> dict:
             "weasyprint": "70.0",
             "python": "3.11.7",
         },
+    } | report_tables(strata, overall)
+
+
+def report_tables(strata: list[dict], overall: dict) -> dict:
+    """The context keys of Table 1, the safety table and the appendix, from simple numbers."""
+    groups = [{"key": g["key"], "label": g["label"], "n": g["n"]} for g in strata]
+    groups.append({"key": "overall", "label": "All patients", "n": overall["n"]})
+
+    def level(key, label, shares):
+        pairs = zip(groups, shares, strict=True)
+        cells = [{"n": round(g["n"] * s), "pct": round(100 * s, 1)} for g, s in pairs]
+        return {"key": key, "label": label, "cells": cells}
+
+    chi2 = {"name": "chi-square", "statistic": 1.2, "df": 2, "p_value": 0.55}
+    age = [{"median": 52.0, "q1": 45.0, "q3": 58.0, "minimum": 25.0, "maximum": 84.0,
+            "n_missing": 0} for _ in groups]  # fmt: skip
+    safety_rows = []
+    for key, label in (
+        ("related_autoimmune_post_therapy", "Treatment-related autoimmune events"),
+        ("treatment_related_deaths", "Treatment-related deaths"),
+    ):
+        cells = [{"n": g["counts"][key], "N": g["n"], "pct": None} for g in strata]
+        total = {"n": sum(c["n"] for c in cells), "N": overall["n"], "pct": None}
+        safety_rows.append(
+            {"key": key, "label": label, "later_only": False, "cells": cells, "total": total}
+        )
+    return {
+        "table1": {
+            "groups": groups,
+            "age": {"key": "age", "label": "Age at index, years", "cells": age, "test": None},
+            "covariates": [
+                {
+                    "key": "sex",
+                    "label": "Sex",
+                    "levels": [
+                        level("F", "Female", [0.4] * 4),
+                        level("M", "Male", [0.6] * 4),
+                    ],
+                    "test": chi2,
+                }
+            ],
+        },
+        "safety": {
+            "columns": [{"key": g["key"], "label": g["label"], "n": g["n"]} for g in strata],
+            "rows": safety_rows,
+            "description": "related autoimmune events after the later therapy",
+        },
+        "provenance": {
+            "n_submissions": 2,
+            "n_sites": 2,
+            "set_sha256": "ab" * 32,
+            "set_sha256_method": "SHA-256 of the sorted submission SHA-256s",
+            "extracted_from": "2015-03-16",
+            "extracted_to": "2015-03-20",
+            "rows_total": {"patients": 250},
+            "n_warnings_total": 1,
+            "submissions": [
+                {
+                    "site_id": "S01",
+                    "extracted_on": "2015-03-16",
+                    "sha256": "cd" * 32,
+                    "rows": {"patients": 120},
+                    "n_warnings": 1,
+                },
+                {
+                    "site_id": "S02",
+                    "extracted_on": "2015-03-20",
+                    "sha256": "ef" * 32,
+                    "rows": {"patients": 130},
+                    "n_warnings": 0,
+                },
+            ],  # fmt: skip
+        },
+        "min_at_risk_shown": 0,
+        "disclosure": {"suppressed": False, "threshold": None, "rules": []},
     }
 
 

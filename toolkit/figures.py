@@ -30,6 +30,7 @@ import numpy as np
 __all__ = [
     "km_figure_svg",
     "overall_km_figure_svg",
+    "flow_figure_svg",
     "thin_steps",
     "thin_marks",
     "compact_count",
@@ -149,11 +150,17 @@ def thin_marks(
 
 
 def _truncation_time(group: Mapping[str, Any], min_at_risk: int) -> float:
-    """The last at-risk tick with at least ``min_at_risk`` patients, or ``inf`` if never short."""
+    """The last at-risk tick with at least ``min_at_risk`` patients, or ``inf`` if never short.
+
+    A group that carries ``shown_until`` (set by :mod:`toolkit.disclosure` from the numbers
+    before suppression; ``None`` for no cut) is cut there instead.
+    """
+    if "shown_until" in group:
+        return math.inf if group["shown_until"] is None else float(group["shown_until"])
     last_ok = math.inf
     previous = None
     for row in group["at_risk"]:
-        if row["at_risk"] < min_at_risk:
+        if _is_hidden(row["at_risk"]) or row["at_risk"] < min_at_risk:
             last_ok = previous if previous is not None else float(row["time"])
             break
         previous = float(row["time"])
@@ -234,8 +241,18 @@ def _style_axes(ax, at_risk_times, x_max, *, title, xlabel, ylabel) -> None:
         ax.set_title(title, loc="left", fontweight="bold")
 
 
-def compact_count(n: int) -> str:
-    """A count in at most five characters: ``950``, ``9.9k``, ``746k``, ``1.0M``."""
+def _is_hidden(value: int | str) -> bool:
+    """A count the sponsor edition suppressed (``"<11"``, ``"*"``)."""
+    return isinstance(value, str)
+
+
+def compact_count(n: int | str) -> str:
+    """A count in at most five characters: ``950``, ``9.9k``, ``746k``, ``1.0M``.
+
+    A suppressed count (a string such as ``"<11"``) is returned as it is.
+    """
+    if _is_hidden(n):
+        return str(n)
     if n < 1_000:
         return str(n)
     if n < 10_000:
@@ -255,7 +272,7 @@ class _TableStyle:
     labels: list[str]
     pad_pt: float
 
-    def count(self, n: int) -> str:
+    def count(self, n: int | str) -> str:
         return compact_count(n) if self.compact else str(n)
 
 
@@ -451,4 +468,193 @@ def overall_km_figure_svg(
     """Kaplan–Meier figure of one group (the whole cohort); see :func:`km_figure_svg`."""
     return km_figure_svg(
         [group], at_risk_times, title=title, min_at_risk=min_at_risk, id_prefix=id_prefix
+    )
+
+
+# --- CONSORT-style eligibility flow ----------------------------------------------------------
+
+#: Geometry of the flow diagram, in SVG user units (the figure scales to the page width).
+_FLOW_WIDTH = 680
+_FLOW_MARGIN = 10
+_FLOW_MAIN_W = 320
+_FLOW_SIDE_X = 390
+_FLOW_FONT = 11.0
+_FLOW_LINE = 14.0
+_FLOW_PAD = 8.0
+#: Average DejaVu Sans advance per character, in em: a safe (wide) estimate for wrapping.
+_FLOW_CHAR_EM = 0.62
+_FLOW_INK = "#1d2329"
+_FLOW_LINE_COLOUR = "#5b6670"
+_FLOW_FILL = "#f2f5f8"
+_FLOW_FONT_FAMILY = "Report Sans, DejaVu Sans, sans-serif"
+
+
+@dataclass(frozen=True)
+class _Box:
+    """A box of the flow diagram: top-left corner, size and its text lines (first line bold)."""
+
+    x: float
+    y: float
+    w: float
+    lines: tuple[str, ...]
+    bold_last: bool = True
+
+    @property
+    def h(self) -> float:
+        return len(self.lines) * _FLOW_LINE + 2 * _FLOW_PAD
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.h
+
+
+def _wrap(text: str, width: float) -> list[str]:
+    """Wrap ``text`` to lines that fit ``width`` user units at the flow font size."""
+    chars = max(8, int((width - 2 * _FLOW_PAD) / (_FLOW_FONT * _FLOW_CHAR_EM)))
+    return textwrap.wrap(str(text), chars, break_long_words=True) or [""]
+
+
+def _box_lines(label: str, n: int | str, width: float) -> tuple[str, ...]:
+    text = str(label)
+    return (*_wrap(text[:1].upper() + text[1:], width), f"n = {n}")
+
+
+def _box_svg(box: _Box) -> str:
+    """A rectangle with centred text lines; the count line in bold."""
+    parts = [
+        f'<rect x="{box.x:g}" y="{box.y:g}" width="{box.w:g}" height="{box.h:g}" rx="3" '
+        f'fill="{_FLOW_FILL}" stroke="{_FLOW_LINE_COLOUR}" stroke-width="1"/>'
+    ]
+    for i, line in enumerate(box.lines):
+        y = box.y + _FLOW_PAD + _FLOW_LINE * (i + 1) - 3.5
+        weight = ' font-weight="bold"' if box.bold_last and i == len(box.lines) - 1 else ""
+        parts.append(
+            f'<text x="{box.cx:g}" y="{y:g}" text-anchor="middle"{weight}>{_escape(line)}</text>'
+        )
+    return "\n".join(parts)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
+    """A straight connector with a filled arrow head at ``(x2, y2)``."""
+    length = math.hypot(x2 - x1, y2 - y1) or 1.0
+    ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    bx, by = x2 - 6 * ux, y2 - 6 * uy
+    left = (bx - 3.5 * uy, by + 3.5 * ux)
+    right = (bx + 3.5 * uy, by - 3.5 * ux)
+    return (
+        f'<line x1="{x1:g}" y1="{y1:g}" x2="{bx:g}" y2="{by:g}" stroke="{_FLOW_LINE_COLOUR}" '
+        f'stroke-width="1.2"/>'
+        f'<polygon points="{x2:g},{y2:g} {left[0]:.2f},{left[1]:.2f} '
+        f'{right[0]:.2f},{right[1]:.2f}" fill="{_FLOW_LINE_COLOUR}"/>'
+    )
+
+
+def _flow_layout(flow: Sequence[Mapping[str, Any]]) -> tuple[list[str], float, _Box]:
+    """Main boxes, arrows and exclusion side boxes; returns SVG parts, y reached, last box."""
+    parts: list[str] = []
+    side_w = _FLOW_WIDTH - _FLOW_MARGIN - _FLOW_SIDE_X
+    box = _Box(
+        _FLOW_MARGIN,
+        _FLOW_MARGIN,
+        _FLOW_MAIN_W,
+        _box_lines(flow[0]["label"], flow[0]["n"], _FLOW_MAIN_W),
+    )
+    parts.append(_box_svg(box))
+    for step in flow[1:]:
+        excluded = step.get("excluded", 0)
+        side = None
+        gap = 28.0
+        if excluded not in (0, None):
+            reason = step.get("reason") or "excluded"
+            lines = (*_wrap(f"Excluded: {reason}", side_w), f"n = {excluded}")
+            side = _Box(_FLOW_SIDE_X, 0, side_w, lines)
+            gap = max(gap, side.h + 20)
+        top = box.bottom + gap
+        if side is not None:
+            side = _Box(side.x, box.bottom + (gap - side.h) / 2, side.w, side.lines)
+            mid = side.y + side.h / 2
+            parts.append(_arrow(box.cx, mid, side.x, mid))
+            parts.append(_box_svg(side))
+        parts.append(_arrow(box.cx, box.bottom, box.cx, top))
+        box = _Box(
+            _FLOW_MARGIN, top, _FLOW_MAIN_W, _box_lines(step["label"], step["n"], _FLOW_MAIN_W)
+        )
+        parts.append(_box_svg(box))
+    return parts, box.bottom, box
+
+
+def _strata_layout(strata: Sequence[Mapping[str, Any]], last: _Box) -> tuple[list[str], float]:
+    """The strata boxes side by side under the last step, joined by a bus line."""
+    parts: list[str] = []
+    count = len(strata)
+    gap = 12.0
+    width = (_FLOW_WIDTH - 2 * _FLOW_MARGIN - gap * (count - 1)) / count
+    boxes = [
+        _Box(_FLOW_MARGIN + i * (width + gap), 0, width, _box_lines(g["label"], g["n"], width))
+        for i, g in enumerate(strata)
+    ]
+    bus = last.bottom + 16
+    top = bus + 18
+    height = max(b.h for b in boxes)
+    centres = [b.cx for b in boxes]
+    parts.append(
+        f'<line x1="{last.cx:g}" y1="{last.bottom:g}" x2="{last.cx:g}" y2="{bus:g}" '
+        f'stroke="{_FLOW_LINE_COLOUR}" stroke-width="1.2"/>'
+    )
+    parts.append(
+        f'<line x1="{min(centres + [last.cx]):g}" y1="{bus:g}" x2="{max(centres + [last.cx]):g}" '
+        f'y2="{bus:g}" stroke="{_FLOW_LINE_COLOUR}" stroke-width="1.2"/>'
+    )
+    for box in boxes:
+        parts.append(_arrow(box.cx, bus, box.cx, top))
+        placed = _Box(box.x, top + (height - box.h) / 2, box.w, box.lines)
+        parts.append(_box_svg(placed))
+    return parts, top + height
+
+
+def flow_figure_svg(
+    flow: Sequence[Mapping[str, Any]],
+    strata: Sequence[Mapping[str, Any]] = (),
+    *,
+    id_prefix: str = "fig-flow",
+) -> str:
+    """A CONSORT-style eligibility diagram as inline SVG, drawn by hand (no matplotlib).
+
+    Parameters
+    ----------
+    flow : sequence of mapping
+        Eligibility steps (``label``, ``n``; ``excluded`` and ``reason`` for the patients the
+        step removed), as in the context's ``cohort.flow``. Counts may be strings (``"<11"``).
+    strata : sequence of mapping
+        Groups (``label``, ``n``) drawn side by side under the last step; none for no split.
+    id_prefix : str
+        ``id`` of the root element.
+
+    Returns
+    -------
+    str
+        ``<svg>`` text: boxes with wrapped text (real text, so it can be searched and copied),
+        down arrows between steps, side boxes with the exclusions and their counts.
+    """
+    if not flow:
+        raise ValueError("a flow diagram needs at least one step")
+    parts, bottom, last = _flow_layout(flow)
+    if strata:
+        more, bottom = _strata_layout(strata, last)
+        parts += more
+    height = math.ceil(bottom + _FLOW_MARGIN)
+    label = "Eligibility flow: " + "; ".join(f"{s['label']} (n = {s['n']})" for s in flow)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="{id_prefix}" class="figure-svg flow-svg" '
+        f'role="img" aria-label={quoteattr(label)} viewBox="0 0 {_FLOW_WIDTH} {height}" '
+        f'width="{_FLOW_WIDTH}" height="{height}" font-family="{_FLOW_FONT_FAMILY}" '
+        f'font-size="{_FLOW_FONT:g}" fill="{_FLOW_INK}">\n' + "\n".join(parts) + "\n</svg>\n"
     )

@@ -13,7 +13,14 @@ from rich.console import Console
 
 from toolkit.errors import SubmissionRejected, UsageError
 
-__all__ = ["ingest_submission", "analysis_cohort", "build_report", "run_demo", "ReportFiles"]
+__all__ = [
+    "ingest_submission",
+    "analysis_cohort",
+    "build_report",
+    "edition_context",
+    "run_demo",
+    "ReportFiles",
+]
 
 
 @dataclass(frozen=True)
@@ -71,10 +78,25 @@ def build_report(
     *,
     formats: tuple[str, ...] = ("html", "pdf"),
     edition: str = "internal",
+    suppress_below: int | None = None,
+    paper: str = "a4",
     refreeze: bool = False,
     console: Console | None = None,
 ) -> ReportFiles:
-    """Run the analysis for ``cutoff`` on the database and write results.json and the report."""
+    """Run the analysis for ``cutoff`` on the database and write results.json and the report.
+
+    Parameters
+    ----------
+    edition : {"internal", "sponsor"}
+        ``"sponsor"`` applies :func:`toolkit.disclosure.sponsor_edition` to the context before
+        anything is written, so results.json, HTML and PDF hold only what the sponsor may see.
+    suppress_below : int, optional
+        Small-cell threshold: counts from 1 to ``suppress_below - 1`` are hidden. Defaults to
+        :data:`toolkit.disclosure.DEFAULT_THRESHOLD` for the sponsor edition and to no
+        suppression for the internal one.
+    paper : {"a4", "letter"}
+        Page size of the PDF.
+    """
     from toolkit.render import write_report
     from toolkit.report_context import build_context
     from toolkit.study import load_study
@@ -86,12 +108,30 @@ def build_report(
     with console.status("building the cohort with SQL"):
         cohort = analysis_cohort(db_path, study, cutoff, refreeze=refreeze)
     with console.status("computing survival"):
-        context = build_context(cohort, study, edition=edition)
+        context = edition_context(build_context(cohort, study), edition, suppress_below)
     results = out_dir / "results.json"
     results.write_text(json.dumps(context, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     with console.status("rendering " + " and ".join(formats)):
-        written = write_report(context, out_dir, formats=formats)
+        written = write_report(context, out_dir, formats=formats, paper=paper)
     return ReportFiles(results, written.get("html"), written.get("pdf"))
+
+
+def edition_context(context: dict, edition: str, suppress_below: int | None) -> dict:
+    """The context of an edition: internal as computed (optionally suppressed), or sponsor."""
+    from toolkit.disclosure import DEFAULT_THRESHOLD, sponsor_edition
+
+    if edition not in ("internal", "sponsor"):
+        raise UsageError(f"unknown edition {edition!r}; choose internal or sponsor")
+    if suppress_below is not None and suppress_below < 1:
+        raise UsageError("--suppress-below must be at least 1")
+    if edition == "sponsor":
+        return sponsor_edition(context, suppress_below or DEFAULT_THRESHOLD)
+    if suppress_below is None:
+        return context
+    return sponsor_edition(context, suppress_below) | {
+        "edition": "internal",
+        "provenance": context["provenance"],
+    }
 
 
 def run_demo(out_dir: Path, *, console: Console | None = None) -> ReportFiles:

@@ -24,13 +24,14 @@ from .documents import (
     AssetFetcher,
     inline_css,
     join_and,
+    long_date,
     write_atomic,
 )
 from .documents import embed_fonts as _embed_fonts
 from .documents import make_environment as _document_environment
 from .documents import render_pdf as _render_document_pdf
 from .errors import UsageError
-from .figures import km_figure_svg
+from .figures import flow_figure_svg, km_figure_svg, overall_km_figure_svg
 from .resources import asset_dir
 
 __all__ = [
@@ -44,6 +45,9 @@ __all__ = [
 
 #: Output formats ``write_report`` knows, with the file each one writes.
 FORMATS = {"html": "report.html", "pdf": "report.pdf"}
+
+#: Paper sizes of the PDF (``--paper``), as CSS ``@page`` sizes.
+PAPERS = {"a4": "A4", "letter": "letter"}
 
 _TEMPLATE = "report.html.j2"
 _STYLESHEET = "report.css"
@@ -73,12 +77,13 @@ def fmt_pct(value: float | None) -> str:
     return _NOT_ESTIMABLE if value is None else f"{100 * float(value):.0f}%"
 
 
-def fmt_share(count: int, total: int) -> str:
+def fmt_share(count: int | str, total: int | str) -> str:
     """A count out of a total as ``k/n (p%)``, the percentage to two significant digits.
 
     ``10, 78`` → ``"10/78 (13%)"``, ``2, 35`` → ``"2/35 (5.7%)"``, as the poster writes them.
+    A suppressed count (``"<11"``) is shown without a percentage: ``"<11/35"``.
     """
-    if not total:
+    if isinstance(count, str) or isinstance(total, str) or not total:
         return f"{count}/{total}"
     percent = 100 * count / total
     digits = 0 if percent == 0 or percent >= 10 else 1
@@ -118,6 +123,44 @@ def fmt_ci(pair: Sequence[float | None], unit: str = "months", *, label: bool = 
     return f"({prefix}{fmt_months(lower)}–{fmt_months(upper)})"
 
 
+def fmt_count(value: int | str | None) -> str:
+    """A count with thousands separators; a suppressed one (``"<11"``, ``"*"``) as it is."""
+    if value is None:
+        return "–"
+    return value if isinstance(value, str) else f"{int(value):,}"
+
+
+def fmt_n_pct(cell: Mapping[str, Any]) -> str:
+    """A Table 1 cell ``{"n", "pct"}`` as ``"48 (39.0%)"``; a suppressed one without %."""
+    if cell.get("pct") is None:
+        return fmt_count(cell.get("n"))
+    return f"{fmt_count(cell['n'])} ({float(cell['pct']):.1f}%)"
+
+
+def fmt_age(value: float | str | None) -> str:
+    """An age or age quantile (``52``, ``46.5``); top-coded ``"90+"`` and ``None`` as text."""
+    if value is None:
+        return "–"
+    return value if isinstance(value, str) else f"{float(value):g}"
+
+
+def date_text(value: str | None) -> str:
+    """An ISO date in words (``"20 March 2015"``); other text (``"March 2015"``) as it is."""
+    if not value:
+        return "–"
+    try:
+        return long_date(value)
+    except ValueError:
+        return str(value)
+
+
+def fmt_p(value: float | None) -> str:
+    """A p-value: ``"0.043"``, ``"<0.001"``; ``None`` → ``"–"``."""
+    if value is None:
+        return "–"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def months_list(values: Sequence[float | None]) -> str:
     """Several durations in prose: ``"14.0, 15.8 and 28.7 months"``.
 
@@ -149,6 +192,11 @@ _FILTERS = {  # besides toolkit.documents.COMMON_FILTERS (join_and, long_date �
     "months_list": months_list,
     "pct": fmt_pct,
     "share": fmt_share,
+    "cell": fmt_count,
+    "n_pct": fmt_n_pct,
+    "age": fmt_age,
+    "pvalue": fmt_p,
+    "date_text": date_text,
     "ci": fmt_ci,
     "with_n": with_n,
     "at_landmark": at_landmark,
@@ -179,11 +227,51 @@ def make_environment(templates: Path | None = None) -> Environment:
 def _figures(context: Mapping[str, Any]) -> dict[str, Markup]:
     """SVG text of every figure the templates place, by name."""
     groups = context["strata"] or [context["overall"]]
-    svg = km_figure_svg(groups, context["at_risk_times"], id_prefix="fig-km")
-    return {"km_strata": Markup(svg)}
+    ticks = context["at_risk_times"]
+    min_at_risk = int(context.get("min_at_risk_shown") or 0)
+    figures = {
+        "km_strata": km_figure_svg(groups, ticks, min_at_risk=min_at_risk, id_prefix="fig-km"),
+        "km_overall": overall_km_figure_svg(
+            context["overall"], ticks, min_at_risk=min_at_risk, id_prefix="fig-km-overall"
+        ),
+        "flow": flow_figure_svg(context["cohort"]["flow"], context["strata"]),
+    }
+    return {name: Markup(svg) for name, svg in figures.items()}
 
 
-def render_html(context: Mapping[str, Any], *, embed_fonts: bool = True) -> str:
+def _css_string(text: str) -> str:
+    """``text`` as a quoted CSS string that cannot close the ``<style>`` element."""
+    escaped = "".join(
+        f"\\{ord(ch):X} " if ch in '"\\<>&' or ord(ch) < 0x20 else ch for ch in str(text)
+    )
+    return f'"{escaped}"'
+
+
+def page_css(context: Mapping[str, Any], paper: str = "a4") -> Markup:
+    """The ``@page`` rules that depend on the report: paper size and running header.
+
+    Parameters
+    ----------
+    context : mapping
+        The report context (``short_title``, ``cutoff``).
+    paper : {"a4", "letter"}
+        Page size.
+
+    Returns
+    -------
+    markupsafe.Markup
+        CSS for a ``<style>`` element; the header text is CSS-escaped.
+    """
+    if paper not in PAPERS:
+        raise UsageError(f"unknown paper size {paper!r}; choose from {', '.join(PAPERS)}")
+    title = context.get("short_title") or context["title"]
+    return Markup(
+        f"@page {{ size: {PAPERS[paper]}; }}\n"
+        f"@page {{ @top-left {{ content: {_css_string(title)}; }} }}\n"
+    )
+
+
+def render_html(context: Mapping[str, Any], *, embed_fonts: bool = True, paper: str = "a4") -> str:
     """Render the report context to one self-contained HTML document.
 
     Parameters
@@ -194,6 +282,8 @@ def render_html(context: Mapping[str, Any], *, embed_fonts: bool = True) -> str:
     embed_fonts : bool, optional
         Put the report font into the HTML as a data URI (default). ``False`` leaves
         ``url("fonts/….ttf")`` relative to the templates folder, which only WeasyPrint resolves.
+    paper : {"a4", "letter"}, optional
+        Page size when printed (the PDF's page size).
 
     Returns
     -------
@@ -206,6 +296,7 @@ def render_html(context: Mapping[str, Any], *, embed_fonts: bool = True) -> str:
         report=context,
         figures=_figures(context),
         stylesheet=inline_css(_STYLESHEET, templates=templates),
+        page_css=page_css(context, paper),
     )
     return _embed_fonts(html, templates) if embed_fonts else html
 
@@ -243,6 +334,8 @@ def write_report(
     context: Mapping[str, Any],
     out_dir: str | os.PathLike[str],
     formats: Sequence[str] = ("html", "pdf"),
+    *,
+    paper: str = "a4",
 ) -> dict[str, Path]:
     """Write ``report.html`` and/or ``report.pdf`` for a report context.
 
@@ -254,6 +347,8 @@ def write_report(
         Folder to write into; created if missing. Existing reports are replaced.
     formats : sequence of {"html", "pdf"}
         Which files to write.
+    paper : {"a4", "letter"}, optional
+        Page size of the PDF (and of the HTML when printed).
 
     Returns
     -------
@@ -272,7 +367,7 @@ def write_report(
         )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    html = render_html(context)
+    html = render_html(context, paper=paper)
     written: dict[str, Path] = {}
     for name in FORMATS:
         if name not in formats:

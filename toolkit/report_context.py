@@ -150,7 +150,12 @@ def build_context(cohort: Cohort, study: Study, *, edition: str = "internal") ->
         "cohort": {
             "n_analysed": int(adtte.height),
             "flow": [
-                {"label": row["label"], "n": int(row["n_remaining"])}
+                {
+                    "label": row["label"],
+                    "n": int(row["n_remaining"]),
+                    "excluded": int(row["n_excluded"]),
+                    "reason": row["exclusion_reason"],
+                }
                 for row in flow.iter_rows(named=True)
             ],
             "excluded": [
@@ -165,4 +170,295 @@ def build_context(cohort: Cohort, study: Study, *, edition: str = "internal") ->
         "landmarks": [float(x) for x in study.endpoint.landmarks_months],
         "at_risk_times": ticks,
         "software": _software(),
+    } | report_extras(cohort, study)
+
+
+# --- Table 1, safety, provenance: the report's tables besides survival -------------------------
+
+#: Human labels of the baseline covariates (Table 1 rows).
+COVARIATE_LABELS = {
+    "age": "Age at index, years",
+    "sex": "Sex",
+    "primary_site": "Primary site",
+    "m_stage": "M stage",
+    "ecog": "ECOG performance status",
+    "ldh_elevated": "LDH elevated",
+    "brain_metastases": "Brain metastases",
+    "braf_status": "BRAF status",
+}
+
+#: Human labels of covariate levels, by covariate; ``"*"`` applies to every covariate.
+LEVEL_LABELS = {
+    "*": {"missing": "Missing", "unknown": "Unknown", "yes": "Yes", "no": "No"},
+    "sex": {"F": "Female", "M": "Male", "U": "Unknown"},
+    "primary_site": {
+        "cutaneous": "Cutaneous",
+        "acral": "Acral",
+        "mucosal": "Mucosal",
+        "uveal": "Uveal",
+        "unknown_primary": "Unknown primary",
+    },
+    "braf_status": {"mutant": "Mutant", "wildtype": "Wild type"},
+}
+
+#: The safety rows of the adverse-events table: context key, label, later-therapy groups only.
+SAFETY_ROWS = (
+    (
+        "related_autoimmune_post_therapy",
+        "Treatment-related autoimmune events after the later-therapy start",
+        False,
+    ),
+    ("progressed_before_later_therapy", "Progression before the later therapy", True),
+    ("treatment_related_deaths", "Treatment-related deaths", False),
+)
+
+#: Expected cell count below which Fisher's exact test replaces the chi-square test.
+_MIN_EXPECTED = 5
+#: Monte Carlo tables for Fisher's exact test of tables larger than 2 × 2 (fixed seed).
+_FISHER_RESAMPLES = 10_000
+_FISHER_SEED = 20150316
+
+
+def level_label(covariate: str, level: str) -> str:
+    """The human label of one level of a covariate (the level itself if none is known)."""
+    return LEVEL_LABELS.get(covariate, {}).get(level) or LEVEL_LABELS["*"].get(level, level)
+
+
+def _level_order(covariate: str, levels: set[str]) -> list[str]:
+    """Known codes in their vocabulary order, other levels sorted, unknown and missing last."""
+    last = [lv for lv in ("unknown", "missing") if lv in levels]
+    known = [lv for lv in LEVEL_LABELS.get(covariate, {}) if lv in levels and lv not in last]
+    rest = sorted(levels - set(last) - set(known), key=lambda v: (not v.isdigit(), v))
+    return known + rest + last
+
+
+def _table_groups(cohort: Cohort, study: Study) -> list[dict]:
+    """Table columns: each stratum in display order, then all patients (key ``overall``)."""
+    counts = cohort.adtte.group_by("stratum_key").len()
+    sizes = dict(zip(counts["stratum_key"], counts["len"], strict=True))
+    groups = [
+        {"key": s.key, "label": s.label, "n": int(sizes.get(s.key, 0))}
+        for s in study.strata_for_display
+    ]
+    return groups + [{"key": "overall", "label": "All patients", "n": int(cohort.adtte.height)}]
+
+
+def _pct(count: int, total: int) -> float | None:
+    return round(100 * count / total, 1) if total else None
+
+
+def _categorical_test(table: list[list[int]]) -> dict | None:
+    """Chi-square test of a strata × levels table, or Fisher's exact when an expected count < 5.
+
+    Levels with no patient and strata with no patient are dropped; ``None`` when fewer than two
+    rows or columns remain. Fisher's exact test is exact for 2 × 2 tables; larger tables get a
+    Monte Carlo p-value over tables with the same margins (fixed seed, so reproducible).
+    """
+    import numpy as np
+    from scipy import stats
+
+    counts = np.array(table, dtype=np.int64)
+    counts = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0]
+    if counts.ndim != 2 or min(counts.shape) < 2:
+        return None
+    chi2 = stats.chi2_contingency(counts, correction=False)
+    if chi2.expected_freq.min() >= _MIN_EXPECTED:
+        return {
+            "name": "chi-square",
+            "statistic": float(chi2.statistic),
+            "df": int(chi2.dof),
+            "p_value": float(chi2.pvalue),
+        }
+    if counts.shape == (2, 2):
+        p_value = float(stats.fisher_exact(counts).pvalue)
+        return {"name": "Fisher's exact", "statistic": None, "df": None, "p_value": p_value}
+    return {
+        "name": "Fisher's exact (Monte Carlo)",
+        "statistic": None,
+        "df": None,
+        "resamples": _FISHER_RESAMPLES,
+        "p_value": _fisher_monte_carlo(counts),
+    }
+
+
+def _fisher_monte_carlo(counts) -> float:
+    """Share of random tables with the observed margins at most as probable as the observed one."""
+    import numpy as np
+    from scipy.special import gammaln
+
+    rows = np.repeat(np.arange(counts.shape[0]), counts.sum(axis=1))
+    cols = np.repeat(np.arange(counts.shape[1]), counts.sum(axis=0))
+    margin = gammaln(counts.sum(axis=1) + 1).sum() + gammaln(counts.sum(axis=0) + 1).sum()
+
+    def log_prob(table) -> float:
+        return float(margin - gammaln(counts.sum() + 1) - gammaln(table + 1).sum())
+
+    observed = log_prob(counts)
+    rng = np.random.default_rng(_FISHER_SEED)
+    shape = counts.shape
+    as_extreme = 0
+    for _ in range(_FISHER_RESAMPLES):
+        table = np.zeros(shape, dtype=np.int64)
+        np.add.at(table, (rows, rng.permutation(cols)), 1)
+        as_extreme += log_prob(table) <= observed + 1e-7
+    return (as_extreme + 1) / (_FISHER_RESAMPLES + 1)
+
+
+def _kruskal_test(cohort: Cohort, groups: list[dict]) -> dict | None:
+    """Kruskal–Wallis test of the per-patient ages across strata (``adtte.age_years``)."""
+    from scipy import stats
+
+    samples = []
+    for group in groups[:-1]:
+        ages = cohort.adtte.filter(pl.col("stratum_key") == group["key"])["age_years"]
+        ages = ages.drop_nulls().to_numpy()
+        if ages.size:
+            samples.append(ages)
+    if len(samples) < 2:
+        return None
+    result = stats.kruskal(*samples)
+    return {
+        "name": "Kruskal–Wallis",
+        "statistic": float(result.statistic),
+        "df": len(samples) - 1,
+        "p_value": float(result.pvalue),
+    }
+
+
+def _age_summary(cohort: Cohort, groups: list[dict]) -> dict:
+    """Median (IQR), range and missing ages per table column, from ``baseline_continuous``."""
+    rows = {
+        row["stratum_key"] or "overall": row
+        for row in cohort.baseline_continuous.iter_rows(named=True)
+    }
+    cells = []
+    for group in groups:
+        row = rows.get(group["key"])
+        stats = ("median", "q1", "q3", "minimum", "maximum")
+        cell = {name: (None if row is None else row[name]) for name in stats}
+        cell = {k: (None if v is None else float(v)) for k, v in cell.items()}
+        cell["n_missing"] = int(row["n_missing"]) if row else 0
+        cells.append(cell)
+    return {
+        "key": "age",
+        "label": COVARIATE_LABELS["age"],
+        "cells": cells,
+        "test": _kruskal_test(cohort, groups),
+    }
+
+
+def _categorical_rows(cohort: Cohort, covariate: str, groups: list[dict]) -> dict:
+    """Levels of one covariate with n (%) per table column; denominators are the column n."""
+    frame = cohort.baseline_categorical.filter(pl.col("covariate") == covariate)
+    counts = {
+        (row["stratum_key"] or "overall", row["level"]): int(row["n_patients"])
+        for row in frame.iter_rows(named=True)
+    }
+    levels = _level_order(covariate, {level for _, level in counts} | {"missing"})
+    rows = []
+    for level in levels:
+        cells = []
+        for group in groups:
+            n = counts.get((group["key"], level), 0)
+            cells.append({"n": n, "pct": _pct(n, group["n"])})
+        rows.append({"key": level, "label": level_label(covariate, level), "cells": cells})
+    tested = [
+        [counts.get((g["key"], level), 0) for level in levels if level != "missing"]
+        for g in groups[:-1]
+    ]
+    return {
+        "key": covariate,
+        "label": COVARIATE_LABELS.get(covariate, covariate.replace("_", " ").capitalize()),
+        "levels": rows,
+        "test": _categorical_test(tested),
+    }
+
+
+def _table1(cohort: Cohort, study: Study) -> dict:
+    """Table 1: baseline characteristics by stratum and overall, with a test across strata."""
+    groups = _table_groups(cohort, study)
+    covariates = [c for c in study.baseline.covariates if c != "age"]
+    return {
+        "groups": groups,
+        "age": _age_summary(cohort, groups) if "age" in study.baseline.covariates else None,
+        "covariates": [_categorical_rows(cohort, c, groups) for c in covariates],
+        "missing_excluded_from_tests": True,
+    }
+
+
+def _safety(cohort: Cohort, study: Study) -> dict:
+    """The adverse-events table: per stratum n/N (%) and a total over the strata it applies to."""
+    groups = []
+    for stratum in study.strata_for_display:
+        counts = _stratum_counts(cohort, stratum.key)
+        row = cohort.stratum_counts.filter(pl.col("stratum_key") == stratum.key).row(0, named=True)
+        groups.append(
+            {
+                "key": stratum.key,
+                "label": stratum.label,
+                "n": int(row["n_patients"]),
+                "later_therapy": stratum.depends_on_later_therapy,
+                "counts": counts,
+            }
+        )
+    rows = []
+    for key, label, later_only in SAFETY_ROWS:
+        cells = []
+        for group in groups:
+            applies = group["later_therapy"] or not later_only
+            n = group["counts"][key] if applies else None
+            cells.append({"n": n, "N": group["n"], "pct": _pct(n, group["n"]) if applies else None})
+        shown = [c for c in cells if c["n"] is not None]
+        n_total, N_total = sum(c["n"] for c in shown), sum(c["N"] for c in shown)
+        total = {"n": n_total, "N": N_total, "pct": _pct(n_total, N_total)}
+        rows.append({"key": key, "label": label, "later_only": later_only, "cells": cells})
+        rows[-1]["total"] = total
+    columns = [{"key": g["key"], "label": g["label"], "n": g["n"]} for g in groups]
+    return {"columns": columns, "rows": rows, "description": study.adverse_events.description}
+
+
+def _provenance(cohort: Cohort) -> dict:
+    """The submissions the cutoff used, with rows accepted per file and validation warnings."""
+    import hashlib
+    import json
+
+    submissions = []
+    for row in cohort.submissions.iter_rows(named=True):
+        rows = json.loads(row["row_counts"]) if row.get("row_counts") else {}
+        submissions.append(
+            {
+                "site_id": row["site_id"],
+                "extracted_on": row["extracted_on"].isoformat() if row["extracted_on"] else None,
+                "sha256": row["submission_id"],
+                "rows": {name: int(rows[name]) for name in sorted(rows)},
+                "n_warnings": int(row.get("n_warnings") or 0),
+            }
+        )
+    files = sorted({name for s in submissions for name in s["rows"]})
+    digest = hashlib.sha256("\n".join(sorted(s["sha256"] for s in submissions)).encode())
+    return {
+        "n_submissions": len(submissions),
+        "n_sites": len({s["site_id"] for s in submissions}),
+        "set_sha256": digest.hexdigest(),
+        "set_sha256_method": "SHA-256 of the sorted submission SHA-256s, one per line",
+        "extracted_from": min(
+            (s["extracted_on"] for s in submissions if s["extracted_on"]), default=None
+        ),
+        "extracted_to": max(
+            (s["extracted_on"] for s in submissions if s["extracted_on"]), default=None
+        ),
+        "rows_total": {f: sum(s["rows"].get(f, 0) for s in submissions) for f in files},
+        "n_warnings_total": sum(s["n_warnings"] for s in submissions),
+        "submissions": submissions,
+    }
+
+
+def report_extras(cohort: Cohort, study: Study) -> dict:
+    """Context keys of the tables and appendix: ``table1``, ``safety``, ``provenance`` …"""
+    return {
+        "table1": _table1(cohort, study),
+        "safety": _safety(cohort, study),
+        "provenance": _provenance(cohort),
+        "min_at_risk_shown": int(study.endpoint.min_at_risk_shown),
+        "disclosure": {"suppressed": False, "threshold": None, "rules": []},
     }

@@ -15,6 +15,8 @@ ranked_accepted as (
         site_id,
         extracted_on,
         ingest_seq,
+        n_warnings,
+        row_counts,
         row_number() over (
             partition by site_id order by extracted_on desc, ingest_seq desc
         ) as recency_rank
@@ -22,13 +24,13 @@ ranked_accepted as (
     where status = 'accepted'
 )
 
-select submission_id, site_id, extracted_on, ingest_seq
+select submission_id, site_id, extracted_on, ingest_seq, n_warnings, row_counts
 from ranked_accepted
 where recency_rank = 1
   and not exists (select 1 from frozen)
 
 union all
 
-select s.submission_id, s.site_id, s.extracted_on, s.ingest_seq
+select s.submission_id, s.site_id, s.extracted_on, s.ingest_seq, s.n_warnings, s.row_counts
 from submissions as s
 inner join frozen as f using (submission_id)

@@ -31,7 +31,26 @@ def parse_cutoff(value: str | None) -> date | None:
 @click.option("--cutoff", default=None, help="Data cutoff YYYY-MM-DD (default: the study's).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
 @click.option("--format", "formats", default="html,pdf", show_default=True)
-@click.option("--edition", type=click.Choice(["internal", "sponsor"]), default="internal")
+@click.option(
+    "--edition",
+    type=click.Choice(["internal", "sponsor"]),
+    default="internal",
+    show_default=True,
+    help="sponsor: no identifiers, month/year dates, ages 90+, small cells suppressed.",
+)
+@click.option(
+    "--suppress-below",
+    type=int,
+    default=None,
+    help="Hide counts from 1 to K-1 (default: 11 for the sponsor edition, none for internal).",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(["a4", "letter"]),
+    default="a4",
+    show_default=True,
+    help="PDF page size.",
+)
 @click.option(
     "--refreeze",
     is_flag=True,
@@ -44,6 +63,8 @@ def command(
     out_dir: Path,
     formats: str,
     edition: str,
+    suppress_below: int | None,
+    paper: str,
     refreeze: bool,
 ) -> None:
     """Render report.html, report.pdf and results.json for a data cutoff."""
@@ -53,8 +74,8 @@ def command(
     wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
     if not wanted or set(wanted) - {"html", "pdf"}:
         raise UsageError("--format takes html, pdf or html,pdf")
-    if edition == "sponsor":
-        raise UsageError("the sponsor edition is not available yet; use --edition internal")
+    if suppress_below is not None and suppress_below < 1:
+        raise UsageError("--suppress-below must be at least 1")
     files = build_report(
         db_path,
         study_path or builtin_study_path(),
@@ -62,6 +83,8 @@ def command(
         out_dir,
         formats=wanted,
         edition=edition,
+        suppress_below=suppress_below,
+        paper=paper,
         refreeze=refreeze,
     )
     for path in (files.html, files.pdf, files.results):

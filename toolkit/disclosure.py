@@ -1,0 +1,408 @@
+"""The sponsor edition of a report context: what may leave the registry, and nothing more.
+
+:func:`sponsor_edition` is a pure function from the internal report context to the sponsor's.
+The pipeline applies it *before* the context is saved as ``results.json`` and rendered, so the
+sponsor's files hold only what the sponsor may see. The rules:
+
+1. **No patient or site identifiers.** The context never holds patient ids; the provenance
+   appendix keeps the number of submissions and sites, the rows accepted per file and the
+   validation warnings summed over the sites, and one SHA-256 of the whole submission set. The
+   per-site rows (site id, extraction date, SHA-256 of each submission) are removed.
+2. **No full dates other than the data cutoff.** Extraction dates become month and year.
+3. **Ages above 89 are top-coded** as ``"90+"`` (Table 1 median, quartiles, minimum, maximum).
+4. **Small cells are suppressed.** Every count from 1 to ``threshold − 1`` is shown as
+   ``"<K"`` (``K`` the threshold) and its percentage is removed (*primary* suppression). Zero is
+   shown: it is not a small cell.
+5. **Complementary suppression.** A suppressed cell must not be recoverable from a total. The
+   additive sets are: the levels of a Table 1 covariate within a column (total: the column n);
+   a covariate level across the strata (total: the all-patients column); the missing ages across
+   the strata; each adverse-event row across the strata (total: the total column); a group's
+   events and censored (total: its n); the numbers at risk, events and censored of each interval
+   of the Kaplan–Meier table (total: the previous number at risk), and the same cells across the
+   strata (total: all patients); the strata sizes (total: patients analysed); each eligibility
+   step (total: the previous step = the patients remaining plus those excluded). The same number
+   shown in two places (a group's n and its number at risk at time 0, the number at risk at a
+   landmark) is one cell. When exactly one member of a set (its total included) is hidden, the
+   smallest other member that is still shown is hidden too, preferring non-zero cells; this
+   repeats over all sets until nothing changes. Such cells are shown as ``"*"``.
+6. **Curves stop** at the last at-risk time with at least ``max(threshold, study
+   min_at_risk_shown)`` patients at risk (judged on the counts before suppression, so a
+   complementary-hidden number at risk does not cut a curve); the curve points and censor marks
+   after that time are removed from the context, and the time is kept as ``shown_until``.
+
+The rules are written into the context (``disclosure.rules``) so the report states them.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import defaultdict
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "COMPLEMENTARY",
+    "DEFAULT_THRESHOLD",
+    "sponsor_edition",
+    "suppress_cells",
+    "primary_marker",
+    "recoverable",
+    "top_code_age",
+]
+
+#: Default small-cell threshold of the sponsor edition (counts 1–10 are hidden).
+DEFAULT_THRESHOLD = 11
+#: Age from which ages are top-coded.
+AGE_TOP_CODE = 90
+#: What a complementary-suppressed cell shows.
+COMPLEMENTARY = "*"
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+Key = tuple[Hashable, ...]
+
+
+def primary_marker(threshold: int) -> str:
+    """What a primary-suppressed cell shows: ``"<11"`` for threshold 11."""
+    return f"<{threshold}"
+
+
+def suppress_cells(
+    values: Mapping[Key, int], sets: Sequence[tuple[Key, Sequence[Key]]], threshold: int
+) -> dict[Key, str]:
+    """Primary and complementary suppression of counts.
+
+    Parameters
+    ----------
+    values : mapping of key to int
+        Every count shown, by cell key.
+    sets : sequence of (total key, cell keys)
+        Additive sets: the cells add up to the total. Totals are cells too (they may be hidden).
+    threshold : int
+        Counts from 1 to ``threshold - 1`` are hidden.
+
+    Returns
+    -------
+    dict of key to str
+        The hidden cells: ``"primary"`` or ``"complementary"``.
+    """
+    hidden = {key: "primary" for key, value in values.items() if 1 <= value < threshold}
+    changed = True
+    while changed:
+        changed = False
+        for total, cells in sets:
+            members = [total, *cells]
+            if sum(key in hidden for key in members) != 1:
+                continue
+            pick = _complement(members, values, hidden)
+            if pick is not None:
+                hidden[pick] = "complementary"
+                changed = True
+    return hidden
+
+
+def _complement(members: list[Key], values: Mapping[Key, int], hidden: Mapping) -> Key | None:
+    """The smallest shown member of a set, non-zero cells first, the total last."""
+    total, *cells = members
+    visible = [key for key in dict.fromkeys(cells) if key not in hidden and key != total]
+    if visible:
+        return min(visible, key=lambda k: (values[k] == 0, values[k], repr(k)))
+    return None if total in hidden else total
+
+
+def top_code_age(value: float | None) -> float | str | None:
+    """An age, or ``"90+"`` when above 89."""
+    if value is None or isinstance(value, str):
+        return value
+    return f"{AGE_TOP_CODE}+" if value >= AGE_TOP_CODE else value
+
+
+def month_year(iso: str | None) -> str | None:
+    """``"2015-03-20"`` → ``"March 2015"``."""
+    if not iso:
+        return iso
+    year, month = str(iso)[:4], int(str(iso)[5:7])
+    return f"{_MONTHS[month - 1]} {year}"
+
+
+# --- the cells of a context ------------------------------------------------------------------
+
+
+@dataclass
+class _Cells:
+    """Counts of a context with where each is written, and the additive sets among them."""
+
+    values: dict[Key, int] = field(default_factory=dict)
+    places: dict[Key, list[tuple[dict, str, str | None]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    sets: list[tuple[Key, list[Key]]] = field(default_factory=list)
+
+    def add(self, key: Key, holder: dict, name: str, pct: str | None = None) -> None:
+        value = holder.get(name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            return
+        self.values.setdefault(key, value)
+        self.places[key].append((holder, name, pct))
+
+    def total(self, total: Key, cells: Sequence[Key]) -> None:
+        present = [key for key in cells if key in self.values]
+        if total in self.values and present:
+            self.sets.append((total, present))
+
+
+def _group_cells(cells: _Cells, group: dict) -> None:
+    """A survival group: n, events, censored, numbers at risk, at-risk at the landmarks."""
+    g = group["key"]
+    cells.add(("n", g), group, "n")
+    cells.add(("events", g), group, "events")
+    cells.add(("censored", g), group, "censored")
+    cells.total(("n", g), [("events", g), ("censored", g)])
+    times = {}
+    for i, row in enumerate(group.get("at_risk", [])):
+        times[float(row["time"])] = i
+        cells.add(("at_risk", g, i), row, "at_risk")
+        cells.add(("ev", g, i), row, "events")
+        cells.add(("cens", g, i), row, "censored")
+        if i == 0:
+            cells.total(("n", g), [("at_risk", g, 0)])
+        else:
+            cells.total(("at_risk", g, i - 1), [("at_risk", g, i), ("ev", g, i), ("cens", g, i)])
+    for j, entry in enumerate(group.get("survival_at", [])):
+        cells.add(("landmark_at_risk", g, j), entry, "at_risk")
+        i = times.get(float(entry["time"]))
+        if i is not None:
+            cells.total(("at_risk", g, i), [("landmark_at_risk", g, j)])
+
+
+def _across_strata(cells: _Cells, context: dict) -> None:
+    """The strata add up to all patients: sizes, events and every at-risk cell."""
+    keys = [g["key"] for g in context.get("strata", [])]
+    if not keys:
+        return
+    for name in ("n", "events", "censored"):
+        cells.total((name, "overall"), [(name, k) for k in keys])
+    for i in range(len(context["overall"].get("at_risk", []))):
+        for name in ("at_risk", "ev", "cens"):
+            cells.total((name, "overall", i), [(name, k, i) for k in keys])
+
+
+def _flow_cells(cells: _Cells, cohort: dict) -> None:
+    """Eligibility steps: each step's total is the previous step's patients remaining."""
+    cells.add(("n", "overall"), cohort, "n_analysed")
+    flow = cohort.get("flow", [])
+    for i, step in enumerate(flow):
+        cells.add(("flow", i), step, "n")
+        cells.add(("flow_excluded", i), step, "excluded")
+        if i:
+            cells.total(("flow", i - 1), [("flow", i), ("flow_excluded", i)])
+        for item in cohort.get("excluded", []):
+            if item["reason"] == step.get("reason") and item["n"] == step.get("excluded"):
+                cells.add(("flow_excluded", i), item, "n")
+    if flow:
+        cells.total(("n", "overall"), [("flow", len(flow) - 1)])
+
+
+def _table1_cells(cells: _Cells, table: dict) -> None:
+    """Table 1: levels within a column, and a level across the strata."""
+    groups = [g["key"] for g in table["groups"]]
+    for holder, g in zip(table["groups"], groups, strict=True):
+        cells.add(("n", g), holder, "n")
+    strata = [g for g in groups if g != "overall"]
+    for covariate in table["covariates"]:
+        c = covariate["key"]
+        for level in covariate["levels"]:
+            for cell, g in zip(level["cells"], groups, strict=True):
+                cells.add(("t1", c, level["key"], g), cell, "n", "pct")
+            if "overall" in groups:
+                cells.total(
+                    ("t1", c, level["key"], "overall"), [("t1", c, level["key"], g) for g in strata]
+                )
+        for g in groups:
+            cells.total(("n", g), [("t1", c, level["key"], g) for level in covariate["levels"]])
+    age = table.get("age")
+    if age:
+        for cell, g in zip(age["cells"], groups, strict=True):
+            cells.add(("age_missing", g), cell, "n_missing")
+        if "overall" in groups:
+            cells.total(("age_missing", "overall"), [("age_missing", g) for g in strata])
+
+
+def _safety_cells(cells: _Cells, safety: dict, strata: list[dict]) -> None:
+    """Adverse-events rows across the strata, and the same counts in the strata's ``counts``."""
+    keys = [c["key"] for c in safety["columns"]]
+    for column in safety["columns"]:
+        cells.add(("n", column["key"]), column, "n")
+    by_key = {g["key"]: g for g in strata}
+    for row in safety["rows"]:
+        r = row["key"]
+        for cell, g in zip(row["cells"], keys, strict=True):
+            cells.add(("safety", r, g), cell, "n", "pct")
+            cells.add(("n", g), cell, "N")
+            if g in by_key and cell.get("n") is not None:
+                cells.add(("safety", r, g), by_key[g]["counts"], r)
+        cells.add(("safety", r, "total"), row["total"], "n", "pct")
+        cells.add(("safety_N", r), row["total"], "N")
+        applies = [
+            g for cell, g in zip(row["cells"], keys, strict=True) if cell.get("n") is not None
+        ]
+        cells.total(("safety", r, "total"), [("safety", r, g) for g in applies])
+        cells.total(("safety_N", r), [("n", g) for g in applies])
+
+
+def _collect(context: dict) -> _Cells:
+    cells = _Cells()
+    for group in [context["overall"], *context.get("strata", [])]:
+        _group_cells(cells, group)
+    _across_strata(cells, context)
+    _flow_cells(cells, context["cohort"])
+    if context.get("table1"):
+        _table1_cells(cells, context["table1"])
+    if context.get("safety"):
+        _safety_cells(cells, context["safety"], context.get("strata", []))
+    return cells
+
+
+# --- the other rules -------------------------------------------------------------------------
+
+
+def _top_code_ages(table: dict | None) -> None:
+    if not table or not table.get("age"):
+        return
+    for cell in table["age"]["cells"]:
+        for name in ("median", "q1", "q3", "minimum", "maximum"):
+            cell[name] = top_code_age(cell.get(name))
+
+
+def _provenance(provenance: dict | None) -> dict | None:
+    """Counts and the set's hash only: no site ids, no per-site rows, no full dates."""
+    if provenance is None:
+        return None
+    kept = {k: v for k, v in provenance.items() if k not in ("submissions",)}
+    kept["extracted_from"] = month_year(provenance.get("extracted_from"))
+    kept["extracted_to"] = month_year(provenance.get("extracted_to"))
+    kept["submissions"] = []
+    return kept
+
+
+def _visible_until(group: dict, min_at_risk: int) -> float:
+    """Last at-risk time with a shown number at risk of at least ``min_at_risk``."""
+    stop = math.inf
+    previous = None
+    for row in group.get("at_risk", []):
+        value = row["at_risk"]
+        if isinstance(value, str) or value < min_at_risk:
+            return previous if previous is not None else float(row["time"])
+        previous = float(row["time"])
+    return stop
+
+
+def _cut_curve(group: dict, stop: float) -> None:
+    """Remove curve points and censor marks after ``stop``; record it as ``shown_until``."""
+    if not math.isfinite(stop):
+        group["shown_until"] = None
+        return
+    curve = group.get("curve") or {}
+    keep = [i for i, t in enumerate(curve.get("time", [])) if t <= stop]
+    for name, values in list(curve.items()):
+        if isinstance(values, list):
+            curve[name] = [values[i] for i in keep]
+    marks = group.get("censor_marks") or {}
+    keep = [i for i, t in enumerate(marks.get("time", [])) if t <= stop]
+    for name, values in list(marks.items()):
+        if isinstance(values, list):
+            marks[name] = [values[i] for i in keep]
+    group["shown_until"] = stop
+
+
+def rules_text(threshold: int) -> list[str]:
+    """The disclosure rules as sentences for the report's appendix."""
+    return [
+        f"Cells below {threshold} suppressed: counts from 1 to {threshold - 1} are shown as "
+        f"“{primary_marker(threshold)}” without a percentage.",
+        f"Complementary suppression: where a suppressed count could be recovered from a total "
+        f"(the other cells of a column, row or interval), further cells are hidden and shown as "
+        f"“{COMPLEMENTARY}”.",
+        f"Survival curves stop where fewer than {threshold} patients remain at risk.",
+        f"Ages above {AGE_TOP_CODE - 1} are shown as “{AGE_TOP_CODE}+”.",
+        "No patient or site identifiers; extraction dates as month and year; the submissions "
+        "are identified by one SHA-256 of the whole set.",
+    ]
+
+
+def sponsor_edition(context: dict, threshold: int = DEFAULT_THRESHOLD) -> dict:
+    """The sponsor's copy of a report context (see the module docs for the rules).
+
+    Parameters
+    ----------
+    context : dict
+        The internal report context (:func:`toolkit.report_context.build_context`); not changed.
+    threshold : int
+        Counts from 1 to ``threshold - 1`` are suppressed; must be at least 1 (1 suppresses
+        nothing).
+
+    Returns
+    -------
+    dict
+        A new context with ``edition = "sponsor"`` and ``disclosure`` describing what was done.
+    """
+    if threshold < 1:
+        raise ValueError("the suppression threshold must be at least 1")
+    out = copy.deepcopy(context)
+    out["edition"] = "sponsor"
+    min_at_risk = max(threshold, int(out.get("min_at_risk_shown") or 0))
+    groups = [out["overall"], *out.get("strata", [])]
+    stops = [_visible_until(group, min_at_risk) for group in groups]  # before suppression
+    cells = _collect(out)
+    hidden = suppress_cells(cells.values, cells.sets, threshold)
+    marker = primary_marker(threshold)
+    for key, kind in sorted(hidden.items(), key=lambda item: repr(item[0])):
+        for holder, name, pct in cells.places[key]:
+            holder[name] = marker if kind == "primary" else COMPLEMENTARY
+            if pct is not None:
+                holder[pct] = None
+    _top_code_ages(out.get("table1"))
+    out["provenance"] = _provenance(out.get("provenance"))
+    out["min_at_risk_shown"] = min_at_risk
+    for group, stop in zip(groups, stops, strict=True):
+        _cut_curve(group, stop)
+    kinds = list(hidden.values())
+    out["disclosure"] = {
+        "suppressed": True,
+        "threshold": threshold,
+        "primary_marker": marker,
+        "complementary_marker": COMPLEMENTARY,
+        "n_primary": kinds.count("primary"),
+        "n_complementary": kinds.count("complementary"),
+        "rules": rules_text(threshold),
+    }
+    return out
+
+
+def recoverable(values: Mapping[Key, int], sets, hidden) -> list[tuple[Key, Key]]:
+    """Hidden cells that one subtraction recovers: ``(total, cell)`` of each offending set.
+
+    A set gives a hidden member away when it is the only hidden member (the total known, or the
+    cells all shown). Used by the tests as an independent check of :func:`suppress_cells`.
+    """
+    found = []
+    for total, cells in sets:
+        members = [total, *cells]
+        missing = [key for key in dict.fromkeys(members) if key in hidden]
+        if len(missing) == 1:
+            found.append((total, missing[0]))
+    return found
