@@ -120,6 +120,30 @@ def fake_context() -> dict:
             "weasyprint": "70.0",
             "python": "3.11.7",
         },
+        "comparisons": {"immortal_time": {"depends_on_post_index": True}},
+        "comparison_rows": [
+            {
+                "key": "il2_pd1",
+                "label": "IL-2 → anti-PD-1",
+                "reference_label": "HD IL-2 only",
+                "later_therapy": True,
+                "logrank_p_holm": 0.0004,
+                "naive": {"hr": 0.30, "ci": [0.18, 0.52], "p": 0.00001, "infinite": False},
+                "adjusted": {"hr": 0.25, "ci": [0.13, 0.46], "p": 0.00002, "infinite": False},
+                "time_varying": {"hr": 0.71, "ci": [0.40, 1.26], "p": 0.241, "infinite": False},
+                "landmarks": [
+                    {
+                        "landmark": 12.0,
+                        "n_at_risk": 111,
+                        "hr": 1.14,
+                        "ci": [0.6, 2.18],
+                        "p": 0.681,
+                        "infinite": False,
+                    }
+                ],
+            }
+        ],
+        "aware_figures": {"simon_makuch": [], "landmark": None},
     } | report_tables(strata, overall)
 
 
@@ -404,3 +428,10 @@ def test_results_count_progression_and_safety_per_later_therapy_group() -> None:
     assert "immortal-time bias" in text
     ctx["strata"][2]["counts"]["treatment_related_deaths"] = 1
     assert "1 treatment-related death was reported." in " ".join(render_html(ctx).split())
+
+
+def test_comparisons_table_shows_naive_and_aware_estimates_side_by_side() -> None:
+    text = " ".join(re.sub(r"<[^>]+>", " ", render_html(fake_context(), embed_fonts=False)).split())
+    assert "Table 4. Comparisons between strata" in text
+    assert "0.30 (0.18–0.52)" in text and "0.71 (0.40–1.26)" in text
+    assert "1.14 (0.60–2.18)" in text and "Landmark 12 months" in text

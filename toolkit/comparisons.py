@@ -24,7 +24,7 @@ from toolkit.survival import (
     time_varying_cox,
 )
 
-__all__ = ["comparisons", "rmst_horizon"]
+__all__ = ["comparisons", "comparison_rows", "figure_groups", "rmst_horizon"]
 
 
 def rmst_horizon(adtte: pl.DataFrame, study: Study) -> float | None:
@@ -69,3 +69,93 @@ def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
         ]
         result["simon_makuch"] = simon_makuch(episodes, study, ticks=ticks).to_dict()
     return result
+
+
+def _hr_cell(term: dict | None) -> dict | None:
+    if term is None:
+        return None
+    return {"hr": term["hr"], "ci": term["hr_ci"], "p": term["p"], "infinite": term["infinite"]}
+
+
+def _term_for(result: dict | None, key: str) -> dict | None:
+    """The stratum term of a Cox result (naive, adjusted, time-varying or landmark) for ``key``."""
+    if not result:
+        return None
+    grouping = ("stratum_key", "episode_stratum_key", "landmark_group")
+    return next(
+        (t for t in result["terms"] if t["level"] == key and t["covariate"] in grouping), None
+    )
+
+
+def comparison_rows(result: dict, study: Study) -> list[dict]:
+    """One row per stratum compared with the reference: every analysis side by side.
+
+    The naive log-rank (Holm-adjusted pairwise p) and Cox HRs come first; for strata defined
+    by later therapy, the time-varying Cox HR and the landmark HRs follow.
+    """
+    naive = result["cox_unadjusted"]
+    if naive is None:
+        return []
+    reference = naive["references"].get("stratum_key")
+    labels = {s.key: s.label for s in study.strata}
+    pairs = (result["pairwise_logrank"] or {}).get("pairs", [])
+    rows = []
+    for stratum in study.strata_for_display:
+        if stratum.key == reference or _term_for(naive, stratum.key) is None:
+            continue
+        pair = next((p for p in pairs if set(p["groups"]) == {stratum.key, reference}), None)
+        rows.append(
+            {
+                "key": stratum.key,
+                "label": stratum.label,
+                "reference_label": labels.get(reference, reference),
+                "later_therapy": stratum.depends_on_later_therapy,
+                "logrank_p_holm": pair["p_adjusted"] if pair else None,
+                "naive": _hr_cell(_term_for(naive, stratum.key)),
+                "adjusted": _hr_cell(_term_for(result["cox_adjusted"], stratum.key)),
+                "time_varying": _hr_cell(_term_for(result["time_varying_cox"], stratum.key)),
+                "landmarks": [
+                    {
+                        "landmark": lm["landmark"],
+                        "n_at_risk": lm["n_at_risk"],
+                        **(_hr_cell(_term_for(lm["cox"], stratum.key)) or {"hr": None}),
+                    }
+                    for lm in result["landmarks"]
+                ],
+            }
+        )
+    return rows
+
+
+def figure_groups(result: dict) -> dict:
+    """Groups shaped for the Kaplan–Meier figure: Simon–Makuch and the first landmark."""
+    out: dict = {"simon_makuch": [], "landmark": None}
+    if result["simon_makuch"]:
+        out["simon_makuch"] = [
+            {
+                "key": g["key"],
+                "label": g["label"],
+                "n": g["n_start"] + g["n_entered_later"],
+                "median": g["median"],
+                "curve": g["curve"],
+                "at_risk": [
+                    {
+                        "time": r["time"],
+                        "at_risk": r["at_risk"],
+                        "events": r["events"],
+                        "censored": "–",
+                    }
+                    for r in g["at_risk"]
+                ],
+            }
+            for g in result["simon_makuch"]["groups"]
+        ]
+    if result["landmarks"]:
+        first = result["landmarks"][0]
+        out["landmark"] = {
+            "landmark": first["landmark"],
+            "n_at_risk": first["n_at_risk"],
+            "excluded": first["excluded"],
+            "groups": [g["km"] for g in first["groups"] if g["n"]],
+        }
+    return out

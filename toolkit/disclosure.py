@@ -329,6 +329,25 @@ def _cut_curve(group: dict, stop: float) -> None:
     group["shown_until"] = stop
 
 
+def _comparisons_without_counts(context: dict) -> None:
+    """Keep the comparisons' estimates (hazard ratios, CIs, p-values); drop their counts.
+
+    The raw model results, the Simon–Makuch and landmark curves and the landmark risk-set
+    sizes hold counts outside the additive sets above (patients entering a group, patients
+    excluded at a landmark), so the sponsor edition shows none of them.
+    """
+    if "comparisons" in context:
+        immortal = context["comparisons"].get("immortal_time") or {}
+        context["comparisons"] = {
+            "immortal_time": {"depends_on_post_index": immortal.get("depends_on_post_index")}
+        }
+    for row in context.get("comparison_rows", []):
+        for landmark in row["landmarks"]:
+            landmark["n_at_risk"] = None
+    if "aware_figures" in context:
+        context["aware_figures"] = {"simon_makuch": [], "landmark": None}
+
+
 def rules_text(threshold: int) -> list[str]:
     """The disclosure rules as sentences for the report's appendix."""
     return [
@@ -341,6 +360,8 @@ def rules_text(threshold: int) -> list[str]:
         f"Ages above {AGE_TOP_CODE - 1} are shown as “{AGE_TOP_CODE}+”.",
         "No patient or site identifiers; extraction dates as month and year; the submissions "
         "are identified by one SHA-256 of the whole set.",
+        "Comparisons between strata show hazard ratios, confidence intervals and p-values only: "
+        "the Simon–Makuch and landmark curves and the landmark risk-set sizes are omitted.",
     ]
 
 
@@ -376,6 +397,7 @@ def sponsor_edition(context: dict, threshold: int = DEFAULT_THRESHOLD) -> dict:
             if pct is not None:
                 holder[pct] = None
     _top_code_ages(out.get("table1"))
+    _comparisons_without_counts(out)
     out["provenance"] = _provenance(out.get("provenance"))
     out["min_at_risk_shown"] = min_at_risk
     for group, stop in zip(groups, stops, strict=True):

@@ -196,6 +196,11 @@ _FILTERS = {  # besides toolkit.documents.COMMON_FILTERS (join_and, long_date â€
     "n_pct": fmt_n_pct,
     "age": fmt_age,
     "pvalue": fmt_p,
+    "landmark_column": lambda months: {
+        "title": f"Landmark {months:g} months",
+        "sub": "HR (95% CI), p",
+        "numeric": True,
+    },
     "date_text": date_text,
     "ci": fmt_ci,
     "with_n": with_n,
@@ -236,6 +241,18 @@ def _figures(context: Mapping[str, Any]) -> dict[str, Markup]:
         ),
         "flow": flow_figure_svg(context["cohort"]["flow"], context["strata"]),
     }
+    aware = context.get("aware_figures") or {}
+    if aware.get("simon_makuch"):
+        figures["simon_makuch"] = km_figure_svg(aware["simon_makuch"], ticks, id_prefix="fig-sm")
+    if aware.get("landmark"):
+        landmark = aware["landmark"]
+        since = [t for t in ticks if t + landmark["landmark"] <= ticks[-1]]
+        figures["landmark"] = km_figure_svg(
+            landmark["groups"],
+            since,
+            xlabel=f"Months since the {landmark['landmark']:g}-month landmark",
+            id_prefix="fig-landmark",
+        )
     return {name: Markup(svg) for name, svg in figures.items()}
 
 

@@ -11,6 +11,7 @@ from importlib import metadata
 import polars as pl
 
 from toolkit.cohort import Cohort
+from toolkit.comparisons import comparison_rows, comparisons, figure_groups
 from toolkit.study import Stratum, Study
 from toolkit.survival import METHODS, kaplan_meier, median_followup
 
@@ -134,43 +135,57 @@ def build_context(cohort: Cohort, study: Study, *, edition: str = "internal") ->
         ticks=tuple(ticks),
     ).to_dict()
     flow = cohort.flow
+    return (
+        {
+            "title": study.study.title,
+            "short_title": study.study.short_title,
+            "registry": study.study.registry,
+            "cutoff": cohort.cutoff.isoformat(),
+            "edition": edition,
+            "study_sha256": study.sha256,
+            "texts": {
+                "background": study.texts.background,
+                "conclusions": study.texts.conclusions,
+                "cautions": _cautions(study),
+            },
+            "methods": _methods(study),
+            "cohort": {
+                "n_analysed": int(adtte.height),
+                "flow": [
+                    {
+                        "label": row["label"],
+                        "n": int(row["n_remaining"]),
+                        "excluded": int(row["n_excluded"]),
+                        "reason": row["exclusion_reason"],
+                    }
+                    for row in flow.iter_rows(named=True)
+                ],
+                "excluded": [
+                    {"reason": row["exclusion_reason"], "n": int(row["n_excluded"])}
+                    for row in flow.iter_rows(named=True)
+                    if row["n_excluded"]
+                ],
+            },
+            "overall": overall,
+            "strata": _group_summaries(cohort, study, ticks),
+            "followup": median_followup(time, event).to_dict(),
+            "landmarks": [float(x) for x in study.endpoint.landmarks_months],
+            "at_risk_times": ticks,
+            "software": _software(),
+        }
+        | report_extras(cohort, study)
+        | _comparisons(cohort, study, ticks)
+    )
+
+
+def _comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
+    """The strata comparisons, naive and immortal-time-aware, and what the report draws."""
+    result = comparisons(cohort, study, ticks)
     return {
-        "title": study.study.title,
-        "short_title": study.study.short_title,
-        "registry": study.study.registry,
-        "cutoff": cohort.cutoff.isoformat(),
-        "edition": edition,
-        "study_sha256": study.sha256,
-        "texts": {
-            "background": study.texts.background,
-            "conclusions": study.texts.conclusions,
-            "cautions": _cautions(study),
-        },
-        "methods": _methods(study),
-        "cohort": {
-            "n_analysed": int(adtte.height),
-            "flow": [
-                {
-                    "label": row["label"],
-                    "n": int(row["n_remaining"]),
-                    "excluded": int(row["n_excluded"]),
-                    "reason": row["exclusion_reason"],
-                }
-                for row in flow.iter_rows(named=True)
-            ],
-            "excluded": [
-                {"reason": row["exclusion_reason"], "n": int(row["n_excluded"])}
-                for row in flow.iter_rows(named=True)
-                if row["n_excluded"]
-            ],
-        },
-        "overall": overall,
-        "strata": _group_summaries(cohort, study, ticks),
-        "followup": median_followup(time, event).to_dict(),
-        "landmarks": [float(x) for x in study.endpoint.landmarks_months],
-        "at_risk_times": ticks,
-        "software": _software(),
-    } | report_extras(cohort, study)
+        "comparisons": result,
+        "comparison_rows": comparison_rows(result, study),
+        "aware_figures": figure_groups(result),
+    }
 
 
 # --- Table 1, safety, provenance: the report's tables besides survival -------------------------
