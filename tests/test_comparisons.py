@@ -48,3 +48,21 @@ def test_baseline_strata_need_no_immortal_time_analysis(results: dict) -> None:
     assert braf["immortal_time"]["depends_on_post_index"] is False
     assert braf["time_varying_cox"] is None and braf["landmarks"] == []
     assert braf["cox_unadjusted"] is not None
+
+
+def test_group_tests_are_labelled_with_their_own_data(results: dict, demo_dir: Path) -> None:
+    """Each labelled group's n in the log-rank and RMST results is that stratum's size."""
+    import polars as pl
+
+    con = connect(demo_dir / "registry.duckdb", read_only=True)
+    try:
+        study = load_study(builtin_study_path())
+        adtte = build_cohort(con, study, date(2015, 3, 16)).adtte
+    finally:
+        con.close()
+    sizes = dict(adtte.group_by("stratum_key").agg(pl.len()).iter_rows())
+    proclaim = results["proclaim"]
+    rmst_sizes = {g["group"]: g["n"] for g in proclaim["rmst"]["groups"]}
+    assert rmst_sizes == sizes
+    logrank = proclaim["logrank"]
+    assert dict(zip(logrank["groups"], logrank["n"], strict=True)) == sizes

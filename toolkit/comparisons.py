@@ -40,7 +40,11 @@ def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
     adtte = cohort.adtte
     shown = [s for s in study.strata_for_display if (adtte["stratum_key"] == s.key).any()]
     keys = [s.key for s in shown]
-    time, event, group = adtte["aval"], adtte["is_event"], adtte["stratum_key"]
+    time, event = adtte["aval"], adtte["is_event"]
+    # The tests label the distinct group values in sorted order: code strata by display order.
+    group = adtte["stratum_key"].replace_strict(
+        {key: code for code, key in enumerate(keys)}, return_dtype=pl.Int64
+    )
     result = {
         "immortal_time": assess_immortal_time(study, adtte).to_dict(),
         "logrank": logrank_test(time, event, group, labels=keys).to_dict()
