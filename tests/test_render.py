@@ -144,6 +144,7 @@ def fake_context() -> dict:
             }
         ],
         "aware_figures": {"simon_makuch": [], "landmark": None},
+        "rmst": {"tau": None, "overall": None, "strata": {}},
     } | report_tables(strata, overall)
 
 

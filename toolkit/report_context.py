@@ -11,9 +11,9 @@ from importlib import metadata
 import polars as pl
 
 from toolkit.cohort import Cohort
-from toolkit.comparisons import comparison_rows, comparisons, figure_groups
+from toolkit.comparisons import comparison_rows, comparisons, figure_groups, rmst_horizon
 from toolkit.study import Stratum, Study
-from toolkit.survival import METHODS, kaplan_meier, median_followup
+from toolkit.survival import METHODS, kaplan_meier, median_followup, rmst
 
 __all__ = ["build_context"]
 
@@ -178,10 +178,25 @@ def build_context(cohort: Cohort, study: Study, *, edition: str = "internal") ->
     )
 
 
+def _rmst_cell(estimate: dict | None) -> dict | None:
+    if estimate is None:
+        return None
+    return {"estimate": estimate["rmst"], "ci": estimate["ci"], "se": estimate["se"]}
+
+
 def _comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
     """The strata comparisons, naive and immortal-time-aware, and what the report draws."""
     result = comparisons(cohort, study, ticks)
+    tau = rmst_horizon(cohort.adtte, study)
+    overall_rmst = (
+        rmst(cohort.adtte["aval"], cohort.adtte["is_event"], tau).to_dict() if tau else None
+    )
     return {
+        "rmst": {
+            "tau": tau,
+            "overall": _rmst_cell(overall_rmst),
+            "strata": {g["group"]: _rmst_cell(g) for g in (result["rmst"] or {}).get("groups", [])},
+        },
         "comparisons": result,
         "comparison_rows": comparison_rows(result, study),
         "aware_figures": figure_groups(result),
