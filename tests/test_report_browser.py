@@ -105,7 +105,13 @@ def test_report_renders_without_console_errors(chromium, demo_dir: Path, tmp_pat
     assert report["errors"] == []
     assert console == []
     ids = [box["id"] for box in report["boxes"]]
-    assert ids == ["figure-flow", "figure-km-overall", "figure-km"]
+    assert ids == [
+        "figure-flow",
+        "figure-km-overall",
+        "figure-km",
+        "figure-simon-makuch",
+        "figure-landmark",
+    ]
     for box in report["boxes"]:
         assert box["width"] > 100 and box["height"] > 100, box
 
