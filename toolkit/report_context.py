@@ -235,7 +235,8 @@ LEVEL_LABELS = {
 SAFETY_ROWS = (
     (
         "related_autoimmune_post_therapy",
-        "Treatment-related autoimmune events after the later-therapy start",
+        "Treatment-related autoimmune events after the later-therapy start "
+        "(after the index date in strata without later therapy)",
         False,
     ),
     ("progressed_before_later_therapy", "Progression before the later therapy", True),
