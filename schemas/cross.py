@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+import numpy as np
 import polars as pl
 
 from schemas import codes as c
@@ -224,6 +225,29 @@ def _attach(rows: pl.DataFrame, index: pl.DataFrame, facts: pl.DataFrame) -> pl.
     return rows.with_columns(pat_row, *(facts[name].gather(pat_row) for name in facts.columns))
 
 
+def _per_patient(ctx: Context, pat_row: pl.Series, values: pl.Series | bool) -> pl.Series:
+    """A series with one entry per patients.csv row: ``values`` at ``pat_row``, null elsewhere.
+
+    Gathering from it by ``pat_row`` looks a patient's value up without a join.
+    """
+    if isinstance(values, bool):
+        values = pl.repeat(values, len(pat_row), eager=True)
+    empty = pl.Series(values.name, [None] * ctx.patients.height, dtype=values.dtype)
+    return empty.scatter(pat_row, values)
+
+
+def _earliest_per_patient(ctx: Context, rows: pl.DataFrame, column: str) -> pl.Series:
+    """The earliest date in ``column`` of ``rows`` per patient, as :func:`_per_patient` gives.
+
+    A scatter-minimum over patient indexes (``pat_row``): no grouping, no join.
+    """
+    known = rows.select("pat_row", days=pl.col(column).to_physical()).drop_nulls()
+    never = np.iinfo(np.int32).max
+    days = np.full(ctx.patients.height, never, dtype=np.int32)
+    np.minimum.at(days, known["pat_row"].to_numpy(), known["days"].to_numpy())
+    return pl.Series(days).set(pl.Series(days == never), None).cast(pl.Date)
+
+
 def _unknown_patient(ctx: Context, file: str) -> pl.DataFrame:
     return ctx.linked[file].filter(pl.col(_ID).is_not_null() & pl.col("pat_row").is_null())
 
@@ -293,10 +317,11 @@ def _pat_cause_not_dead(ctx: Context) -> pl.DataFrame:
 
 @_rule("PAT-NO-TREATMENT", f"{_PAT}:patient_id", f"{_TRT}:patient_id")
 def _pat_no_treatment(ctx: Context) -> pl.DataFrame:
-    treated = ctx.linked[_TRT].select(pl.col("pat_row").drop_nulls().unique())
+    treated = _per_patient(ctx, ctx.linked[_TRT]["pat_row"].drop_nulls(), True)
     # a broken id (empty, repeated, or failing its FORMAT rule) is reported already
-    patients = ctx.patients.filter(pl.col("patient_id").is_not_null() & pl.col("pat_unique"))
-    return patients.join(treated, on="pat_row", how="anti")
+    return ctx.patients.filter(
+        pl.col("patient_id").is_not_null() & pl.col("pat_unique") & treated.is_null()
+    )
 
 
 # --- treatments.csv ----------------------------------------------------------------------------
@@ -420,7 +445,8 @@ def _ae_onset_after_last_contact(ctx: Context) -> pl.DataFrame:
 def _ae_treatment_ref(ctx: Context) -> pl.DataFrame:
     key = [f"treatment_id{SENT}", "pat_row"]
     courses = ctx.linked[_TRT].select(key)
-    events = ctx.linked[_AE].filter(pl.all_horizontal(pl.col(key).is_not_null()))
+    events = ctx.linked[_AE].select("source_row", f"treatment_id{SENT}", "pat_row")
+    events = events.filter(pl.all_horizontal(pl.col(key).is_not_null()))
     return events.join(courses, on=key, how="anti")
 
 
@@ -448,14 +474,9 @@ def _ae_grade5_not_dead(ctx: Context) -> pl.DataFrame:
     f"{_TRT}:start_date",
 )
 def _ae_before_treatment(ctx: Context) -> pl.DataFrame:
-    first = (
-        ctx.linked[_TRT]
-        .filter(pl.col("start_date").is_not_null() & pl.col("pat_row").is_not_null())
-        .group_by("pat_row")
-        .agg(first_start=pl.col("start_date").min())
-    )
-    events = ctx.linked[_AE].join(first, on="pat_row", how="inner")
-    return events.filter(pl.col("onset_date") < pl.col("first_start"))
+    first_start = _earliest_per_patient(ctx, ctx.linked[_TRT], "start_date")
+    events = ctx.linked[_AE]
+    return events.filter(pl.col("onset_date") < first_start.gather(events["pat_row"]))
 
 
 # --- assessments.csv ---------------------------------------------------------------------------

@@ -79,7 +79,7 @@ def scan_csv(raw: bytes) -> CsvScan:
     if not data:
         return _fail(None, None, "the file is empty; it must start with the header row")
     buf = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(buf == _QUOTE)
+    quotes = _positions(data, buf, _QUOTE)
     if quotes.size % 2:
         row = data.count(b"\n", 0, int(quotes[-1])) + 1
         return _fail(
@@ -89,7 +89,7 @@ def scan_csv(raw: bytes) -> CsvScan:
             'values and write a quote inside one as ""',
         )
     starts, ends, counts = _records(buf, quotes)
-    bare_cr = _bare_carriage_returns(buf, quotes)
+    bare_cr = _bare_carriage_returns(data, buf, quotes)
     if bare_cr.size:
         row = int(np.searchsorted(starts, bare_cr[0], side="right"))
         return _fail(
@@ -181,6 +181,13 @@ def _records(buf: np.ndarray, quotes: np.ndarray) -> tuple[np.ndarray, ...]:
     return starts, ends, counts
 
 
+def _positions(data: bytes, buf: np.ndarray, byte: int) -> np.ndarray:
+    """Positions of ``byte`` in the file; a quick byte search skips the array pass when absent."""
+    if byte not in data:
+        return np.empty(0, dtype=np.intp)
+    return np.flatnonzero(buf == byte)
+
+
 def _outside_quotes(positions: np.ndarray, quotes: np.ndarray) -> np.ndarray:
     """The positions preceded by an even number of double quotes (outside any quoted value)."""
     if not quotes.size:
@@ -188,9 +195,10 @@ def _outside_quotes(positions: np.ndarray, quotes: np.ndarray) -> np.ndarray:
     return positions[np.searchsorted(quotes, positions) % 2 == 0]
 
 
-def _bare_carriage_returns(buf: np.ndarray, quotes: np.ndarray) -> np.ndarray:
+def _bare_carriage_returns(data: bytes, buf: np.ndarray, quotes: np.ndarray) -> np.ndarray:
     """Positions of CRs outside quoted values that are not part of a CRLF (nor the last byte)."""
-    cr = np.flatnonzero(buf[:-1] == _CR)
+    cr = _positions(data, buf, _CR)
+    cr = cr[cr < buf.size - 1]
     bare = cr[buf[cr + 1] != _LF]
     return _outside_quotes(bare, quotes)
 
