@@ -179,14 +179,15 @@ def registry(patients: int) -> Path:
 
 
 def prepared_db(folder: Path, patients: int) -> tuple[Path, Path]:
-    """A database holding the registry, and the report context computed from it (cached)."""
+    """A database holding the registry (cached), and the report context computed from it by
+    this version of the code (recomputed every run)."""
     base = CACHE / f"db-{patients}"
     db, context = base / "registry.duckdb", base / "results.json"
-    if not context.exists():
+    if not db.exists():
         shutil.rmtree(base, ignore_errors=True)
         base.mkdir(parents=True)
         run_cli("ingest", str(folder), "--db", str(db))
-        run_cli("report", "--db", str(db), "--out", str(base), "--format", "html")
+    run_cli("report", "--db", str(db), "--out", str(base), "--format", "html")
     return db, context
 
 
@@ -208,10 +209,11 @@ def run_stage(name: str, values: dict[str, str]) -> dict:
     with tempfile.NamedTemporaryFile("r") as stats:
         done = subprocess.run(
             [TIME, "-f", "%e %M", "-o", stats.name, sys.executable, "-c", code],
-            check=True,
             capture_output=True,
             text=True,
         )
+        if done.returncode != 0:
+            raise SystemExit(f"stage {name!r} failed:\n{done.stderr[-3000:]}")
         rss_kb = stats.read().split()[-1]
     line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH "))
     return {"seconds": json.loads(line[6:])["seconds"], "peak_mb": int(rss_kb) / 1024}
