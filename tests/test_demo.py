@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,42 @@ def test_cli_demo_runs_again_to_identical_bytes(tmp_path: Path, demo_dir: Path) 
     assert "Traceback" not in done.stderr
     for name in ("report.html", "report.pdf", "results.json"):
         assert (out / name).read_bytes() == (demo_dir / name).read_bytes(), name
+
+
+def _renderings(results: dict) -> set[str]:
+    """Every way the templates write a number of results.json (and numbers inside its texts)."""
+    out: set[str] = set()
+
+    def add(value) -> None:
+        if isinstance(value, bool) or value is None:
+            return
+        if isinstance(value, int | float):
+            for scale in (1.0, 100.0):
+                for decimals in range(4):
+                    out.add(f"{float(value) * scale:.{decimals}f}")
+            if float(value).is_integer():
+                out.add(f"{int(value):,}")
+        elif isinstance(value, str):
+            for number in re.findall(r"\d+(?:[.,]\d+)*", value):
+                parts = number.split(".")
+                out.update(".".join(parts[:k]) for k in range(1, len(parts) + 1))
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+        else:
+            add(node)
+
+    walk(results)
+    return out
+
+
+def test_every_number_in_the_pdf_comes_from_results_json(results: dict, pdf_text: str) -> None:
+    """The templates render from results.json and nothing else: no number the PDF shows is
+    missing from it (in one of the formats the report uses)."""
+    tokens = set(re.findall(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?", pdf_text))
+    assert sorted(tokens - _renderings(results)) == []
