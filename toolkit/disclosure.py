@@ -41,6 +41,8 @@ from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from toolkit.documents import MONTH_NAMES
+
 __all__ = [
     "COMPLEMENTARY",
     "DEFAULT_THRESHOLD",
@@ -58,20 +60,6 @@ AGE_TOP_CODE = 90
 #: What a complementary-suppressed cell shows.
 COMPLEMENTARY = "*"
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 Key = tuple[Hashable, ...]
 
@@ -136,7 +124,7 @@ def month_year(iso: str | None) -> str | None:
     if not iso:
         return iso
     year, month = str(iso)[:4], int(str(iso)[5:7])
-    return f"{_MONTHS[month - 1]} {year}"
+    return f"{MONTH_NAMES[month - 1]} {year}"
 
 
 # --- the cells of a context ------------------------------------------------------------------

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMMON_FILTERS",
+    "MONTH_NAMES",
     "AssetFetcher",
     "make_environment",
     "inline_css",
@@ -62,7 +63,7 @@ __all__ = [
 
 _FONT_URL = re.compile(r'url\("(fonts/[A-Za-z0-9_.-]+\.ttf)"\)')
 _EPOCH_VARIABLE = "SOURCE_DATE_EPOCH"
-_MONTH_NAMES = (
+MONTH_NAMES = (
     "January",
     "February",
     "March",
@@ -94,7 +95,7 @@ def join_and(items: Iterable[Any]) -> str:
 def long_date(iso: str) -> str:
     """``"2015-03-16"`` → ``"16 March 2015"`` (fixed English month names, not the locale's)."""
     day = date.fromisoformat(str(iso))
-    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def paragraphs(text: str) -> list[str]:
