@@ -62,7 +62,7 @@ def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
         "landmarks": [],
         "simon_makuch": None,
     }
-    tau = rmst_horizon(adtte, study)
+    tau = result["rmst_tau"] = rmst_horizon(adtte, study)
     if tau is not None and len(keys) > 1:
         result["rmst"] = rmst_by_group(time, event, group, tau, labels=keys).to_dict()
     if study.strata_depend_on_later_therapy and len(keys) > 1:

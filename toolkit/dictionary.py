@@ -30,8 +30,14 @@ from schemas import codes as c
 from schemas.rules import RULES, Rule, column_rule_id, rules_for
 from schemas.vocabulary import AGENT_ALIASES, AGENT_CLASS
 
-from .documents import embed_fonts, inline_css, make_environment, render_pdf, write_atomic
-from .errors import UsageError
+from .documents import (
+    check_formats,
+    embed_fonts,
+    inline_css,
+    make_environment,
+    render_pdf,
+    write_documents,
+)
 
 __all__ = [
     "DICTIONARY_FILES",
@@ -320,21 +326,12 @@ def write_dictionary(
     UsageError
         If a format is unknown.
     """
-    unknown = sorted(set(formats) - set(DICTIONARY_FILES))
-    if unknown:
-        raise UsageError(
-            f"unknown dictionary format(s) {', '.join(unknown)}; "
-            f"choose from {', '.join(DICTIONARY_FILES)}"
-        )
+    check_formats(formats, DICTIONARY_FILES, "dictionary")
     context = dictionary_context()
-    html = render_dictionary_html(context)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    for kind, name in DICTIONARY_FILES.items():
-        if kind not in formats:
-            continue
-        data = html.encode("utf-8") if kind == "html" else render_pdf(html, title=context["title"])
-        written[kind] = out / name
-        write_atomic(written[kind], data)
-    return written
+    return write_documents(
+        render_dictionary_html(context),
+        out_dir,
+        DICTIONARY_FILES,
+        formats,
+        lambda html: render_pdf(html, title=context["title"]),
+    )

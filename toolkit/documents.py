@@ -38,6 +38,7 @@ from urllib.request import url2pathname
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from .errors import UsageError
 from .resources import asset_dir
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ __all__ = [
     "pdf_date",
     "source_date_epoch",
     "write_atomic",
+    "check_formats",
+    "write_documents",
     "join_and",
     "long_date",
     "paragraphs",
@@ -352,6 +355,34 @@ def render_pdf(
 
 
 # --- files -------------------------------------------------------------------------------------
+
+
+def check_formats(formats: Iterable[str], files: Mapping[str, str], what: str) -> None:
+    """Refuse a format that ``files`` (format → file name) does not know, naming the choices."""
+    unknown = sorted(set(formats) - set(files))
+    if unknown:
+        raise UsageError(
+            f"unknown {what} format(s) {', '.join(unknown)}; choose from {', '.join(files)}"
+        )
+
+
+def write_documents(
+    html: str,
+    out_dir: str | os.PathLike[str],
+    files: Mapping[str, str],
+    formats: Iterable[str],
+    pdf: Callable[[str], bytes],
+) -> dict[str, Path]:
+    """Write the HTML and/or its PDF (``pdf(html)``) under their names in ``files``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    wanted = set(formats)
+    written: dict[str, Path] = {}
+    for kind, name in files.items():
+        if kind in wanted:
+            written[kind] = out / name
+            write_atomic(written[kind], html.encode("utf-8") if kind == "html" else pdf(html))
+    return written
 
 
 def write_atomic(path: Path, data: bytes) -> None:

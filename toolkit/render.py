@@ -22,10 +22,11 @@ from markupsafe import Markup
 
 from .documents import (
     AssetFetcher,
+    check_formats,
     inline_css,
     join_and,
     long_date,
-    write_atomic,
+    write_documents,
 )
 from .documents import embed_fonts as _embed_fonts
 from .documents import make_environment as _document_environment
@@ -377,22 +378,11 @@ def write_report(
     UsageError
         If a format is unknown.
     """
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        raise UsageError(
-            f"unknown report format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}"
-        )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    html = render_html(context, paper=paper)
-    written: dict[str, Path] = {}
-    for name in FORMATS:
-        if name not in formats:
-            continue
-        if name == "html":
-            data = html.encode("utf-8")
-        else:
-            data = render_pdf(html, cutoff=context["cutoff"], title=context["title"])
-        written[name] = out / FORMATS[name]
-        write_atomic(written[name], data)
-    return written
+    check_formats(formats, FORMATS, "report")
+    return write_documents(
+        render_html(context, paper=paper),
+        out_dir,
+        FORMATS,
+        formats,
+        lambda html: render_pdf(html, cutoff=context["cutoff"], title=context["title"]),
+    )

@@ -11,7 +11,7 @@ from importlib import metadata
 import polars as pl
 
 from toolkit.cohort import Cohort
-from toolkit.comparisons import comparison_rows, comparisons, figure_groups, rmst_horizon
+from toolkit.comparisons import comparison_rows, comparisons, figure_groups
 from toolkit.study import Stratum, Study
 from toolkit.survival import METHODS, kaplan_meier, median_followup, rmst
 
@@ -187,7 +187,7 @@ def _rmst_cell(estimate: dict | None) -> dict | None:
 def _comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
     """The strata comparisons, naive and immortal-time-aware, and what the report draws."""
     result = comparisons(cohort, study, ticks)
-    tau = rmst_horizon(cohort.adtte, study)
+    tau = result["rmst_tau"]
     overall_rmst = (
         rmst(cohort.adtte["aval"], cohort.adtte["is_event"], tau).to_dict() if tau else None
     )

@@ -6,25 +6,11 @@ from pathlib import Path
 
 import click
 
-from toolkit.commands.report import parse_cutoff
+from toolkit.commands._cutoff_options import cutoff_options, parse_cutoff
 
 
 @click.command(name="cohort")
-@click.option("--db", "db_path", type=click.Path(path_type=Path), required=True)
-@click.option(
-    "--study",
-    "study_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Study definition (TOML); default: the built-in PROCLAIM analysis.",
-)
-@click.option("--cutoff", default=None, help="Data cutoff YYYY-MM-DD (default: the study's).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
-@click.option(
-    "--refreeze",
-    is_flag=True,
-    help="Use the submissions in force now, not those frozen for this cutoff.",
-)
+@cutoff_options
 def command(
     db_path: Path, study_path: Path | None, cutoff: str | None, out_dir: Path, refreeze: bool
 ) -> None:

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import click
 
+from toolkit.commands._cutoff_options import cutoff_options, parse_cutoff
 from toolkit.errors import UsageError
 
 
-def parse_cutoff(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--cutoff must be a date YYYY-MM-DD, not {value!r}") from None
-
-
 @click.command(name="report")
-@click.option("--db", "db_path", type=click.Path(path_type=Path), required=True)
-@click.option(
-    "--study",
-    "study_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Study definition (TOML); default: the built-in PROCLAIM analysis.",
-)
-@click.option("--cutoff", default=None, help="Data cutoff YYYY-MM-DD (default: the study's).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
+@cutoff_options
 @click.option("--format", "formats", default="html,pdf", show_default=True)
 @click.option(
     "--edition",
@@ -50,11 +32,6 @@ def parse_cutoff(value: str | None) -> date | None:
     default="a4",
     show_default=True,
     help="PDF page size.",
-)
-@click.option(
-    "--refreeze",
-    is_flag=True,
-    help="Use the submissions in force now, not those frozen for this cutoff.",
 )
 def command(
     db_path: Path,

@@ -1,0 +1,49 @@
+"""Options shared by the commands that analyse a data cutoff (``report``, ``cohort``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import click
+
+from toolkit.errors import UsageError
+
+__all__ = ["cutoff_options", "parse_cutoff"]
+
+
+def parse_cutoff(value: str | None) -> date | None:
+    """The ``--cutoff`` text as a date (``None`` when not given)."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--cutoff must be a date YYYY-MM-DD, not {value!r}") from None
+
+
+def cutoff_options(command: Callable) -> Callable:
+    """``--db``, ``--study``, ``--cutoff``, ``--out`` and ``--refreeze``."""
+    options = [
+        click.option("--db", "db_path", type=click.Path(path_type=Path), required=True),
+        click.option(
+            "--study",
+            "study_path",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Study definition (TOML); default: the built-in PROCLAIM analysis.",
+        ),
+        click.option(
+            "--cutoff", default=None, help="Data cutoff YYYY-MM-DD (default: the study's)."
+        ),
+        click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True),
+        click.option(
+            "--refreeze",
+            is_flag=True,
+            help="Use the submissions in force now, not those frozen for this cutoff.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
