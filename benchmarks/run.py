@@ -7,8 +7,12 @@ patients, all four tables) and cached in ``benchmarks/cache/``. Each measurement
 fresh process under ``/usr/bin/time`` so its peak memory is its own: the child does the stage's
 set-up (imports, reading what the stage needs), then times the stage itself. Medians of
 ``--runs`` runs. Floors are measured in the same run: DuckDB reading the same CSV files (for
-validate and ingest), a direct NumPy Kaplan–Meier (for survival), and each stage's own time at
-the smallest size (for growth). Writes ``benchmarks/results/bench.{md,json,png}``.
+validate and ingest, clean and with 5% of rows broken by ``toolkit synth --error-rate``), a
+direct NumPy Kaplan–Meier (for survival), R's ``coxph`` on the same rows (for Cox and
+time-varying Cox; R's own ``system.time`` of the fit, skipped without Rscript) and each stage's
+own time at the smallest size (for growth). The whole path is ``toolkit ingest`` then
+``toolkit report`` (HTML and PDF) as a user runs them, imports included.
+Writes ``benchmarks/results/bench.{md,json,png}``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,17 @@ HERE = Path(__file__).resolve().parent
 CACHE = HERE / "cache"
 RESULTS = HERE / "results"
 TIME = "/usr/bin/time"
+HAVE_R = shutil.which("Rscript") is not None
+BROKEN_RATE = 0.05
+
+# The Cox stages share benchmarks/cox.py's data: ADTTE and episode rows shaped like the
+# registry's, 5 coefficients; R's coxph on the same rows is their floor (R's own fit time).
+COX_SETUP = f"""
+import sys; sys.path.insert(0, {str(HERE)!r})
+from cox import NAMES, generate, r_fit
+from toolkit.survival.cox import cox_ph, fit_efron
+adtte, episodes = generate({{n}})
+"""
 
 # Each stage: (set-up code, timed code). Both run in one child; only the second is timed.
 # {folder} is the submission, {db} a database holding it, {work} a scratch folder.
@@ -123,6 +138,26 @@ cohort = build_cohort(con, study, date(2015, 3, 16))
 """,
         "context = build_context(cohort, study)",
     ),
+    "validate, 5% of rows broken": (
+        "from toolkit.submission import open_submission; from toolkit.validate import validate",
+        "result = validate(open_submission({broken!r}))",
+    ),
+    "Cox, 5 terms + cox.zph": (
+        COX_SETUP,
+        'cox_ph(adtte, time="time", event="event", continuous=NAMES, ph_test=True)',
+    ),
+    "floor: R coxph, 5 terms": (COX_SETUP, 'reported = r_fit(adtte, "cox", {n})["seconds"]'),
+    "time-varying Cox, 5 terms": (
+        COX_SETUP,
+        """
+fit_efron(episodes["tstop"].to_numpy(), episodes["event"].to_numpy(),
+          episodes.select(NAMES).to_numpy(), start=episodes["tstart"].to_numpy())
+""",
+    ),
+    "floor: R coxph, time-varying": (
+        COX_SETUP,
+        'reported = r_fit(episodes, "tv", {n})["seconds"]',
+    ),
     "figures": (
         """
 import json
@@ -151,13 +186,14 @@ import json, time
 {setup}
 start = time.perf_counter()
 {timed}
-print("BENCH", json.dumps({{"seconds": time.perf_counter() - start}}))
+seconds = time.perf_counter() - start
+print("BENCH", json.dumps({{"seconds": globals().get("reported", seconds)}}))
 """
 
 
-def registry(patients: int) -> Path:
-    """The cached one-site registry of ``patients`` patients."""
-    out = CACHE / f"registry-{patients}"
+def registry(patients: int, error_rate: float = 0.0) -> Path:
+    """The cached one-site registry of ``patients`` patients (``error_rate`` of rows broken)."""
+    out = CACHE / (f"registry-{patients}" + (f"-broken-{error_rate:g}" if error_rate else ""))
     if not (out / "S01" / "patients.csv").exists():
         shutil.rmtree(out, ignore_errors=True)
         subprocess.run(
@@ -172,6 +208,8 @@ def registry(patients: int) -> Path:
                 "1",
                 "--out",
                 str(out),
+                "--error-rate",
+                str(error_rate),
             ],
             check=True,
         )
@@ -242,20 +280,36 @@ def median_of(runs: list[dict]) -> dict:
 
 
 def measure(sizes: list[int], runs: int) -> dict:
-    table: dict[str, dict[int, dict]] = {name: {} for name in [*STAGES, "whole path"]}
+    stages = [name for name in STAGES if HAVE_R or not name.startswith("floor: R ")]
+    table: dict[str, dict[int, dict]] = {
+        name: {} for name in [*stages, "whole path", "toolkit --help"]
+    }
     for n in sizes:
         folder = registry(n)
         db, context = prepared_db(folder, n)
         with tempfile.TemporaryDirectory() as work:
-            values = {"folder": str(folder), "db": str(db), "work": work, "context": str(context)}
-            for name in STAGES:
+            values = {
+                "folder": str(folder),
+                "broken": str(registry(n, BROKEN_RATE)),
+                "db": str(db),
+                "work": work,
+                "context": str(context),
+                "n": str(n),
+            }
+            for name in stages:
                 table[name][n] = median_of([run_stage(name, values) for _ in range(runs)])
-                print(f"{n:>9,} {name:<36} {table[name][n]['seconds']:8.3f} s", flush=True)
+                report(n, name, table[name][n])
             table["whole path"][n] = median_of(
                 [whole_path(folder, Path(work)) for _ in range(runs)]
             )
-            print(f"{n:>9,} {'whole path':<36} {table['whole path'][n]['seconds']:8.3f} s")
+            report(n, "whole path", table["whole path"][n])
+            table["toolkit --help"][n] = median_of([run_cli("--help") for _ in range(runs)])
+            report(n, "toolkit --help", table["toolkit --help"][n])
     return table
+
+
+def report(n: int, name: str, figures: dict) -> None:
+    print(f"{n:>9,} {name:<36} {figures['seconds']:8.3f} s", flush=True)
 
 
 def targets(table: dict, sizes: list[int]) -> list[dict]:
@@ -270,6 +324,11 @@ def targets(table: dict, sizes: list[int]) -> list[dict]:
         ("whole path peak memory < 3 GB (MB)", table["whole path"][big]["peak_mb"], 3072.0),
         ("validate / DuckDB read ≤ 3", s("validate") / s("floor: duckdb read"), 3.0),
         (
+            "validate 5% broken / DuckDB read ≤ 3",
+            s("validate, 5% of rows broken") / s("floor: duckdb read"),
+            3.0,
+        ),
+        (
             "KM+landmarks / NumPy floor ≤ 3",
             s("survival (KM, medians, landmarks)") / s("floor: numpy KM"),
             3.0,
@@ -281,6 +340,16 @@ def targets(table: dict, sizes: list[int]) -> list[dict]:
             1.5,
         ),
     ]
+    if HAVE_R:
+        checks += [
+            ("Cox / R coxph ≤ 1", s("Cox, 5 terms + cox.zph") / s("floor: R coxph, 5 terms"), 1.0),
+            (
+                "time-varying Cox / R coxph ≤ 1",
+                s("time-varying Cox, 5 terms") / s("floor: R coxph, time-varying"),
+                1.0,
+            ),
+        ]
+    checks.append(("toolkit --help < 0.5 s", s("toolkit --help"), 0.5))
     return [
         {
             "target": name,

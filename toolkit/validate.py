@@ -439,12 +439,22 @@ def _work_frame(
     for name, column in columns.items():
         sent = pl.col(name) if name in sheet.usable else pl.lit(None, pl.String)
         typed = _parse(sheet.file, name, column.metadata["kind"], sent)
+        if name in sheet.usable and column.metadata["kind"] in ("date", "integer"):
+            typed = _parsed_by_value(sheet.text[name], typed, name)
         if name in invalid:
             mask = np.zeros(n, dtype=bool)
             mask[invalid[name]] = True
             typed = pl.when(pl.Series(mask)).then(None).otherwise(typed)
         exprs += [typed.alias(name), sent.alias(f"{name}{SENT}")]
     return sheet.text.select(exprs)
+
+
+def _parsed_by_value(text: pl.Series, parse: pl.Expr, name: str) -> pl.Series:
+    """``parse`` of the column ``name`` evaluated once per distinct text and looked up for
+    each row: the same values, and cheaper where millions of rows share a few thousand dates."""
+    distinct = text.unique().to_frame(name)
+    typed = distinct.select(parse).to_series()
+    return text.replace_strict(distinct[name], typed, default=None, return_dtype=typed.dtype)
 
 
 def _parse(file: str, name: str, kind: str, sent: pl.Expr) -> pl.Expr:
