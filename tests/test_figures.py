@@ -101,6 +101,50 @@ def test_hundred_thousand_tiny_steps_stay_small():
     assert len(svg.encode()) < 200_000
 
 
+def _with_curve_points(group: dict, points: int) -> dict:
+    """``group`` with a curve and censor marks of ``points`` distinct times each."""
+    time = np.sort(np.random.default_rng(11).uniform(0, 36, points))
+    survival = np.exp(-np.log(2) / 18.0 * time)
+    time[0], survival[0] = 0.0, 1.0
+    curve = {"time": time.tolist(), "survival": survival.tolist()}
+    curve["ci_lower"] = curve["ci_upper"] = curve["survival"]
+    marks = {"time": time[1::2].tolist(), "survival": survival[1::2].tolist()}
+    return dict(group, curve=curve, censor_marks=marks)
+
+
+def test_element_count_does_not_grow_with_the_cohort():
+    group = make_group("Cohort", 5_000, 18.0)
+    small, big = (km_figure_svg([_with_curve_points(group, k)], TICKS) for k in (2_000, 200_000))
+    assert len(re.findall(r"<[a-z]", big)) == len(re.findall(r"<[a-z]", small))
+    assert len(big.encode()) < 1.2 * len(small.encode())
+
+
+def test_censor_marks_are_one_path_of_crosses(groups):
+    svg = km_figure_svg(groups[:1], TICKS)
+    marks = re.findall(r'<path d="([^"]*)"[^>]*stroke-width="0.9"', svg)
+    assert len(marks) == 1  # one element, however many marks
+    assert marks[0].count("M") == 2 * len(groups[0]["censor_marks"]["time"])  # two arms each
+    first = [float(v) for v in re.findall(r"[-\d.]+", marks[0])[:8]]
+    assert first[2] - first[0] == pytest.approx(5.0)  # a 5 pt wide cross …
+    assert abs(first[7] - first[5]) == pytest.approx(5.0)  # … and 5 pt high
+    assert first[1] == first[3] and first[4] == first[6]  # centred on the same point
+
+
+def test_each_string_is_one_path(groups):
+    svg = km_figure_svg(groups, TICKS, title="Overall survival")
+    assert "DejaVuSans" not in svg  # no glyph definitions, no <use> per character
+    assert re.search(r'<!-- Overall survival -->\s*<path d="M [^"]+" transform=', svg)
+    ylabel = re.search(r'<!-- Survival probability -->\s*<path d="[^"]+" transform="([^"]+)"', svg)
+    assert ylabel and "rotate(-90)" in ylabel.group(1)
+    coloured = re.search(r'<!-- HD IL-2 only -->\s*<path d="[^"]+"([^>]*)>', svg)
+    assert coloured and 'fill="#0072b2"' in coloured.group(1)  # the group's colour
+
+
+def test_mathtext_labels_keep_matplotlib_drawing():
+    svg = km_figure_svg([make_group("dose $\\geq$ 10", 40, 12.0)], TICKS)
+    assert svg.startswith("<svg") and "DejaVuSans" in svg  # matplotlib's glyph <use>s
+
+
 def test_flat_runs_are_dropped():
     t, s = thin_steps([0, 1, 2, 3, 4, 5], [1.0, 1.0, 0.9, 0.9, 0.9, 0.8])
     assert t.tolist() == [0, 2, 5] and s.tolist() == [1.0, 0.9, 0.8]

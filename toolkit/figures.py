@@ -7,15 +7,20 @@ settings go through ``matplotlib.rc_context``.
 Text is converted to paths (``svg.fonttype = "path"``): the glyphs come from matplotlib's own
 DejaVu Sans, so the figure looks the same in a browser and in WeasyPrint whatever fonts the
 machine has, and the SVG bytes do not depend on font lookup. Together with a fixed
-``svg.hashsalt`` and no date in the metadata, the same input gives the same bytes.
+``svg.hashsalt`` and no date in the metadata, the same input gives the same bytes. Each string
+is written as one ``<path>`` rather than one ``<use>`` per character (see
+:func:`_svg_canvas_class`): WeasyPrint's drawing time grows with the number of elements.
 
 Input curves may come from very large cohorts: a step function is reduced to its change points
 and then to at most a few points per output pixel column before it is drawn (see
-:func:`thin_steps`), so the SVG size does not grow with the number of patients.
+:func:`thin_steps`); censor marks are thinned to one per cell of about 2 pt (see
+:func:`thin_marks`) and all marks of a curve are one ``<path>``. The SVG size and its number
+of elements do not grow with the number of patients.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
@@ -50,6 +55,9 @@ _RESOLUTION = 1000
 _MARK_RESOLUTION = 200
 #: … and closer than this in survival probability.
 _MARK_Y_RESOLUTION = 0.01
+#: Censor mark: a ``+`` this many points wide, stroked this wide (points).
+_MARK_SIZE_PT = 5.0
+_MARK_WIDTH_PT = 0.9
 
 _WIDTH_IN = 7.0
 _PLOT_HEIGHT_IN = 3.6
@@ -203,9 +211,72 @@ def _draw_curve(ax, group, colour, *, stop: float, resolution: float) -> None:
         keep = mt <= stop
         mt, ms = mt[keep], ms[keep]
     if mt.size:
-        ax.plot(
-            mt, ms, linestyle="none", marker="+", markersize=5, markeredgewidth=0.9, color=colour
-        )
+        ax.add_artist(_censor_marks_class()(mt, ms, colour))
+
+
+def _cross_path_vertices(centres: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices and codes of one ``+`` of half-width ``half`` around each of ``centres``.
+
+    Parameters
+    ----------
+    centres : numpy.ndarray
+        ``(n, 2)`` mark centres in display units.
+    half : float
+        Half the length of each arm, in display units.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(4 n, 2)`` vertices and their path codes: for each mark a horizontal and a vertical
+        stroke, each a move-to and a line-to.
+    """
+    arms = np.array([[-half, 0.0], [half, 0.0], [0.0, -half], [0.0, half]])
+    vertices = (centres[:, None, :] + arms[None, :, :]).reshape(-1, 2)
+    move, line = 1, 2  # matplotlib.path.Path.MOVETO, Path.LINETO
+    codes = np.tile(np.array([move, line, move, line], dtype=np.uint8), len(centres))
+    return vertices, codes
+
+
+@functools.cache
+def _censor_marks_class() -> type:
+    """The artist that draws a curve's censor marks (built on first use: lazy matplotlib)."""
+    from matplotlib.artist import Artist
+    from matplotlib.path import Path
+    from matplotlib.transforms import IdentityTransform
+
+    class CensorMarks(Artist):
+        """All censor marks of one curve as a single stroked path.
+
+        Looks like ``ax.plot(x, y, "+", markersize=5, markeredgewidth=0.9)``, but the SVG
+        backend writes one ``<path>`` instead of one ``<use>`` per mark, so the figure's
+        element count does not grow with the number of marks.
+        """
+
+        zorder = 2  # the zorder of lines: drawn over the grid, in the order added
+
+        def __init__(self, x: np.ndarray, y: np.ndarray, colour: str) -> None:
+            super().__init__()
+            self._xy = np.column_stack([x, y])
+            self._colour = colour
+
+        def draw(self, renderer) -> None:
+            if not self.get_visible() or not len(self._xy):
+                return
+            centres = self.axes.transData.transform(self._xy)
+            half = renderer.points_to_pixels(_MARK_SIZE_PT) / 2
+            vertices, codes = _cross_path_vertices(centres, half)
+            path = Path(vertices, codes)
+            path.should_simplify = False  # every arm is drawn as it is
+            gc = renderer.new_gc()
+            self._set_gc_clip(gc)
+            gc.set_foreground(self._colour)
+            gc.set_linewidth(renderer.points_to_pixels(_MARK_WIDTH_PT))
+            gc.set_capstyle("butt")
+            renderer.draw_path(gc, path, IdentityTransform())
+            gc.restore()
+            self.stale = False
+
+    return CensorMarks
 
 
 def _draw_medians(ax, groups, colours) -> None:
@@ -363,6 +434,117 @@ def _draw_at_risk_table(ax, groups, colours, at_risk_times, x_max) -> None:
                 )
 
 
+@functools.cache
+def _svg_canvas_class() -> type:
+    """The SVG canvas of the figures: text as one path per string (built on first use).
+
+    matplotlib's SVG backend (``svg.fonttype = "path"``) defines each glyph once and places
+    every character with a ``<use>``: an at-risk table becomes hundreds of elements, and
+    WeasyPrint pays per element (it copies and re-parses the glyph at every ``<use>``). This
+    renderer writes each string as one ``<path>`` holding the same glyph outlines at the same
+    places (the outlines of :meth:`matplotlib.textpath.TextToPath.get_text_path`), so the
+    figure looks the same with one element per string instead of one per character. Mathtext
+    and text with font features or a language keep matplotlib's own drawing.
+
+    The renderer overrides a private method of ``RendererSVG`` and uses its ``writer``,
+    ``_text2path`` and ``_convert_path`` (written against matplotlib 3.11);
+    ``tests/test_figures.py`` checks that text still comes out as one path per string.
+    """
+    import codecs
+
+    from matplotlib import cbook
+    from matplotlib.backends.backend_mixed import MixedModeRenderer
+    from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
+    from matplotlib.colors import rgb2hex
+    from matplotlib.path import Path
+
+    class TextAsPathRenderer(RendererSVG):
+        """``RendererSVG`` writing each plain string as a single ``<path>``."""
+
+        def _draw_text_as_path(self, gc, x, y, s, prop, angle, ismath, mtext=None):
+            if ismath or _is_shaped(mtext) or gc.get_url() is not None:
+                return super()._draw_text_as_path(gc, x, y, s, prop, angle, ismath, mtext)
+            self.writer.comment(s)
+            vertices, codes = self._text2path.get_text_path(prop, s)
+            if not len(codes):
+                return None
+            # Glyph outlines are whole numbers in FreeType's 1/64 units: write them so.
+            path = Path(np.asarray(vertices) * 64, codes)
+            scale = prop.get_size_in_points() / self._text2path.FONT_SCALE
+            transform = [
+                ("translate", (x, y)),
+                ("rotate", (-angle,)),
+                ("scale", (scale, -scale)),
+                ("scale", (1 / 64,)),
+            ]
+            self.writer.element(
+                "path",
+                d=self._convert_path(path, simplify=False),
+                style=_text_style(rgb2hex(gc.get_rgb()), _alpha(gc)),
+                transform=_svg_transform(transform),
+            )
+            return None
+
+    class Canvas(FigureCanvasSVG):
+        """``FigureCanvasSVG`` drawing with :class:`TextAsPathRenderer`."""
+
+        def print_svg(self, filename, *, bbox_inches_restore=None, metadata=None, **_):
+            # matplotlib's FigureCanvasSVG.print_svg with the renderer swapped. Unlike its
+            # own canvases, matplotlib passes a third-party one every print_figure option
+            # (dpi, facecolor, edgecolor, orientation): the SVG canvas uses none of them.
+            with cbook.open_file_cm(filename, "w", encoding="utf-8") as fh:
+                if not cbook.file_requires_unicode(fh):
+                    fh = codecs.getwriter("utf-8")(fh)
+                dpi = self.figure.dpi
+                self.figure.dpi = 72
+                width, height = self.figure.get_size_inches()
+                svg = TextAsPathRenderer(
+                    width * 72, height * 72, fh, image_dpi=dpi, metadata=metadata
+                )
+                renderer = MixedModeRenderer(
+                    self.figure, width, height, dpi, svg, bbox_inches_restore=bbox_inches_restore
+                )
+                self.figure.draw(renderer)
+                renderer.finalize()
+
+    return Canvas
+
+
+def _is_shaped(text) -> bool:
+    """Whether a ``Text`` asks for font features or a language (matplotlib ≥ 3.10)."""
+    features = getattr(text, "get_fontfeatures", lambda: None)()
+    language = getattr(text, "get_language", lambda: None)()
+    return bool(features or language)
+
+
+def _alpha(gc) -> float:
+    """Opacity of a graphics context, as matplotlib's SVG backend reads it."""
+    return gc.get_alpha() if gc.get_forced_alpha() else gc.get_rgb()[3]
+
+
+def _number(value: float) -> str:
+    """``value`` with at most six decimals and no trailing zeros (matplotlib's SVG numbers)."""
+    return f"{value:f}".rstrip("0").rstrip(".")
+
+
+def _text_style(colour: str, alpha: float) -> str:
+    """``style`` of a text path: its fill colour and opacity where not the SVG defaults."""
+    parts = [] if colour == "#000000" else [f"fill: {colour}"]
+    if alpha != 1:
+        parts.append(f"opacity: {_number(alpha)}")
+    return "; ".join(parts)
+
+
+def _svg_transform(operations: Sequence[tuple[str, tuple[float, ...]]]) -> str:
+    """SVG ``transform`` text for ``[(name, values), …]``, leaving out identity steps."""
+    identity = {"translate": (0, 0), "rotate": (0,), "scale": (1,)}
+    return " ".join(
+        f"{name}({' '.join(_number(v) for v in values)})"
+        for name, values in operations
+        if tuple(values) != identity[name]
+    )
+
+
 def _svg_text(fig) -> str:
     """Serialise ``fig`` to SVG with the XML prolog and doctype removed."""
     buf = io.StringIO()
@@ -432,7 +614,6 @@ def km_figure_svg(
         ``aria-label`` naming the groups.
     """
     from matplotlib import rc_context
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
     if not groups:
@@ -443,7 +624,7 @@ def km_figure_svg(
     table_height = _TABLE_HEADER_IN + _ROW_HEIGHT_IN * len(groups)
     with rc_context(_RC):
         fig = Figure(figsize=(_WIDTH_IN, _PLOT_HEIGHT_IN + table_height), layout="constrained")
-        FigureCanvasSVG(fig)
+        _svg_canvas_class()(fig)
         ax, table = fig.subplots(2, 1, height_ratios=[_PLOT_HEIGHT_IN, table_height], sharex=True)
         for group, colour in zip(groups, colours, strict=True):
             stop = _truncation_time(group, min_at_risk) if min_at_risk > 0 else math.inf
