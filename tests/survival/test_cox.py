@@ -17,7 +17,14 @@ import pytest
 
 from toolkit.errors import AnalysisError
 from toolkit.study import builtin_study_path, load_study
-from toolkit.survival.cox import cox_ph, design_matrix, fit_efron, stratum_cox, zph_test
+from toolkit.survival.cox import (
+    collapse_rows,
+    cox_ph,
+    design_matrix,
+    fit_efron,
+    stratum_cox,
+    zph_test,
+)
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -306,6 +313,52 @@ def test_zph_is_for_right_censored_data_only() -> None:
     fit = fit_efron([2.0, 3, 4, 5], [1, 1, 0, 1], [[1.0], [0], [1], [0]], start=[0, 1, 0, 0])
     with pytest.raises(AnalysisError, match="right-censored"):
         zph_test(fit, {"x": [0]})
+
+
+def tied_categorical_data(n: int = 3000, seed: int = 11):
+    """Right-censored data with many ties and few covariate patterns (two dummies)."""
+    rng = np.random.default_rng(seed)
+    group = rng.choice(3, n, p=[0.5, 0.3, 0.2])
+    x = np.stack([group == 1, group == 2], axis=1).astype(float)
+    time = np.ceil(rng.exponential(12 / np.exp(0.4 * x[:, 0] - 0.3 * x[:, 1])))
+    event = rng.random(n) < 0.7
+    return time, event, x
+
+
+def assert_same_fit(a, b) -> None:
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(a.var_, b.var_, rtol=1e-10)
+    assert a.loglik_ == pytest.approx(b.loglik_, rel=1e-13)
+    assert a.score_test_ == pytest.approx(b.score_test_, rel=1e-11)
+    assert (a.n_, a.events_, a.iterations_) == (b.n_, b.events_, b.iterations_)
+
+
+def test_collapse_rows_counts_the_identical_rows() -> None:
+    stop, event, x, start, counts = collapse_rows(
+        [2.0, 1, 2, 2, 1], [1, 0, 1, 0, 0], [[1.0], [0], [1], [1], [0]]
+    )
+    assert start is None
+    assert stop.tolist() == [2.0, 1.0, 2.0]
+    assert event.tolist() == [True, False, False]
+    assert x[:, 0].tolist() == [1.0, 0.0, 1.0]
+    assert counts.tolist() == [2.0, 2.0, 1.0]
+
+
+def test_collapsed_rows_give_the_same_fit_and_zph() -> None:
+    time, event, x = tied_categorical_data()
+    whole = fit_efron(time, event, x)
+    counted = fit_efron(time, event, x, collapse=True)
+    assert counted.risk_sets.j_stop.size < time.size / 10
+    assert_same_fit(counted, whole)
+    ph_whole, ph_counted = zph_test(whole, {"g": [0, 1]}), zph_test(counted, {"g": [0, 1]})
+    assert ph_counted["global"]["chisq"] == pytest.approx(ph_whole["global"]["chisq"], rel=1e-10)
+
+
+def test_collapsed_counting_process_rows_give_the_same_fit() -> None:
+    time, event, x = tied_categorical_data(seed=12)
+    start = np.where(np.arange(time.size) % 3 == 0, np.floor(time / 2), 0.0)
+    whole = fit_efron(time, event, x, start=start)
+    assert_same_fit(fit_efron(time, event, x, start=start, collapse=True), whole)
 
 
 # ---- the study's strata --------------------------------------------------------------------

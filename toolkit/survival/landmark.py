@@ -199,10 +199,16 @@ def landmark_analysis(
     present = [g["key"] for g in groups if g["n"]]
     logrank, cox = None, None
     if len(present) >= 2:
+        # The groups as integer codes in the order their keys sort (text sorts slowly).
+        keys = sorted(population["landmark_group"].unique().to_list())
+        codes = population["landmark_group"].replace_strict(
+            {key: code for code, key in enumerate(keys)}, return_dtype=pl.Int64
+        )
         logrank = logrank_test(
             population["time_from_landmark"].to_numpy(),
             population["is_event"].to_numpy(),
-            population["landmark_group"].to_numpy(),
+            codes.to_numpy(),
+            labels=keys,
         )
         cox = _landmark_cox(population, study, landmark)
     return LandmarkResult(

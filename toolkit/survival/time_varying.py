@@ -204,7 +204,7 @@ def counting_process_cox(
     columns = [used[c].cast(pl.Float64).to_numpy() for c in (start, stop)]
     flag = used[event].cast(pl.Boolean).to_numpy()
     if engine == "numpy":
-        fit = fit_efron(columns[1], flag, matrix, start=columns[0])
+        fit = fit_efron(columns[1], flag, matrix, start=columns[0], collapse=not continuous)
     else:
         fit = _lifelines_fit(columns[0], columns[1], flag, used[id_col].to_numpy(), matrix)
     by_covariate = {
