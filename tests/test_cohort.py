@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from toolkit.cohort import build_cohort, ordered_sql_files
+from toolkit.cohort import build_cohort, materialization, ordered_sql_files
 from toolkit.ingest import connect
 from toolkit.pipeline import analysis_cohort
 from toolkit.study import builtin_study_path, load_study
@@ -78,6 +78,29 @@ def test_sql_files_run_in_dependency_order() -> None:
     assert names.index("strata_rule_matches") < names.index("strata") < names.index("adtte")
     for path in ordered_sql_files():
         assert path.parent.name[:2].isdigit(), path
+
+
+def test_frames_come_back_in_their_documented_order(cohort) -> None:
+    """adtte and the episodes are read back in stored order; it must be the sorted one."""
+    assert cohort.adtte.equals(cohort.adtte.sort("stratum_order", "patient_key"))
+    assert cohort.episodes.equals(cohort.episodes.sort("patient_key", "tstart_days"))
+    categorical = cohort.baseline_categorical
+    assert categorical.equals(
+        categorical.sort("covariate", "level", "stratum_key", nulls_last=True)
+    )
+
+
+def test_materialization_comes_from_the_file_header() -> None:
+    assert materialization("select 1") == "table"
+    assert materialization("-- Some relation.\n-- materialized: view\nselect 1") == "view"
+    assert materialization("-- materialized: table\nselect 1") == "table"
+    with pytest.raises(ValueError, match="expected table or view"):
+        materialization("-- materialized: index\nselect 1")
+    kinds = {p.stem: materialization(p.read_text()) for p in ordered_sql_files()}
+    # what the analysis reads back, and what several files read in full, stay tables
+    for name in ("stg_submissions_in_force", "adtte", "treatment_episodes", "strata"):
+        assert kinds[name] == "table", name
+    assert kinds["stg_assessments"] == "view"
 
 
 def test_frozen_cutoff_reproduces_after_a_newer_submission(demo_dir: Path, tmp_path: Path) -> None:

@@ -1,7 +1,10 @@
 """Build the analysis for a data cutoff by running the SQL files of ``queries/`` in layer order.
 
 Each file defines one relation named after the file; it is materialised as a temporary table,
-so the registry database itself is only read. Parameters reach the SQL as DuckDB variables.
+so the registry database itself is only read. A file whose header holds the line
+``-- materialized: view`` becomes a temporary view instead: a relation read once, or read only
+in part (a few columns, a filtered subset), then costs nothing until the reader runs, and the
+reader's filters reach the tables underneath. Parameters reach the SQL as DuckDB variables.
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from toolkit.errors import AnalysisError
 from toolkit.resources import read_sql, sql_files
 from toolkit.study import Study
 
-__all__ = ["Cohort", "build_cohort", "freeze_cutoff", "run_queries", "ordered_sql_files"]
+__all__ = [
+    "Cohort",
+    "build_cohort",
+    "freeze_cutoff",
+    "run_queries",
+    "ordered_sql_files",
+    "materialization",
+]
 
 
 @dataclass(frozen=True)
@@ -118,13 +128,29 @@ def ordered_sql_files() -> list[Path]:
     return done
 
 
+_MATERIALIZED = re.compile(r"^--[ \t]*materialized:[ \t]*(\S+)[ \t]*$", re.MULTILINE)
+
+
+def materialization(sql: str) -> str:
+    """``table`` (the default) or ``view``: the file's ``-- materialized:`` line, if any."""
+    found = _MATERIALIZED.search(sql)
+    kind = found.group(1) if found else "table"
+    if kind not in ("table", "view"):
+        raise ValueError(f"materialized: {kind!r}; expected table or view")
+    return kind
+
+
 def run_queries(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> None:
-    """Materialise every relation of ``queries/`` as a temporary table, in run order."""
+    """Create every relation of ``queries/`` as a temporary table (or view), in run order."""
     _set_parameters(con, study, cutoff)
     for path in ordered_sql_files():
         sql = path.read_text(encoding="utf-8")
         try:
-            con.execute(f"create or replace temp table {path.stem} as {sql}")
+            kind = materialization(sql)
+        except ValueError as error:
+            raise AnalysisError(f"{path.parent.name}/{path.name}: {error}") from None
+        try:
+            con.execute(f"create or replace temp {kind} {path.stem} as {sql}")
         except duckdb.Error as error:
             raise AnalysisError(f"{path.parent.name}/{path.name} failed: {error}") from None
 
@@ -164,9 +190,14 @@ def freeze_cutoff(
 
 
 def build_cohort(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> Cohort:
-    """Run the SQL stage for ``cutoff`` and return the relations the analysis needs."""
+    """Run the SQL stage for ``cutoff`` and return the relations the analysis needs.
+
+    adtte (by stratum, then patient), treatment_episodes and the Table 1 relations are tables
+    stored in the order of their file's ``order by``; DuckDB keeps insertion order (its default
+    ``preserve_insertion_order``), so they are read back as stored, without sorting them again.
+    """
     run_queries(con, study, cutoff)
-    adtte = con.sql("select * from adtte order by stratum_order, patient_key").pl()
+    adtte = con.sql("select * from adtte").pl()
     if adtte.height == 0:
         raise AnalysisError(f"no eligible patient at the cutoff {cutoff.isoformat()}")
     return Cohort(

@@ -1,4 +1,5 @@
 -- Adverse events of the submissions in force.
+-- materialized: view
 select
     s.site_id || ':' || a.patient_id as patient_key,
     a.ae_id,

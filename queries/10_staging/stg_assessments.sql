@@ -1,4 +1,5 @@
 -- Disease assessments of the submissions in force.
+-- materialized: view
 select
     s.site_id || ':' || a.patient_id as patient_key,
     a.assessment_date,

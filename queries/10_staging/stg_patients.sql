@@ -1,4 +1,5 @@
 -- Patients of the submissions in force, keyed across sites by patient_key.
+-- materialized: view
 select
     p.site_id || ':' || p.patient_id as patient_key,
     p.site_id,

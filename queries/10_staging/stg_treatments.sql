@@ -1,4 +1,5 @@
 -- Treatment courses of the submissions in force, with the agent's class.
+-- materialized: view
 select
     s.site_id || ':' || t.patient_id as patient_key,
     t.treatment_id,

@@ -1,7 +1,13 @@
 -- Each eligible patient's stratum: the first rule (in rule order) the patient matches, else the
 -- default rule. stratum_start_date is when a later-therapy stratum began (null otherwise).
+-- A patient matches a rule at most once (a rule is later therapy or baseline, not both), so the
+-- first match's other columns come from the row with the lowest rule_order.
 with first_match as (
-    select patient_key, min(rule_order) as rule_order
+    select
+        patient_key,
+        min(rule_order) as rule_order,
+        min_by(match_start_date, rule_order) as match_start_date,
+        min_by(is_later_therapy, rule_order) as is_later_therapy
     from strata_rule_matches
     group by patient_key
 ),
@@ -16,11 +22,9 @@ select
     r.stratum_key,
     r.stratum_label,
     r.rule_order as stratum_order,
-    case when m.is_later_therapy then m.match_start_date end as stratum_start_date
+    case when f.is_later_therapy then f.match_start_date end as stratum_start_date
 from cohort_eligibility as e
 left join first_match as f using (patient_key)
 inner join study_strata as r
     on r.rule_order = coalesce(f.rule_order, (select rule_order from default_rule))
-left join strata_rule_matches as m
-    on m.patient_key = e.patient_key and m.rule_order = f.rule_order
 where e.is_eligible

@@ -4,6 +4,7 @@
 -- ends at the earlier of last contact and the cutoff.
 -- CNSR: 0 death; 1 alive, censored at the data cutoff; 2 alive, censored at last contact;
 --       3 lost to follow-up, censored at last contact; 4 died after the cutoff, censored at it.
+-- Rows come in stratum order, then by patient_key: the order the analysis reads them in.
 with outcome as (
     select
         s.patient_key,
@@ -68,4 +69,4 @@ select
     brain_metastases,
     braf_status
 from outcome
-order by patient_key
+order by stratum_order, patient_key

@@ -1,14 +1,5 @@
 -- Table 1, age at the index date (calendar year of the index date minus birth year): median and
 -- quartiles (type 7 interpolation, as R's default) per stratum; a null stratum_key is all patients.
-with ages as (
-    select
-        s.stratum_key,
-        year(s.index_date) - p.birth_year as age_years
-    from strata as s
-    inner join stg_patients as p using (patient_key)
-    where list_contains(getvariable('baseline_covariates'), 'age')
-)
-
 select
     stratum_key,
     'age' as covariate,
@@ -19,6 +10,7 @@ select
     quantile_cont(age_years, 0.75) as q3,
     min(age_years) as minimum,
     max(age_years) as maximum
-from ages
+from adtte
+where list_contains(getvariable('baseline_covariates'), 'age')
 group by grouping sets ((stratum_key), ())
 order by stratum_key nulls last

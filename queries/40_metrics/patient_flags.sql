@@ -5,22 +5,25 @@
 --   the index date in strata not defined by later therapy);
 --   a treatment-related death (grade 5 related event, or cause of death treatment-related).
 -- Treatment-related means a relatedness listed in the study (variable treatment_related).
-with progression as (
-    select s.patient_key
+-- materialized: view
+with progression_dates as (
+    select patient_key, assessment_date as progression_date
+    from stg_assessments
+    where response = 'PD'
+    union all
+    select patient_key, start_date as progression_date
+    from stg_treatments
+    where best_response = 'PD'
+),
+
+progression as (
+    select distinct s.patient_key
     from strata as s
-    inner join stg_assessments as a
-        on a.patient_key = s.patient_key
-        and a.response = 'PD'
-        and a.assessment_date >= s.index_date
-        and a.assessment_date < s.stratum_start_date
-    union
-    select s.patient_key
-    from strata as s
-    inner join stg_treatments as t
-        on t.patient_key = s.patient_key
-        and t.best_response = 'PD'
-        and t.start_date >= s.index_date
-        and t.start_date < s.stratum_start_date
+    inner join progression_dates as d
+        on d.patient_key = s.patient_key
+        and d.progression_date >= s.index_date
+        and d.progression_date < s.stratum_start_date
+    where s.stratum_start_date is not null
 ),
 
 autoimmune_post_therapy as (

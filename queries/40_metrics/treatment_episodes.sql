@@ -4,52 +4,89 @@
 -- default; each later-therapy rule takes over from the day its therapy starts, when it comes
 -- earlier in the rule order than the current one. Death (is_event) is on the last episode.
 -- Episodes of zero length (a therapy on the day follow-up ends) are left out.
-with change_points as (
-    select a.patient_key, 0 as day, r.rule_order
+-- A patient with no rule match during follow-up has one episode in the default stratum; only
+-- the patients with matches go through the day-by-day windows.
+with default_rule as (
+    select rule_order from study_strata where is_default
+),
+
+follow_up_matches as (
+    -- each analysed patient with the rule matches that begin during follow-up (none: one row
+    -- with a null rule_order)
+    select
+        a.patient_key,
+        date_diff('day', a.startdt, m.match_start_date) as day,
+        m.rule_order,
+        a.aval_days,
+        a.is_event
     from adtte as a
-    cross join study_strata as r
-    where r.is_default
+    left join strata_rule_matches as m
+        on m.patient_key = a.patient_key
+        and m.match_start_date <= a.adt
+),
+
+change_points as (
+    -- the matches, and the default rule from day 0 (once per match; grouped by day below)
+    select patient_key, day, rule_order, aval_days, is_event
+    from follow_up_matches
+    where rule_order is not null
     union all
-    select m.patient_key, date_diff('day', a.startdt, m.match_start_date) as day, m.rule_order
-    from strata_rule_matches as m
-    inner join adtte as a using (patient_key)
-    where m.match_start_date <= a.adt
+    select m.patient_key, 0 as day, d.rule_order, m.aval_days, m.is_event
+    from follow_up_matches as m
+    cross join default_rule as d
+    where m.rule_order is not null
 ),
 
 rule_by_day as (
+    -- per day with a change point: the first rule in force up to that day, and up to the day before
     select
         patient_key,
         day,
+        aval_days,
+        is_event,
         min(min(rule_order)) over (
             partition by patient_key order by day
             rows between unbounded preceding and current row
-        ) as current_rule
+        ) as current_rule,
+        min(min(rule_order)) over (
+            partition by patient_key order by day
+            rows between unbounded preceding and 1 preceding
+        ) as previous_rule
     from change_points
-    group by patient_key, day
+    group by patient_key, day, aval_days, is_event
 ),
 
-rule_changes as (
+changing_episodes as (
     select
         patient_key,
-        day,
+        day as tstart_days,
+        coalesce(
+            lead(day) over (partition by patient_key order by day), aval_days
+        ) as tstop_days,
         current_rule,
-        lag(current_rule) over (partition by patient_key order by day) as previous_rule
+        aval_days,
+        is_event
     from rule_by_day
+    where previous_rule is null or current_rule <> previous_rule
+),
+
+constant_episodes as (
+    select
+        m.patient_key,
+        0 as tstart_days,
+        m.aval_days as tstop_days,
+        d.rule_order as current_rule,
+        m.aval_days,
+        m.is_event
+    from follow_up_matches as m
+    cross join default_rule as d
+    where m.rule_order is null
 ),
 
 episodes as (
-    select
-        c.patient_key,
-        c.day as tstart_days,
-        coalesce(
-            lead(c.day) over (partition by c.patient_key order by c.day), a.aval_days
-        ) as tstop_days,
-        c.current_rule,
-        a.aval_days,
-        a.is_event
-    from rule_changes as c
-    inner join adtte as a using (patient_key)
-    where c.previous_rule is null or c.current_rule <> c.previous_rule
+    select * from changing_episodes
+    union all
+    select * from constant_episodes
 )
 
 select

@@ -216,3 +216,33 @@ def test_frozen_cutoff_keeps_its_submissions(con) -> None:
     freeze_cutoff(con, study, CUTOFF, refreeze=True)
     run_queries(con, study, CUTOFF)
     assert _rows(con, "select submission_id from stg_submissions_in_force") == [("sub2",)]
+
+
+def test_later_therapy_of_a_later_rule_does_not_change_the_episode(con) -> None:
+    """Anti-PD-1, then ipilimumab: the second therapy's rule comes later, so no new episode."""
+    con.execute(
+        "insert into patients values ('sub1', 90, 'P13', 'S01', 'F', 1960, '2012-06-01', null, "
+        "'M1c', 0, 'no', 'no', 'mutant', 'alive', '2015-01-01', null, null)"
+    )
+    for row, (agent, klass, start, doses) in enumerate(
+        [
+            ("aldesleukin", "il2", "2014-01-01", 12),
+            ("pembrolizumab", "pd1", "2014-03-01", None),
+            ("ipilimumab", "ctla4", "2014-06-01", 4),
+        ],
+        start=91,
+    ):
+        con.execute(
+            "insert into treatments values ('sub1', ?, ?, 'P13', ?, ?, ?, ?, null, ?, null, null)",
+            [row, f"T{row}", agent, agent, klass, start, doses],
+        )
+    run_queries(con, load_study(builtin_study_path()), CUTOFF)
+    assert _rows(
+        con, "select stratum_key, stratum_start_date from strata where patient_key = 'S01:P13'"
+    ) == [("il2_pd1", D("2014-03-01"))]
+    rows = _rows(
+        con,
+        "select episode_stratum_key, tstart_days, tstop_days, is_event from treatment_episodes "
+        "where patient_key = 'S01:P13' order by tstart_days",
+    )
+    assert rows == [("il2_only", 0, 59, False), ("il2_pd1", 59, 365, False)]
