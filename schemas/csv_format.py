@@ -169,14 +169,11 @@ def _encoding_problem(data: bytes) -> pl.DataFrame | None:
 def _records(buf: np.ndarray, quotes: np.ndarray) -> tuple[np.ndarray, ...]:
     """Start, end (exclusive, before the newline) and field count of every record."""
     newlines = _outside_quotes(np.flatnonzero(buf == _LF), quotes)
+    commas = _outside_quotes(np.flatnonzero(buf == _COMMA), quotes)
     starts = np.concatenate(([0], newlines + 1))
     ends = np.concatenate((newlines, [buf.size]))
     if starts[-1] == buf.size:  # the file ends with a newline: no record after it
         starts, ends = starts[:-1], ends[:-1]
-    if not quotes.size:  # every comma separates fields: count them per record in one pass
-        is_comma = (buf == _COMMA).view(np.uint8)
-        return starts, ends, np.add.reduceat(is_comma, starts, dtype=np.int64) + 1
-    commas = _outside_quotes(np.flatnonzero(buf == _COMMA), quotes)
     # commas before each record's end; a record's own commas are the difference to the
     # previous record's (its newline is no comma)
     before_end = np.searchsorted(commas, ends)

@@ -202,6 +202,9 @@ def load(
     con = connect(db_path)
     try:
         con.execute(DDL)
+        # Rows carry source_row and every analysis query orders explicitly, so the physical
+        # order of a load is free: DuckDB may then write row groups in parallel (≈ 1.5× faster).
+        con.execute("set preserve_insertion_order = false")
         con.execute("begin transaction")
         seen = con.execute(
             "select status from submissions where submission_id = ?", [received.sha256]
