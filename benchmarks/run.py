@@ -62,12 +62,14 @@ for name in ("patients", "treatments", "adverse_events", "assessments"):
     ),
     "ingest": (
         """
+import tempfile
 from pathlib import Path
 from toolkit.ingest import archive, load
 from toolkit.submission import open_submission, receive
 from toolkit.validate import validate
 received = receive({folder!r}); submission = open_submission(received)
-result = validate(submission); db = Path({work!r}) / "ingest.duckdb"
+result = validate(submission)
+db = Path(tempfile.mkdtemp(dir={work!r})) / "ingest.duckdb"  # a new database every run
 """,
         """
 stored = archive(received, db)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
@@ -260,12 +261,12 @@ def unique(column: str, rule_id: str) -> Any:
 def _first_occurrences(data: PolarsData) -> pl.LazyFrame:
     """True on the first row holding each value (and on empty cells).
 
-    Distinct 64-bit hashes of the values prove the values distinct, which a clean file's ids
-    are: then every row passes without the costlier exact pass over the strings. Any repeated
-    hash, a real duplicate or a collision, takes the exact pass.
+    A value whose 64-bit hash occurs once occurs once: only the rows whose hash repeats (real
+    duplicates, or a collision) take the exact, costlier pass over the strings, among
+    themselves, where the first row of each value is the same as in the whole column.
     """
-    value = pl.col(data.key)
-    sent = data.lazyframe.select(value.drop_nulls()).collect().to_series()
-    if sent.hash().n_unique() == sent.len():
-        return data.lazyframe.select(pl.repeat(True, pl.len()).alias(data.key))
-    return data.lazyframe.select(value.is_null() | value.is_first_distinct().fill_null(False))
+    sent = data.lazyframe.select(pl.col(data.key)).collect().to_series()
+    maybe = (sent.hash().is_duplicated() & sent.is_not_null()).to_numpy()
+    ok = np.ones(sent.len(), dtype=bool)
+    ok[maybe] = sent.filter(pl.Series(maybe)).is_first_distinct().to_numpy()
+    return pl.LazyFrame({data.key: ok})

@@ -410,10 +410,10 @@ def _trt_after_death(ctx: Context) -> pl.DataFrame:
 def _trt_duplicate_course(ctx: Context) -> pl.DataFrame:
     key = [_ID, "agent", "start_date"]
     courses = ctx.tables[_TRT].filter(pl.all_horizontal(pl.col(key).is_not_null()))
-    # Distinct hashes prove the courses distinct (the usual case) without the exact pass.
-    if courses.select(pl.struct(key).hash().n_unique()).item() == courses.height:
-        return courses.clear()
-    return courses.filter(~pl.struct(key).is_first_distinct())
+    # Only rows whose hash repeats can repeat a course (an exact test on few rows); distinct
+    # hashes, the usual case, prove every course distinct.
+    candidates = courses.filter(pl.struct(key).hash().is_duplicated())
+    return candidates.filter(~pl.struct(key).is_first_distinct())
 
 
 # --- adverse_events.csv ------------------------------------------------------------------------
