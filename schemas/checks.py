@@ -45,6 +45,7 @@ __all__ = [
     "check_output",
     "matches",
     "unique",
+    "is_repeat",
 ]
 
 Predicate = Callable[[pl.Expr], pl.Expr]
@@ -259,14 +260,20 @@ def unique(column: str, rule_id: str) -> Any:
 
 
 def _first_occurrences(data: PolarsData) -> pl.LazyFrame:
-    """True on the first row holding each value (and on empty cells).
+    """True on the first row holding each value (and on empty cells)."""
+    sent = data.lazyframe.select(pl.col(data.key)).collect().to_series()
+    return pl.LazyFrame({data.key: ~is_repeat(sent)})
+
+
+def is_repeat(values: pl.Series) -> np.ndarray:
+    """True on every row that holds a value an earlier row holds (never on an empty cell).
 
     A value whose 64-bit hash occurs once occurs once: only the rows whose hash repeats (real
-    duplicates, or a collision) take the exact, costlier pass over the strings, among
-    themselves, where the first row of each value is the same as in the whole column.
+    duplicates, or a collision) take the exact, costlier pass, among themselves, where the
+    first row of each value is the same as in the whole series. ``values`` may be a struct
+    series (a key of several columns).
     """
-    sent = data.lazyframe.select(pl.col(data.key)).collect().to_series()
-    maybe = (sent.hash().is_duplicated() & sent.is_not_null()).to_numpy()
-    ok = np.ones(sent.len(), dtype=bool)
-    ok[maybe] = sent.filter(pl.Series(maybe)).is_first_distinct().to_numpy()
-    return pl.LazyFrame({data.key: ok})
+    maybe = (values.hash().is_duplicated() & values.is_not_null()).to_numpy()
+    repeat = np.zeros(values.len(), dtype=bool)
+    repeat[maybe] = ~values.filter(pl.Series(maybe)).is_first_distinct().to_numpy()
+    return repeat

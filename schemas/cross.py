@@ -32,6 +32,7 @@ import numpy as np
 import polars as pl
 
 from schemas import codes as c
+from schemas.checks import is_repeat
 from schemas.rules import RULES
 
 __all__ = ["Context", "SENT", "FINDING_SCHEMA", "cross_findings", "cross_rule_ids"]
@@ -410,10 +411,7 @@ def _trt_after_death(ctx: Context) -> pl.DataFrame:
 def _trt_duplicate_course(ctx: Context) -> pl.DataFrame:
     key = [_ID, "agent", "start_date"]
     courses = ctx.tables[_TRT].filter(pl.all_horizontal(pl.col(key).is_not_null()))
-    # Only rows whose hash repeats can repeat a course (an exact test on few rows); distinct
-    # hashes, the usual case, prove every course distinct.
-    candidates = courses.filter(pl.struct(key).hash().is_duplicated())
-    return candidates.filter(~pl.struct(key).is_first_distinct())
+    return courses.filter(is_repeat(courses.select(pl.struct(key)).to_series()))
 
 
 # --- adverse_events.csv ------------------------------------------------------------------------
