@@ -203,7 +203,7 @@ def load(
     try:
         con.execute(DDL)
         # Rows carry source_row and every analysis query orders explicitly, so the physical
-        # order of a load is free: DuckDB may then write row groups in parallel (≈ 1.5× faster).
+        # order of a load is free: DuckDB may then write row groups in parallel.
         con.execute("set preserve_insertion_order = false")
         con.execute("begin transaction")
         seen = con.execute(
