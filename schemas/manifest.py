@@ -20,9 +20,17 @@ import polars as pl
 from schemas import codes as c
 from schemas.checks import field, iso_date, required, rule_check
 
-__all__ = ["ManifestModel", "ManifestProblem", "MANIFEST_FIELDS", "read_manifest"]
+__all__ = [
+    "ManifestModel",
+    "ManifestProblem",
+    "MANIFEST_FIELDS",
+    "SITE_ID_PATTERN",
+    "read_manifest",
+]
 
 MANIFEST_FIELDS: tuple[str, ...] = ("site_id", "contract_version", "extracted_on")
+SITE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
+"""A site identifier: 1 to 16 ASCII letters, digits, ``_`` or ``-`` (it names folders)."""
 
 
 class ManifestModel(pa.DataFrameModel):
@@ -32,7 +40,19 @@ class ManifestModel(pa.DataFrameModel):
     contract_version: str = field(f'Contract version; "{c.CONTRACT_VERSION}".', "text")
     extracted_on: str = field("Date the extract was taken (YYYY-MM-DD).", "date")
 
-    site_id_required = required("site_id", "MANIFEST-INVALID")
+    site_id_required = rule_check(
+        "site_id",
+        "MANIFEST-INVALID",
+        lambda v: v.is_not_null() & (v != ""),
+        allow_null=False,
+        per_value=False,
+    )
+    # "" is the required rule's to report, not the format's: one finding per root cause
+    site_id_format = rule_check(
+        "site_id",
+        "MANIFEST-SITE-ID-FORMAT",
+        lambda v: (v == "") | v.str.contains(SITE_ID_PATTERN),
+    )
     contract_version_required = required("contract_version", "MANIFEST-INVALID")
     contract_version_value = rule_check(
         "contract_version", "MANIFEST-VERSION", lambda v: v == c.CONTRACT_VERSION
@@ -78,12 +98,19 @@ def read_manifest(raw: bytes) -> tuple[pl.DataFrame | None, list[ManifestProblem
         What could not be read: bad encoding or JSON, a field that is not text.
     """
     try:
-        document = json.loads(raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
+        text = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+        document = json.loads(text, object_pairs_hook=_no_repeated_keys)
     except UnicodeDecodeError:
         return None, [ManifestProblem(None, None, "manifest.json is not UTF-8 text")]
     except json.JSONDecodeError as exc:
         detail = f"manifest.json is not valid JSON ({exc.msg} at line {exc.lineno})"
         return None, [ManifestProblem(None, None, detail)]
+    except RecursionError:
+        detail = "manifest.json is not valid JSON (too deeply nested)"
+        return None, [ManifestProblem(None, None, detail)]
+    except _RepeatedKey as exc:
+        column = exc.key if exc.key in MANIFEST_FIELDS else None
+        return None, [ManifestProblem(column, None, f"{exc.name} appears twice; keep one")]
     if not isinstance(document, dict):
         return None, [ManifestProblem(None, None, "manifest.json must hold one JSON object")]
     values: dict[str, str | None] = {}
@@ -100,3 +127,22 @@ def read_manifest(raw: bytes) -> tuple[pl.DataFrame | None, list[ManifestProblem
         schema={name: pl.String for name in values},
     )
     return frame, problems
+
+
+class _RepeatedKey(ValueError):
+    """A JSON object of manifest.json holds the same key twice (JSON leaves the meaning open)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.name = key if len(key) <= 50 else key[:50] + "…"
+
+
+def _no_repeated_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """``object_pairs_hook`` for :func:`json.loads`: refuse a key sent twice in one object."""
+    document: dict[str, object] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _RepeatedKey(key)
+        document[key] = value
+    return document

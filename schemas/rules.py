@@ -9,6 +9,7 @@ Identifiers
 File level (``error``; ``FILE-*`` rules apply to every file, ``MANIFEST-*`` to manifest.json):
     SUBMISSION-UNREADABLE FILE-MISSING FILE-ENCODING FILE-CSV-MALFORMED FILE-COLUMN-MISSING
     FILE-COLUMN-UNKNOWN FILE-COLUMN-DUPLICATE FILE-NO-ROWS MANIFEST-INVALID MANIFEST-VERSION
+    MANIFEST-SITE-ID-FORMAT MANIFEST-EXTRACTED-FUTURE
 
 Per column (``error``), ``<P>-<COLUMN>-<KIND>`` with P = PAT (patients.csv), TRT (treatments.csv),
 AE (adverse_events.csv), ASM (assessments.csv); KIND is REQUIRED (empty cell), CODE (not in the
@@ -239,6 +240,21 @@ _FILE_RULES = [
         "contract_version",
         f'contract_version must be "{c.CONTRACT_VERSION}"; this toolkit reads contract '
         f"version {c.CONTRACT_VERSION} only",
+    ),
+    Rule(
+        "MANIFEST-SITE-ID-FORMAT",
+        "error",
+        c.MANIFEST_FILE,
+        "site_id",
+        "site_id must be 1 to 16 characters, each a letter A-Z or a-z, a digit, _ or -",
+    ),
+    Rule(
+        "MANIFEST-EXTRACTED-FUTURE",
+        "error",
+        c.MANIFEST_FILE,
+        "extracted_on",
+        "extracted_on is later than the day the submission is validated; an extract cannot be "
+        "dated in the future",
     ),
 ]
 

@@ -52,23 +52,54 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI; a ``ToolkitError`` becomes its message and exit code."""
+    """Entry point: run the CLI; every failure becomes one ``error: ...`` line and an exit code.
+
+    A ``ToolkitError`` gives its message and exit code; a click usage problem exit 2; Ctrl-C
+    exit 130; an ``OSError`` nobody named more precisely (the last resort) exit 1 with the
+    system's reason and the path. No traceback reaches the user.
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        code = cli.main(args=argv, prog_name="toolkit", standalone_mode=False)
+        with cli.make_context("toolkit", args) as ctx:
+            code = cli.invoke(ctx)
     except ToolkitError as error:
-        click.echo(f"error: {error}", err=True)
-        return error.exit_code
+        return _fail(str(error), error.exit_code)
+    except click.exceptions.Exit as done:
+        return done.exit_code
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 130
+        return _fail("aborted", 130)
     except click.ClickException as error:
         error.show()
         return 2 if isinstance(error, click.UsageError) else error.exit_code
-    except click.exceptions.Exit as done:
-        return done.exit_code
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+    except OSError as error:
+        from toolkit.atomic import os_error_text
+
+        return _fail(os_error_text(error), 1)
     return code if isinstance(code, int) else 0
 
 
+def _fail(message: str, code: int) -> int:
+    click.echo(f"error: {message}", err=True)
+    return code
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout went away (``| head``): say nothing more there, not even at exit."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point; Ctrl-C even between ``main``'s handlers is one line, 130."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = _fail("interrupted", 130)
+    sys.exit(code)

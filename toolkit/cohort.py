@@ -10,6 +10,7 @@ reader's filters reach the tables underneath. Parameters reach the SQL as DuckDB
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from toolkit.errors import AnalysisError
+from toolkit.errors import AnalysisError, Interrupted
 from toolkit.resources import read_sql, sql_files
 from toolkit.study import Study
 
@@ -25,6 +26,7 @@ __all__ = [
     "Cohort",
     "build_cohort",
     "freeze_cutoff",
+    "is_frozen",
     "run_queries",
     "ordered_sql_files",
     "materialization",
@@ -151,8 +153,20 @@ def run_queries(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> N
             raise AnalysisError(f"{path.parent.name}/{path.name}: {error}") from None
         try:
             con.execute(f"create or replace temp {kind} {path.stem} as {sql}")
+        except duckdb.InterruptException:
+            raise Interrupted(
+                "interrupted while building the cohort; nothing was written"
+            ) from None
         except duckdb.Error as error:
             raise AnalysisError(f"{path.parent.name}/{path.name} failed: {error}") from None
+
+
+def is_frozen(con: duckdb.DuckDBPyConnection, cutoff: date) -> bool:
+    """Whether the submissions of ``cutoff`` were frozen already (read-only is enough)."""
+    found = con.execute(
+        "select count(*) from cutoff_freezes where cutoff_date = ?", [cutoff]
+    ).fetchone()[0]
+    return found > 0
 
 
 def freeze_cutoff(
@@ -161,16 +175,15 @@ def freeze_cutoff(
     """Record, once, which submission of each site the cutoff uses; True when newly frozen.
 
     A frozen cutoff reproduces its numbers after newer submissions arrive; ``refreeze`` takes
-    the submissions in force now instead.
+    the submissions in force now instead. The one write of the analysis: ``con`` must be
+    writable, and the freeze is one transaction (Ctrl-C or a failure rolls it back).
     """
     _set_parameters(con, study, cutoff)
     con.execute("begin transaction")
     try:
         if refreeze:
             con.execute("delete from cutoff_freezes where cutoff_date = ?", [cutoff])
-        exists = con.execute(
-            "select count(*) from cutoff_freezes where cutoff_date = ?", [cutoff]
-        ).fetchone()[0]
+        exists = is_frozen(con, cutoff)
         if not exists:
             in_force = read_sql("stg_submissions_in_force")
             con.execute(
@@ -183,10 +196,20 @@ def freeze_cutoff(
                 [cutoff],
             )
         con.execute("commit")
-    except duckdb.Error:
-        con.execute("rollback")
-        raise
+    except (duckdb.InterruptException, KeyboardInterrupt):
+        _rollback(con)
+        raise Interrupted("interrupted: the cutoff freeze was rolled back") from None
+    except duckdb.Error as error:
+        _rollback(con)
+        raise AnalysisError(
+            f"freezing the cutoff {cutoff} failed and was rolled back: {error}"
+        ) from None
     return not exists
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    with suppress(duckdb.Error):
+        con.execute("rollback")
 
 
 def build_cohort(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> Cohort:
@@ -197,16 +220,21 @@ def build_cohort(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> 
     ``preserve_insertion_order``), so they are read back as stored, without sorting them again.
     """
     run_queries(con, study, cutoff)
-    adtte = con.sql("select * from adtte").pl()
-    if adtte.height == 0:
-        raise AnalysisError(f"no eligible patient at the cutoff {cutoff.isoformat()}")
-    return Cohort(
-        cutoff=cutoff,
-        submissions=con.sql("select * from stg_submissions_in_force order by site_id").pl(),
-        adtte=adtte,
-        flow=con.sql("select * from cohort_flow order by step").pl(),
-        stratum_counts=con.sql("select * from stratum_counts order by stratum_order").pl(),
-        episodes=con.sql("select * from treatment_episodes").pl(),
-        baseline_categorical=con.sql("select * from baseline_categorical").pl(),
-        baseline_continuous=con.sql("select * from baseline_continuous").pl(),
-    )
+    try:
+        adtte = con.sql("select * from adtte").pl()
+        if adtte.height == 0:
+            raise AnalysisError(f"no eligible patient at the cutoff {cutoff.isoformat()}")
+        return Cohort(
+            cutoff=cutoff,
+            submissions=con.sql("select * from stg_submissions_in_force order by site_id").pl(),
+            adtte=adtte,
+            flow=con.sql("select * from cohort_flow order by step").pl(),
+            stratum_counts=con.sql("select * from stratum_counts order by stratum_order").pl(),
+            episodes=con.sql("select * from treatment_episodes").pl(),
+            baseline_categorical=con.sql("select * from baseline_categorical").pl(),
+            baseline_continuous=con.sql("select * from baseline_continuous").pl(),
+        )
+    except duckdb.InterruptException:
+        raise Interrupted("interrupted while reading the cohort; nothing was written") from None
+    except duckdb.Error as error:
+        raise AnalysisError(f"reading the cohort failed: {error}") from None

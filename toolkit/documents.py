@@ -13,10 +13,13 @@ built the same way, with the pieces here:
 * :func:`render_pdf`: WeasyPrint with :class:`AssetFetcher`, a URL fetcher that reads nothing
   but inline data and files inside the templates folder, and fixed PDF dates and font
   timestamps, so the same HTML always gives the same bytes.
-* :func:`write_atomic`: a file appears whole or not at all.
+* :func:`write_documents`: the files of a document appear together, each whole, or not at all
+  (:mod:`toolkit.atomic`; :func:`write_atomic` is the one-file case).
 
 WeasyPrint is imported only when a PDF is made (or :class:`AssetFetcher` is first used), so a
-module that only writes HTML does not pay for it.
+module that only writes HTML does not pay for it; when its system libraries (Pango) are missing,
+making a PDF is a :class:`~toolkit.errors.MissingSystemLibrary` error that says what to install,
+and HTML still works.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import mimetypes
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -38,7 +41,8 @@ from urllib.request import url2pathname
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from .errors import UsageError
+from .atomic import write_atomic, write_files
+from .errors import MissingSystemLibrary, UsageError
 from .resources import asset_dir
 
 if TYPE_CHECKING:
@@ -56,7 +60,10 @@ __all__ = [
     "source_date_epoch",
     "write_atomic",
     "check_formats",
+    "document_contents",
     "write_documents",
+    "import_weasyprint",
+    "PDF_SYSTEM_PACKAGES",
     "join_and",
     "long_date",
     "paragraphs",
@@ -207,10 +214,59 @@ def _font_subset_uri(path: Path, characters: frozenset[str]) -> str:
 
 # --- PDF ---------------------------------------------------------------------------------------
 
+PDF_SYSTEM_PACKAGES = ("libpango-1.0-0", "libpangoft2-1.0-0")
+"""The Debian packages WeasyPrint needs beside pip's (their dependencies come with them)."""
+
+_LIBRARY = re.compile(r"cannot load library '([^']+)'")
+
+
+def import_weasyprint() -> Any:
+    """Import WeasyPrint; missing system libraries are a one-line error naming the install.
+
+    WeasyPrint prints a banner on stdout when a library fails to load; it is swallowed here,
+    the error says the same in one line.
+
+    Raises
+    ------
+    MissingSystemLibrary
+        When WeasyPrint cannot load Pango (or another library it needs).
+    """
+    try:
+        with redirect_stdout(io.StringIO()):
+            import weasyprint
+    except OSError as error:
+        raise MissingSystemLibrary(_missing_library_message(error)) from None
+    return weasyprint
+
+
+def _missing_library_message(error: OSError) -> str:
+    found = _LIBRARY.search(str(error))
+    library = found.group(1) if found else "Pango"
+    return (
+        f"PDF output needs the system library {library}, which is not installed; "
+        f"install it as root with: apt-get install -y {' '.join(PDF_SYSTEM_PACKAGES)} "
+        "(or write HTML only: --format html)"
+    )
+
+
+def _unavailable_fetcher(message: str) -> type:
+    """A stand-in :class:`AssetFetcher` when WeasyPrint cannot load: making one is the error.
+
+    It lets modules that name the class import (and write HTML) without Pango.
+    """
+
+    class AssetFetcher:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise MissingSystemLibrary(message)
+
+    AssetFetcher.__module__ = __name__
+    return AssetFetcher
+
 
 @lru_cache(maxsize=1)
 def _asset_fetcher_class() -> type[URLFetcher]:
     """Define :class:`AssetFetcher` on first use, when WeasyPrint is imported."""
+    import_weasyprint()
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class AssetFetcher(URLFetcher):
@@ -268,7 +324,10 @@ else:
     def __getattr__(name: str) -> Any:
         """``AssetFetcher`` is made on first access (PEP 562), importing WeasyPrint then."""
         if name == "AssetFetcher":
-            return _asset_fetcher_class()
+            try:
+                return _asset_fetcher_class()
+            except MissingSystemLibrary as error:
+                return _unavailable_fetcher(str(error))
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -331,8 +390,8 @@ def render_pdf(
     bytes
         The PDF.
     """
+    weasyprint = import_weasyprint()
     import pydyf
-    import weasyprint
 
     stamp_text = pdf_date(stamp) if stamp is not None else None
 
@@ -366,6 +425,21 @@ def check_formats(formats: Iterable[str], files: Mapping[str, str], what: str) -
         )
 
 
+def document_contents(
+    html: str,
+    files: Mapping[str, str],
+    formats: Iterable[str],
+    pdf: Callable[[str], bytes],
+) -> dict[str, bytes]:
+    """The bytes of each wanted kind of ``files`` (``html`` as UTF-8, ``pdf`` as ``pdf(html)``)."""
+    wanted = set(formats)
+    return {
+        kind: html.encode("utf-8") if kind == "html" else pdf(html)
+        for kind in files
+        if kind in wanted
+    }
+
+
 def write_documents(
     html: str,
     out_dir: str | os.PathLike[str],
@@ -373,23 +447,14 @@ def write_documents(
     formats: Iterable[str],
     pdf: Callable[[str], bytes],
 ) -> dict[str, Path]:
-    """Write the HTML and/or its PDF (``pdf(html)``) under their names in ``files``."""
+    """Write the HTML and/or its PDF (``pdf(html)``) under their names in ``files``.
+
+    Everything is rendered before anything is written, and the files are replaced together
+    (:func:`toolkit.atomic.write_files`): a failure leaves the earlier files as they were.
+    """
     out = Path(out_dir)
+    contents = document_contents(html, files, formats, pdf)
     out.mkdir(parents=True, exist_ok=True)
-    wanted = set(formats)
-    written: dict[str, Path] = {}
-    for kind, name in files.items():
-        if kind in wanted:
-            written[kind] = out / name
-            write_atomic(written[kind], html.encode("utf-8") if kind == "html" else pdf(html))
+    written = {kind: out / files[kind] for kind in contents}
+    write_files({written[kind]: data for kind, data in contents.items()})
     return written
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
-    partial = path.with_name(path.name + ".partial")
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)

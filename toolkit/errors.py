@@ -8,6 +8,8 @@ __all__ = [
     "DatabaseBusy",
     "AnalysisError",
     "InputError",
+    "MissingSystemLibrary",
+    "Interrupted",
 ]
 
 
@@ -43,3 +45,13 @@ class InputError(ToolkitError):
     """A data file holds a value the analysis cannot use; the message names file, row, column."""
 
     exit_code = 2
+
+
+class MissingSystemLibrary(ToolkitError):
+    """A system library the toolkit needs (e.g. Pango for PDFs) is not installed."""
+
+
+class Interrupted(ToolkitError):
+    """The run was interrupted (Ctrl-C); the message says what was rolled back."""
+
+    exit_code = 130

@@ -1,24 +1,32 @@
 """The one place where the stages meet: submission → validate → ingest → cohort SQL →
-survival → report context → HTML/PDF."""
+survival → report context → HTML/PDF.
+
+Every command checks its inputs and its output folder before the work starts and creates no
+folder until there is something to put in it; the files of one run are replaced together
+(:mod:`toolkit.atomic`), so a failed run leaves the earlier outputs as they were.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from rich.console import Console
 
-from toolkit.errors import SubmissionRejected, UsageError
+from toolkit.errors import SubmissionRejected, SubmissionUnreadable, ToolkitError, UsageError
 
 __all__ = [
     "ingest_submission",
     "analysis_cohort",
     "build_report",
+    "export_cutoff",
     "edition_context",
+    "protected_paths",
     "run_demo",
+    "DEMO_MARKER",
     "ReportFiles",
 ]
 
@@ -30,41 +38,76 @@ class ReportFiles:
     pdf: Path | None
 
 
+def protected_paths(db_path: Path) -> dict[Path, str]:
+    """What an output folder may be neither equal to nor inside: the database and its archive."""
+    from toolkit.ingest import archive_dir
+
+    return {
+        archive_dir(db_path): "the registry's raw-bytes archive, which is never rewritten",
+        db_path: "the registry database",
+    }
+
+
 def ingest_submission(path: Path, db_path: Path):
     """Archive a submission's bytes, then validate it and record it; load it when accepted.
 
-    Bytes seen before are not validated again: the outcome says they were already ingested.
+    ``--db`` is checked before anything is written. Bytes seen before are not validated
+    again: the outcome says they were already ingested. A checked submission's outcome
+    carries its :class:`~toolkit.validation_report.SubmissionInfo` and findings.
     """
-    from toolkit.errors import SubmissionUnreadable
-    from toolkit.ingest import IngestOutcome, archive, load, previous_status
+    from toolkit.atomic import os_error_text
+    from toolkit.ingest import IngestOutcome, archive, check_ingest_target, load, previous_status
     from toolkit.submission import open_submission, receive
     from toolkit.validate import unreadable_findings, validate
+    from toolkit.validation_report import SubmissionInfo, count_rows
 
-    received = receive(path)
+    check_ingest_target(db_path)
+    try:
+        received = receive(path)
+    except OSError as error:
+        raise ToolkitError(f"cannot read the submission {path}: {os_error_text(error)}") from None
     archive_path = archive(received, db_path)
     seen = previous_status(db_path, received.sha256)
     if seen is not None:
         return IngestOutcome(received.sha256, f"already-{seen}", None, {}, 0, 0, archive_path)
+    name = received.source.resolve().name
     try:
         submission = open_submission(received)
     except SubmissionUnreadable as error:
         findings = unreadable_findings(received.source.name, str(error))
-        return load(db_path, received, archive_path, findings, None, None)
+        outcome = load(db_path, received, archive_path, findings, None, None)
+        return replace(outcome, info=SubmissionInfo(name, received.sha256), findings=findings)
     result = validate(submission)
     tables = result.tables if result.accepted else None
-    return load(db_path, received, archive_path, result.findings, submission.manifest, tables)
+    outcome = load(db_path, received, archive_path, result.findings, submission.manifest, tables)
+    info = SubmissionInfo(
+        name, submission.sha256, submission.manifest, count_rows(submission.files)
+    )
+    return replace(outcome, info=info, findings=result.findings)
 
 
 def analysis_cohort(db_path: Path, study, cutoff: date, *, refreeze: bool = False):
-    """Freeze the cutoff's submissions (first use, or on request) and build its cohort."""
-    from toolkit.cohort import build_cohort, freeze_cutoff
-    from toolkit.ingest import connect
+    """Freeze the cutoff's submissions (first use, or on request) and build its cohort.
 
-    if not db_path.exists():
-        raise UsageError(f"no registry database at {db_path}")
-    con = connect(db_path)
+    The database is read through read-only connections; only a freeze (a cutoff's first use,
+    or ``refreeze``) opens it for writing, for that one transaction.
+    """
+    from toolkit.cohort import build_cohort, freeze_cutoff, is_frozen
+    from toolkit.ingest import open_registry
+
+    con = open_registry(db_path, read_only=True)
     try:
-        freeze_cutoff(con, study, cutoff, refreeze=refreeze)
+        needs_freeze = refreeze or not is_frozen(con, cutoff)
+    finally:
+        con.close()
+    if needs_freeze:
+        con = open_registry(db_path, read_only=False)
+        try:
+            freeze_cutoff(con, study, cutoff, refreeze=refreeze)
+        finally:
+            con.close()
+    con = open_registry(db_path, read_only=True)
+    try:
         return build_cohort(con, study, cutoff)
     finally:
         con.close()
@@ -85,6 +128,10 @@ def build_report(
 ) -> ReportFiles:
     """Run the analysis for ``cutoff`` on the database and write results.json and the report.
 
+    The inputs (study, formats, edition, ``out_dir``, the database, WeasyPrint for a PDF) are
+    checked before the analysis starts; ``out_dir`` is created only once everything is
+    rendered, and results.json, HTML and PDF are replaced together.
+
     Parameters
     ----------
     edition : {"internal", "sponsor"}
@@ -97,33 +144,82 @@ def build_report(
     paper : {"a4", "letter"}
         Page size of the PDF.
     """
-    from toolkit.render import write_report
+    from toolkit.atomic import check_out_dir
+    from toolkit.documents import check_formats, document_contents, import_weasyprint
+    from toolkit.render import FORMATS, render_html, render_pdf
     from toolkit.report_context import build_context
     from toolkit.study import load_study
 
     console = console or Console(stderr=True)
+    check_formats(formats, FORMATS, "report")
+    _check_edition(edition, suppress_below)
     study = load_study(study_path)
     cutoff = cutoff or study.study.default_cutoff
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_out_dir(out_dir, "--out", protected_paths(db_path))
+    if "pdf" in formats:
+        import_weasyprint()  # a missing Pango is said now, not after the analysis
     with console.status("building the cohort with SQL"):
         cohort = analysis_cohort(db_path, study, cutoff, refreeze=refreeze)
     with console.status("computing survival"):
         context = edition_context(build_context(cohort, study), edition, suppress_below)
-    results = out_dir / "results.json"
-    results.write_text(json.dumps(context, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     with console.status("rendering " + " and ".join(formats)):
-        written = write_report(context, out_dir, formats=formats, paper=paper)
-    return ReportFiles(results, written.get("html"), written.get("pdf"))
+        documents = document_contents(
+            render_html(context, paper=paper),
+            FORMATS,
+            formats,
+            lambda html: render_pdf(html, cutoff=context["cutoff"], title=context["title"]),
+        )
+    results = json.dumps(context, indent=2, ensure_ascii=False) + "\n"
+    contents = {"results.json": results.encode("utf-8")}
+    contents |= {FORMATS[kind]: data for kind, data in documents.items()}
+    _write_outputs(out_dir, contents)
+    written = {kind: out_dir / FORMATS[kind] for kind in documents}
+    return ReportFiles(out_dir / "results.json", written.get("html"), written.get("pdf"))
+
+
+def export_cutoff(
+    db_path: Path, study_path: Path, cutoff: date | None, out_dir: Path, *, refreeze: bool = False
+) -> list[Path]:
+    """``toolkit cohort``: the analysis dataset of a cutoff as Parquet and CSV in ``out_dir``.
+
+    Checked and written as :func:`build_report` does: nothing is created before the cohort is
+    built, and the files are replaced together.
+    """
+    from toolkit.atomic import check_out_dir, make_out_dir, writing
+    from toolkit.export import export_cohort
+    from toolkit.study import load_study
+
+    study = load_study(study_path)
+    check_out_dir(out_dir, "--out", protected_paths(db_path))
+    cohort = analysis_cohort(
+        db_path, study, cutoff or study.study.default_cutoff, refreeze=refreeze
+    )
+    make_out_dir(out_dir, "--out")
+    with writing("--out", out_dir):
+        return export_cohort(cohort, out_dir)
+
+
+def _write_outputs(out_dir: Path, contents: dict[str, bytes]) -> None:
+    """Create ``out_dir`` and replace the named files in it together."""
+    from toolkit.atomic import make_out_dir, write_files, writing
+
+    make_out_dir(out_dir, "--out")
+    with writing("--out", out_dir):
+        write_files({out_dir / name: data for name, data in contents.items()})
+
+
+def _check_edition(edition: str, suppress_below: int | None) -> None:
+    if edition not in ("internal", "sponsor"):
+        raise UsageError(f"unknown edition {edition!r}; choose internal or sponsor")
+    if suppress_below is not None and suppress_below < 1:
+        raise UsageError("--suppress-below must be at least 1")
 
 
 def edition_context(context: dict, edition: str, suppress_below: int | None) -> dict:
     """The context of an edition: internal as computed (optionally suppressed), or sponsor."""
     from toolkit.disclosure import DEFAULT_THRESHOLD, sponsor_edition
 
-    if edition not in ("internal", "sponsor"):
-        raise UsageError(f"unknown edition {edition!r}; choose internal or sponsor")
-    if suppress_below is not None and suppress_below < 1:
-        raise UsageError("--suppress-below must be at least 1")
+    _check_edition(edition, suppress_below)
     if edition == "sponsor":
         return sponsor_edition(context, suppress_below or DEFAULT_THRESHOLD)
     if suppress_below is None:
@@ -134,22 +230,41 @@ def edition_context(context: dict, edition: str, suppress_below: int | None) -> 
     }
 
 
+DEMO_MARKER = ".toolkit-demo"
+"""The file that marks a folder as the demo's own: its registry is rebuilt on every run."""
+
+
 def run_demo(out_dir: Path, *, console: Console | None = None) -> ReportFiles:
-    """Synthetic proclaim registry → validated, ingested database → report for its cutoff."""
+    """Synthetic proclaim registry → validated, ingested database → report for its cutoff.
+
+    The demo starts from a clean registry in ``out_dir``; it deletes only what an earlier demo
+    run created there (the folder carries :data:`DEMO_MARKER`), never a registry of its own.
+    """
+    from toolkit.atomic import check_out_dir, make_out_dir, write_atomic, writing
     from toolkit.study import builtin_study_path
     from toolkit.synth import synthesise
 
     console = console or Console(stderr=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_out_dir(out_dir, "--out")
     submissions = out_dir / "submissions"
     db_path = out_dir / "registry.duckdb"
-    # The demo owns these: start from a clean registry so every run is the same run.
-    for stale in (submissions, db_path.with_name(db_path.stem + "-archive")):
-        shutil.rmtree(stale, ignore_errors=True)
-    db_path.unlink(missing_ok=True)
-    db_path.with_name(db_path.name + ".wal").unlink(missing_ok=True)
-
-    console.print(synthesise(submissions, preset="proclaim"))
+    owned = (submissions, db_path, db_path.with_name(db_path.stem + "-archive"))
+    if any(p.exists() for p in owned) and not (out_dir / DEMO_MARKER).exists():
+        raise UsageError(
+            f"--out {out_dir} holds a registry or submissions that the demo did not create; "
+            "choose an empty folder"
+        )
+    make_out_dir(out_dir, "--out")
+    with writing("--out", out_dir):
+        write_atomic(
+            out_dir / DEMO_MARKER, b"written by toolkit demo, which rebuilds this folder\n"
+        )
+        # The demo owns these: start from a clean registry so every run is the same run.
+        for stale in (submissions, owned[2]):
+            shutil.rmtree(stale, ignore_errors=True)
+        db_path.unlink(missing_ok=True)
+        db_path.with_name(db_path.name + ".wal").unlink(missing_ok=True)
+        console.print(synthesise(submissions, preset="proclaim"))
     for folder in sorted(p for p in submissions.iterdir() if p.is_dir()):
         outcome = ingest_submission(folder, db_path)
         console.print(outcome.describe())

@@ -2,7 +2,9 @@
 
 Only the files the contract names (``manifest.json`` and the four CSV files) are read; anything
 else in the folder or archive is ignored. Their bytes are kept exactly as sent: decoding,
-BOM removal and parsing happen in validation. A zip is refused (:class:`SubmissionUnreadable`)
+BOM removal and parsing happen in validation. Every contract file must be a regular file: a
+symbolic link, a device, a pipe or a folder in its place is refused, in a folder or in a zip, and
+what a link points to is never read. A zip is refused (:class:`SubmissionUnreadable`)
 when a member path is absolute or climbs out with ``..``, when members are encrypted or
 duplicated, or when it would inflate beyond :data:`MAX_TOTAL_BYTES` or more than
 :data:`MAX_RATIO` times its compressed size (zip bombs).
@@ -14,9 +16,12 @@ contract files present, sorted by name.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
+import os
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -133,9 +138,43 @@ def open_submission(path: str | Path | Received) -> Submission:
 
 
 def _read_folder(folder: Path) -> dict[str, bytes]:
-    return {
-        name: (folder / name).read_bytes() for name in SUBMISSION_FILES if (folder / name).is_file()
-    }
+    files = {}
+    for name in SUBMISSION_FILES:
+        raw = _read_regular_file(folder, name)
+        if raw is not None:
+            files[name] = raw
+    return files
+
+
+def _read_regular_file(folder: Path, name: str) -> bytes | None:
+    """The bytes of ``folder / name``; ``None`` when absent; refused unless a regular file.
+
+    The file is opened without following a symbolic link and without blocking on a pipe, and
+    checked on the open descriptor, so what is read is what was checked.
+    """
+    path = folder / name
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SubmissionUnreadable(
+                f"{folder}: refused, {name} is a symbolic link; send regular files only"
+            ) from None
+        raise SubmissionUnreadable(f"{folder}: {name} cannot be read ({exc.strerror})") from exc
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        os.close(fd)
+        raise
+    if not regular:
+        os.close(fd)
+        raise SubmissionUnreadable(
+            f"{folder}: refused, {name} is not a regular file; send regular files only"
+        )
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
 
 
 def _listing_sha256(files: dict[str, bytes]) -> str:
@@ -184,6 +223,7 @@ def _contract_members(source: Path, infos: list[zipfile.ZipInfo]) -> dict[str, z
             raise SubmissionUnreadable(f"{source}: the zip holds {parts[-1]} more than once")
         if info.flag_bits & 0x1:
             raise SubmissionUnreadable(f"{source}: {info.filename} is encrypted")
+        _refuse_special(source, info)
         members[parts[-1]] = info
     return members
 
@@ -212,6 +252,23 @@ def _safe_parts(source: Path, name: str) -> tuple[str, ...]:
     return tuple(part for part in pure.parts if part not in ("", "."))
 
 
+def _refuse_special(source: Path, info: zipfile.ZipInfo) -> None:
+    """Refuse a member stored as a symbolic link, or as any other file type than regular.
+
+    The Unix mode sits in the high 16 bits of ``external_attr``; a zip written elsewhere sets
+    no file type there, and its members are plain files.
+    """
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        raise SubmissionUnreadable(
+            f"{source}: refused, {info.filename} is a symbolic link; send regular files only"
+        )
+    if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
+        raise SubmissionUnreadable(
+            f"{source}: refused, {info.filename} is not a regular file; send regular files only"
+        )
+
+
 def _refuse_bombs(source: Path, members: Any) -> None:
     total = 0
     for info in members:
@@ -234,7 +291,20 @@ def _parse_manifest(raw: bytes | None) -> dict[str, Any] | None:
     if raw is None:
         return None
     try:
-        document = json.loads(raw.removeprefix(_BOM).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        document = json.loads(raw.removeprefix(_BOM).decode("utf-8"), object_pairs_hook=_pairs)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, _RepeatedKey):
         return None
     return document if isinstance(document, dict) else None
+
+
+class _RepeatedKey(ValueError):
+    """A JSON object holds the same key twice; validation reports it."""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _RepeatedKey(key)
+        document[key] = value
+    return document

@@ -39,6 +39,7 @@ from schemas.patients import PatientsModel
 from schemas.rules import RULES
 from schemas.treatments import TreatmentsModel, agent_class, canonical_agent
 from schemas.vocabulary import nearest_agents
+from toolkit import clock
 from toolkit.submission import Submission
 
 __all__ = ["ValidationResult", "validate", "unreadable_findings", "MODELS", "FINDING_COLUMNS"]
@@ -107,13 +108,16 @@ class _Sheet:
     usable: tuple[str, ...]
 
 
-def validate(submission: Submission) -> ValidationResult:
+def validate(submission: Submission, today: date | None = None) -> ValidationResult:
     """Check a submission against contract v1.
 
     Parameters
     ----------
     submission : Submission
         As returned by :func:`toolkit.submission.open_submission`.
+    today : datetime.date, optional
+        The day of validation, which ``extracted_on`` may not be later than; by default
+        :func:`toolkit.clock.today` (today, or ``TOOLKIT_TODAY``).
 
     Returns
     -------
@@ -121,7 +125,8 @@ def validate(submission: Submission) -> ValidationResult:
         Every finding, and the typed tables when no finding is an error.
     """
     findings: list[pl.DataFrame] = []
-    manifest, manifest_findings = _check_manifest(submission.files.get(c.MANIFEST_FILE))
+    today = today if today is not None else clock.today()
+    manifest, manifest_findings = _check_manifest(submission.files.get(c.MANIFEST_FILE), today)
     findings.append(manifest_findings)
     work: dict[str, pl.DataFrame] = {}
     usable: set[str] = set()
@@ -241,8 +246,12 @@ def _character_note(value: str) -> str:
 # --- manifest ----------------------------------------------------------------------------------
 
 
-def _check_manifest(raw: bytes | None) -> tuple[_Manifest, pl.DataFrame]:
-    """Findings on manifest.json and the facts the other rules may rely on."""
+def _check_manifest(raw: bytes | None, today: date) -> tuple[_Manifest, pl.DataFrame]:
+    """Findings on manifest.json and the facts the other rules may rely on.
+
+    A field that breaks a rule is not passed on (``None``): the rules comparing with it are
+    not judged, so one bad manifest field gives one finding, not one per row.
+    """
     if raw is None:
         message = f"{c.MANIFEST_FILE} is missing from the submission"
         return _Manifest(None, None), _findings(c.MANIFEST_FILE, "FILE-MISSING", messages=[message])
@@ -275,6 +284,20 @@ def _check_manifest(raw: bytes | None) -> tuple[_Manifest, pl.DataFrame]:
     extracted_on = None
     if values.get("extracted_on") and "extracted_on" not in bad:
         extracted_on = date.fromisoformat(values["extracted_on"])
+    if extracted_on is not None and extracted_on > today:
+        message = (
+            f"extracted_on is later than {today.isoformat()}, the day the submission is "
+            "validated; an extract cannot be dated in the future"
+        )
+        found.append(
+            _findings(
+                c.MANIFEST_FILE,
+                "MANIFEST-EXTRACTED-FUTURE",
+                values=[values["extracted_on"]],
+                messages=[message],
+            )
+        )
+        extracted_on = None
     return _Manifest(site_id, extracted_on), _concat(found)
 
 

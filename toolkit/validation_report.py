@@ -39,7 +39,8 @@ from jinja2 import Environment
 from schemas.codes import CONTRACT_VERSION, CSV_FILES, MANIFEST_FILE
 from schemas.rules import RULES
 
-from .documents import embed_fonts, inline_css, make_environment, write_atomic
+from .atomic import write_files
+from .documents import embed_fonts, inline_css, make_environment
 from .tabular import spreadsheet_safe
 
 __all__ = [
@@ -441,8 +442,8 @@ def write_validation_report(
     findings : polars.DataFrame or iterable of mapping
         The validator's findings, in its order (every one goes into the JSON and the CSV).
     out_dir : path-like
-        Folder to write into; created if missing. Earlier report files are replaced, each
-        atomically.
+        Folder to write into; created if missing. Earlier report files are replaced together,
+        each whole (:func:`toolkit.atomic.write_files`), or left as they were on a failure.
     shown_per_rule : int, optional
         At most this many findings per rule in the HTML.
 
@@ -458,7 +459,6 @@ def write_validation_report(
     """
     records = _records(findings)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     contents = {
         "json": findings_json(info, records).encode("utf-8"),
         "csv": queries_csv(info, records).encode("utf-8"),
@@ -466,10 +466,9 @@ def write_validation_report(
             "utf-8"
         ),
     }
-    written = {}
-    for kind, name in REPORT_FILES.items():
-        written[kind] = out / name
-        write_atomic(written[kind], contents[kind])
+    out.mkdir(parents=True, exist_ok=True)
+    written = {kind: out / name for kind, name in REPORT_FILES.items()}
+    write_files({written[kind]: contents[kind] for kind in REPORT_FILES})
     return written
 
 

@@ -15,13 +15,15 @@ def command(
     db_path: Path, study_path: Path | None, cutoff: str | None, out_dir: Path, refreeze: bool
 ) -> None:
     """Write adtte, episodes, flow, stratum counts and submissions as Parquet and CSV."""
-    from toolkit.export import export_cohort
-    from toolkit.pipeline import analysis_cohort
-    from toolkit.study import builtin_study_path, load_study
+    from toolkit.pipeline import export_cutoff
+    from toolkit.study import builtin_study_path
 
-    study = load_study(study_path or builtin_study_path())
-    cohort = analysis_cohort(
-        db_path, study, parse_cutoff(cutoff) or study.study.default_cutoff, refreeze=refreeze
+    written = export_cutoff(
+        db_path,
+        study_path or builtin_study_path(),
+        parse_cutoff(cutoff),
+        out_dir,
+        refreeze=refreeze,
     )
-    for path in export_cohort(cohort, out_dir):
+    for path in written:
         click.echo(str(path))

@@ -1,8 +1,9 @@
 """``toolkit dictionary [--out DIR] [--format html,pdf]``: the data dictionary for sites.
 
 Generated at run time from the schemas validation enforces (see :mod:`toolkit.dictionary`), so
-it cannot disagree with ``toolkit validate``. Exit status: 0 written, 2 usage problem (an
-unknown format, a folder that cannot be written).
+it cannot disagree with ``toolkit validate``. Exit status: 0 written, 1 failure (a disk full, a
+read-only folder, Pango missing for the PDF: the message says what to install), 2 usage
+problem (an unknown format, ``--out`` a file). The files are replaced together or not at all.
 """
 
 from __future__ import annotations
@@ -37,13 +38,11 @@ def command(out_dir: Path, formats: str) -> None:
     wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
     if not wanted or set(wanted) - {"html", "pdf"}:
         raise UsageError("--format takes html, pdf or html,pdf")
+    from toolkit.atomic import check_out_dir, writing
     from toolkit.dictionary import write_dictionary
 
-    try:
+    check_out_dir(out_dir, "--out")
+    with writing("--out", out_dir):
         written = write_dictionary(out_dir, formats=wanted)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write the data dictionary to {out_dir}: {exc.strerror or exc}"
-        ) from None
     for path in written.values():
         click.echo(str(path))

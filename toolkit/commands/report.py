@@ -53,10 +53,11 @@ def command(
         raise UsageError("--format takes html, pdf or html,pdf")
     if suppress_below is not None and suppress_below < 1:
         raise UsageError("--suppress-below must be at least 1")
+    cutoff_date = parse_cutoff(cutoff)
     files = build_report(
         db_path,
         study_path or builtin_study_path(),
-        parse_cutoff(cutoff),
+        cutoff_date,
         out_dir,
         formats=wanted,
         edition=edition,

@@ -22,14 +22,14 @@ from toolkit.errors import InputError, UsageError
 if TYPE_CHECKING:
     from toolkit.survival import KaplanMeierSummary, SurvivalTable
 
-__all__ = ["command", "survival_document", "parse_times"]
+__all__ = ["command", "survival_document", "parse_times", "conf_type_option", "check_file"]
 
 CONF_TYPES = ("log-log", "log", "plain")
 """As :data:`toolkit.survival.CONF_TYPES` (not imported here, to keep ``--help`` fast)."""
 
 
 @click.command(name="survival")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--time", "time_column", required=True, help="Column of follow-up times (≥ 0).")
 @click.option(
     "--event", "event_column", required=True, help="Column of events: 1/true event, 0/false."
@@ -40,10 +40,10 @@ CONF_TYPES = ("log-log", "log", "plain")
 )
 @click.option(
     "--conf-type",
-    type=click.Choice(CONF_TYPES),
     default="log-log",
     show_default=True,
-    help="Transform of the pointwise confidence intervals.",
+    callback=lambda _ctx, _param, value: conf_type_option(value),
+    help=f"Transform of the pointwise confidence intervals: {', '.join(CONF_TYPES)}.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON on stdout.")
 def command(
@@ -60,10 +60,12 @@ def command(
 
     from toolkit.survival import read_survival_table
 
+    check_file(file)
     times = parse_times(at)
     table = read_survival_table(file, time=time_column, event=event_column, group=group_column)
     if table.n == 0:
-        raise InputError(f"{file}: no row has both a time and an event ({_excluded(table)})")
+        needed = "a time, an event and a group" if group_column else "both a time and an event"
+        raise InputError(f"{file}: no row has {needed} ({_excluded(table)})")
     document = survival_document(table, times, conf_type)
     if as_json:
         click.echo(json.dumps(document, indent=2, allow_nan=False))
@@ -71,20 +73,46 @@ def command(
         _print_summary(table, document)
 
 
+def check_file(path: Path) -> None:
+    """A usage error in one line if ``path`` is not an existing file."""
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    if not path.is_file():
+        raise UsageError(f"{path}: not a file")
+
+
+def conf_type_option(value: str) -> str:
+    """``--conf-type``, case-insensitive; another value is a one-line usage error."""
+    if value.lower() not in CONF_TYPES:
+        raise UsageError(f"--conf-type must be one of {', '.join(CONF_TYPES)}, got {value!r}")
+    return value.lower()
+
+
 def parse_times(text: str | None) -> tuple[float, ...]:
-    """``"6,12,24"`` → ``(6.0, 12.0, 24.0)``; a value that is not a number ≥ 0 is a usage error."""
+    """``"6,12,24"`` → ``(6.0, 12.0, 24.0)``, in the order given.
+
+    A value that is not a finite number ≥ 0, or a time given twice, is a usage error; ``-0``
+    is 0.
+    """
     if not text:
         return ()
-    times = []
+    times: list[float] = []
     for part in text.split(","):
-        try:
-            value = float(part)
-        except ValueError:
-            raise UsageError(f"--at: {part.strip()!r} is not a number") from None
-        if not value >= 0 or value == float("inf"):
-            raise UsageError(f"--at: times must be finite and non-negative, got {part.strip()}")
+        value = _time_option(part.strip())
+        if value in times:
+            raise UsageError(f"--at: {part.strip()} is given twice")
         times.append(value)
     return tuple(times)
+
+
+def _time_option(part: str) -> float:
+    try:
+        value = float(part)
+    except ValueError:
+        raise UsageError(f"--at: {part!r} is not a number") from None
+    if not 0 <= value < float("inf"):
+        raise UsageError(f"--at: times must be finite and non-negative, got {part}")
+    return value + 0.0
 
 
 def survival_document(table: SurvivalTable, times: tuple[float, ...], conf_type: str) -> dict:
@@ -106,8 +134,7 @@ def survival_document(table: SurvivalTable, times: tuple[float, ...], conf_type:
             table.time, table.event, table.group, labels=table.groups, **options
         )
         groups = [{"group": s.label} | _estimates(s) for s in summaries]
-        test = logrank_test(table.time, table.event, table.group, labels=table.groups)
-        logrank = {"statistic": test.statistic_, "df": test.df_, "p": test.p_}
+        logrank = _logrank(table, logrank_test)
     excluded = table.excluded()
     if table.group is None:
         del excluded["missing_group"]
@@ -127,6 +154,24 @@ def survival_document(table: SurvivalTable, times: tuple[float, ...], conf_type:
             "followup": METHODS["followup"],
         },
     }
+
+
+def _logrank(table: SurvivalTable, logrank_test: Any) -> dict[str, Any]:
+    """The log-rank test across the groups; nothing to test if its variance is 0.
+
+    The variance is 0 — and ``survdiff`` stops on a singular matrix — when every patient
+    still at risk at each event time has the event then, i.e. all events fall at one time at
+    which everyone at risk dies: observed equals expected in every group and no statistic
+    exists. That is reported as a test on 0 degrees of freedom without a p-value, as for a
+    single group.
+    """
+    import numpy as np
+
+    try:
+        test = logrank_test(table.time, table.event, table.group, labels=table.groups)
+    except np.linalg.LinAlgError:
+        return {"statistic": 0.0, "df": 0, "p": None}
+    return {"statistic": test.statistic_, "df": test.df_, "p": test.p_}
 
 
 def _estimates(summary: KaplanMeierSummary) -> dict[str, Any]:
@@ -190,7 +235,9 @@ def _number(value: float) -> str:
 
 
 def _time(value: float | None) -> str:
-    return "NR" if value is None else f"{value:.2f}"
+    if value is None:
+        return "NR"
+    return f"{value:.2f}" if value < 1e9 else f"{value:.4g}"
 
 
 def _survival(entry: dict) -> str:

@@ -17,15 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from toolkit.errors import ToolkitError, UsageError
+from toolkit.commands._validation_summary import SHOWN_RULES, print_summary
+from toolkit.errors import ToolkitError
 
 if TYPE_CHECKING:
     from toolkit.validation_report import SubmissionInfo
 
-__all__ = ["command", "SHOWN_RULES", "default_out_dir"]
-
-SHOWN_RULES = 12
-"""How many rules the console summary lists (the report lists them all)."""
+__all__ = ["command", "SHOWN_RULES", "default_out_dir", "check_submission"]
 
 
 @click.command(name="validate")
@@ -51,17 +49,15 @@ def command(ctx: click.Context, submission: Path, out_dir: Path | None, as_json:
 
     Exit status 0 accepted (warnings allowed), 1 rejected or unreadable, 2 usage problem.
     """
+    from toolkit.atomic import check_out_dir, writing
     from toolkit.validation_report import findings_json, write_validation_report
 
     try:
-        info, findings = _check(submission)
         out = out_dir or default_out_dir(submission)
-        try:
+        check_out_dir(out, "--out", {submission: "the submission"})
+        info, findings = check_submission(submission)
+        with writing("--out", out):
             written = write_validation_report(info, findings, out)
-        except OSError as exc:
-            raise UsageError(
-                f"cannot write the validation report to {out}: {exc.strerror or exc}"
-            ) from None
     except ToolkitError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(exc.exit_code)
@@ -69,7 +65,7 @@ def command(ctx: click.Context, submission: Path, out_dir: Path | None, as_json:
     if as_json:
         click.echo(findings_json(info, findings), nl=False)
     else:
-        _print_summary(info, findings, written)
+        print_summary(info, findings, written)
     ctx.exit(0 if accepted else 1)
 
 
@@ -81,7 +77,7 @@ def default_out_dir(submission: Path) -> Path:
     return Path(f"validation-{name}")
 
 
-def _check(path: Path) -> tuple[SubmissionInfo, Any]:
+def check_submission(path: Path) -> tuple[SubmissionInfo, Any]:
     """The submission's facts and findings; an unreadable one gets its one finding."""
     from toolkit.errors import SubmissionUnreadable
     from toolkit.submission import open_submission, receive
@@ -114,42 +110,3 @@ def _reason(exc: Exception, path: Path, name: str) -> str:
         if text.startswith(spelling):
             return name + text[len(spelling) :]
     return text
-
-
-def _print_summary(info: SubmissionInfo, findings: Any, written: dict[str, Path]) -> None:
-    """Verdict, counts, the rules broken and where the report is, via rich."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    console = Console()
-    errors = int((findings["severity"] == "error").sum())
-    warnings = int((findings["severity"] == "warning").sum())
-    verdict = "[bold red]REJECTED[/]" if errors else "[bold green]ACCEPTED[/]"
-    facts = [f"site {info.site_id}" if info.site_id else None]
-    facts.append(f"extracted {info.extracted_on}" if info.extracted_on else None)
-    detail = ", ".join(fact for fact in facts if fact)
-    console.print(f"{verdict}  {escape(info.name)}" + (f"  ({escape(detail)})" if detail else ""))
-    console.print(f"sha256 {info.sha256 or 'unknown'}")
-    console.print(f"{errors} error(s), {warnings} warning(s)")
-    unreadable = findings.filter(findings["rule"] == "SUBMISSION-UNREADABLE")
-    for message in unreadable["message"].to_list():
-        console.print(f"[red]{escape(message)}[/]")
-    if not findings.is_empty() and unreadable.is_empty():
-        per_rule = (
-            findings.group_by("rule", "severity")
-            .len()
-            .sort(["severity", "len", "rule"], descending=[False, True, False])
-        )
-        table = Table("rule", "severity", "count", title_justify="left")
-        for rule, severity, count in per_rule.head(SHOWN_RULES).iter_rows():
-            style = "red" if severity == "error" else "yellow"
-            table.add_row(rule, f"[{style}]{severity}[/]", str(count))
-        console.print(table)
-        if per_rule.height > SHOWN_RULES:
-            hidden = per_rule.height - SHOWN_RULES
-            console.print(f"... and {hidden} more rule{'s' if hidden > 1 else ''} in the report")
-    console.print(f"report: {escape(str(written['html']))}")
-    console.print(
-        f"        {escape(str(written['json']))}, {escape(str(written['csv']))} (every finding)"
-    )

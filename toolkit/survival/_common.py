@@ -43,6 +43,7 @@ def as_survival_data(time: Any, event: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("time holds a missing or infinite value")
     if (t < 0).any():
         raise ValueError(f"time holds a negative value ({t.min():g})")
+    t = t + 0.0  # -0.0 becomes 0.0 (a copy: the caller's array is left as it is)
     if raw.dtype == bool:
         return t, raw
     numeric = raw.astype(float)

@@ -106,8 +106,9 @@ class KaplanMeierSummary:
         ``{"p", "time", "ci"}`` for each requested probability ``p`` (0.25 is the time by which
         25% had the event, i.e. where S(t) falls to 0.75).
     survival_at_ : list of dict
-        ``{"time", "estimate", "ci", "at_risk"}`` at each requested time; past the last
-        follow-up time the estimate and CI are ``None`` and ``at_risk`` is 0.
+        ``{"time", "estimate", "ci", "at_risk"}`` at each requested time. Past the last
+        follow-up time ``at_risk`` is 0 and the CI ``None``; the estimate is 0 if the curve
+        reached 0 (R's ``summary(…, extend = TRUE)``), else ``None`` (it ended censored).
     at_risk_ : list of dict
         ``{"time", "at_risk", "events", "censored"}``: at each tick the number at risk (time ≥
         tick), and the events and censorings since the previous tick (up to and including it).
@@ -353,7 +354,12 @@ def survival_quantile(
     with np.errstate(invalid="ignore"):
         below = np.flatnonzero(values[first:] < target - tolerance)
     end = float(time[first + below[0]]) if below.size else float(last_time)
-    return (float(time[first]) + end) / 2.0
+    return _midpoint(float(time[first]), end)
+
+
+def _midpoint(a: float, b: float) -> float:
+    """(a + b) / 2 without overflow for huge finite times (a/2 and b/2 are exact)."""
+    return a / 2.0 + b / 2.0
 
 
 def _summarise(steps: _Steps, key: str, label: str, options: _Options) -> KaplanMeierSummary:
@@ -410,11 +416,17 @@ def _finite(x: float) -> float | None:
 
 
 def _survival_at(steps: _Steps, lower: np.ndarray, upper: np.ndarray, t: float) -> dict:
-    """S(t) with CI and the number at risk at t (time ≥ t); ``None`` past the last time."""
+    """S(t) with CI and the number at risk at t (time ≥ t).
+
+    Past the last time, S(t) is 0 with an undefined CI if the curve reached 0 (the last
+    observation was a death), as R's ``summary(survfit, times, extend = TRUE)``; else unknown
+    (``None``), the curve having ended on a censoring above 0.
+    """
     j = int(np.searchsorted(steps.time, t, side="left"))
     at_risk = int(steps.at_risk[j]) if j < steps.time.size else 0
     if t > steps.last_time:
-        return {"time": float(t), "estimate": None, "ci": [None, None], "at_risk": at_risk}
+        estimate = 0.0 if steps.survival[-1] <= 0.0 else None
+        return {"time": float(t), "estimate": estimate, "ci": [None, None], "at_risk": at_risk}
     i = int(np.searchsorted(steps.time, t, side="right")) - 1
     if i < 0:
         return {"time": float(t), "estimate": 1.0, "ci": [1.0, 1.0], "at_risk": at_risk}
