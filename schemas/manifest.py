@@ -18,6 +18,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas import codes as c
+from schemas import manifest_json
 from schemas.checks import field, iso_date, required, rule_check
 
 __all__ = [
@@ -98,8 +99,7 @@ def read_manifest(raw: bytes) -> tuple[pl.DataFrame | None, list[ManifestProblem
         What could not be read: bad encoding or JSON, a field that is not text.
     """
     try:
-        text = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-        document = json.loads(text, object_pairs_hook=_no_repeated_keys)
+        document = manifest_json.loads(raw)
     except UnicodeDecodeError:
         return None, [ManifestProblem(None, None, "manifest.json is not UTF-8 text")]
     except json.JSONDecodeError as exc:
@@ -108,7 +108,7 @@ def read_manifest(raw: bytes) -> tuple[pl.DataFrame | None, list[ManifestProblem
     except RecursionError:
         detail = "manifest.json is not valid JSON (too deeply nested)"
         return None, [ManifestProblem(None, None, detail)]
-    except _RepeatedKey as exc:
+    except manifest_json.RepeatedKey as exc:
         column = exc.key if exc.key in MANIFEST_FIELDS else None
         return None, [ManifestProblem(column, None, f"{exc.name} appears twice; keep one")]
     if not isinstance(document, dict):
@@ -127,22 +127,3 @@ def read_manifest(raw: bytes) -> tuple[pl.DataFrame | None, list[ManifestProblem
         schema={name: pl.String for name in values},
     )
     return frame, problems
-
-
-class _RepeatedKey(ValueError):
-    """A JSON object of manifest.json holds the same key twice (JSON leaves the meaning open)."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-        self.name = key if len(key) <= 50 else key[:50] + "…"
-
-
-def _no_repeated_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    """``object_pairs_hook`` for :func:`json.loads`: refuse a key sent twice in one object."""
-    document: dict[str, object] = {}
-    for key, value in pairs:
-        if key in document:
-            raise _RepeatedKey(key)
-        document[key] = value
-    return document

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from schemas import manifest_json
 from schemas.codes import CSV_FILES, MANIFEST_FILE
 from toolkit.errors import SubmissionUnreadable
 
@@ -46,7 +47,6 @@ MAX_TOTAL_BYTES = 4 * 1024**3
 MAX_RATIO = 200
 """Largest uncompressed/compressed ratio of a zip member above 1 MiB."""
 _RATIO_FLOOR = 1024**2
-_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -291,20 +291,7 @@ def _parse_manifest(raw: bytes | None) -> dict[str, Any] | None:
     if raw is None:
         return None
     try:
-        document = json.loads(raw.removeprefix(_BOM).decode("utf-8"), object_pairs_hook=_pairs)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, _RepeatedKey):
+        document = manifest_json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, manifest_json.RepeatedKey):
         return None
     return document if isinstance(document, dict) else None
-
-
-class _RepeatedKey(ValueError):
-    """A JSON object holds the same key twice; validation reports it."""
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    document: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in document:
-            raise _RepeatedKey(key)
-        document[key] = value
-    return document
