@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -113,3 +115,49 @@ def test_manifest_with_bom_is_parsed_and_bad_manifest_is_none(tmp_path: Path) ->
     assert open_submission(_folder(tmp_path / "broken", broken)).manifest is None
     listed = _files(b"[1, 2]")
     assert open_submission(_folder(tmp_path / "listed", listed)).manifest is None
+
+
+# --- regular files only ------------------------------------------------------------------------
+
+
+def test_symbolic_link_in_a_folder_is_refused_and_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.csv"
+    outside.write_bytes(CSV["assessments.csv"])
+    folder = _folder(tmp_path / "S01", {k: v for k, v in _files().items() if "assess" not in k})
+    (folder / "assessments.csv").symlink_to(outside)
+    with pytest.raises(SubmissionUnreadable, match="assessments.csv is a symbolic link"):
+        open_submission(folder)
+
+
+def test_pipe_in_place_of_a_file_is_refused_without_blocking(tmp_path: Path) -> None:
+    folder = _folder(tmp_path / "S01", {k: v for k, v in _files().items() if "patients" not in k})
+    os.mkfifo(folder / "patients.csv")
+    with pytest.raises(SubmissionUnreadable, match="patients.csv is not a regular file"):
+        open_submission(folder)
+
+
+def test_folder_in_place_of_a_file_is_refused(tmp_path: Path) -> None:
+    folder = _folder(tmp_path / "S01", {k: v for k, v in _files().items() if "patients" not in k})
+    (folder / "patients.csv").mkdir()
+    with pytest.raises(SubmissionUnreadable, match="patients.csv is not a regular file"):
+        open_submission(folder)
+
+
+def test_zip_member_stored_as_a_symbolic_link_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in _files().items():
+            if name != "patients.csv":
+                archive.writestr(name, data)
+        link = zipfile.ZipInfo("patients.csv")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(link, "/etc/passwd")
+    with pytest.raises(SubmissionUnreadable, match="patients.csv is a symbolic link"):
+        open_submission(path)
+
+
+def test_manifest_with_a_repeated_key_or_deep_nesting_gives_no_manifest(tmp_path: Path) -> None:
+    repeated = _files(b'{"site_id": "S01", "site_id": "S02"}')
+    assert open_submission(_folder(tmp_path / "repeated", repeated)).manifest is None
+    nested = _files(b"[" * 100_000)
+    assert open_submission(_folder(tmp_path / "nested", nested)).manifest is None

@@ -566,3 +566,61 @@ def test_command_prints_no_traceback(
     result = CliRunner().invoke(command, [str(folder), *flag])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
+
+
+# --- the manifest's site_id and extracted_on ---------------------------------------------------
+
+
+def _with_manifest(tmp_path: Path, **fields: str) -> ValidationResult:
+    return run(tmp_path, raw={"manifest.json": json.dumps({**MANIFEST, **fields}).encode()})
+
+
+def test_empty_site_id_is_one_finding_on_the_manifest_not_one_per_row(tmp_path: Path) -> None:
+    assert found(_with_manifest(tmp_path, site_id="")) == [
+        ("manifest.json", None, "site_id", "MANIFEST-INVALID")
+    ]
+
+
+@pytest.mark.parametrize(
+    "site_id", ["../x", "S01/../../tmp", "<script>alert(1)</script>", "S 01", "S01é", "S" * 17]
+)
+def test_site_id_outside_the_pattern_is_refused(tmp_path: Path, site_id: str) -> None:
+    result = _with_manifest(tmp_path, site_id=site_id)
+    assert found(result) == [("manifest.json", None, "site_id", "MANIFEST-SITE-ID-FORMAT")]
+    assert not result.accepted
+
+
+@pytest.mark.parametrize("site_id", ["S01", "a_b-9", "X" * 16])
+def test_site_id_within_the_pattern_passes(tmp_path: Path, site_id: str) -> None:
+    rows = [("patients.csv", row, "site_id", site_id) for row in (2, 3)]
+    raw = {"manifest.json": json.dumps({**MANIFEST, "site_id": site_id}).encode()}
+    assert found(run(tmp_path, rows, raw)) == []
+
+
+def test_extracted_on_after_the_day_of_validation_is_refused(tmp_path: Path) -> None:
+    submission = open_submission(write_submission(tmp_path / "S01"))
+    day_before = validate(submission, today=date(2015, 3, 13))
+    assert found(day_before) == [
+        ("manifest.json", None, "extracted_on", "MANIFEST-EXTRACTED-FUTURE")
+    ]
+    assert "later than 2015-03-13" in only(day_before)["message"]
+    assert found(validate(submission, today=date(2015, 3, 14))) == []
+
+
+def test_far_future_extracted_on_is_refused_by_the_real_clock(tmp_path: Path) -> None:
+    result = _with_manifest(tmp_path, extracted_on="9999-12-31")
+    assert found(result) == [("manifest.json", None, "extracted_on", "MANIFEST-EXTRACTED-FUTURE")]
+
+
+def test_deeply_nested_manifest_is_a_finding(tmp_path: Path) -> None:
+    finding = only(run(tmp_path, raw={"manifest.json": b"[" * 100_000 + b"]" * 100_000}))
+    assert (finding["file"], finding["rule"]) == ("manifest.json", "MANIFEST-INVALID")
+    assert "too deeply nested" in finding["message"]
+
+
+def test_manifest_key_sent_twice_is_a_finding(tmp_path: Path) -> None:
+    raw = b'{"site_id": "S01", "site_id": "S02", "contract_version": "1", '
+    raw += b'"extracted_on": "2015-03-14"}'
+    finding = only(run(tmp_path, raw={"manifest.json": raw}))
+    assert (finding["column"], finding["rule"]) == ("site_id", "MANIFEST-INVALID")
+    assert "site_id appears twice" in finding["message"]
