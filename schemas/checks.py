@@ -51,7 +51,7 @@ __all__ = [
 Predicate = Callable[[pl.Expr], pl.Expr]
 
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_INTEGER = r"^-?[0-9]+$"
+_INTEGER = rf"^-?[0-9]{{1,{c.INTEGER_DIGITS_MAX}}}$"
 
 
 def is_iso_date(text: pl.Expr) -> pl.Expr:
@@ -69,12 +69,13 @@ def parse_date(text: pl.Expr) -> pl.Expr:
 
 
 def is_integer(text: pl.Expr) -> pl.Expr:
-    """True where ``text`` is a whole number written in ASCII digits, with an optional ``-``."""
+    """True where ``text`` is a whole number written in at most ``INTEGER_DIGITS_MAX`` ASCII
+    digits, with an optional ``-``: longer text is no number the registry can hold."""
     return text.str.contains(_INTEGER)
 
 
 def parse_integer(text: pl.Expr) -> pl.Expr:
-    """``text`` as ``pl.Int64``; null where it is not a whole number or does not fit 64 bits."""
+    """``text`` as ``pl.Int64``; null where it is not a whole number (see :func:`is_integer`)."""
     return pl.when(is_integer(text)).then(text.cast(pl.Int64, strict=False)).otherwise(None)
 
 
@@ -228,8 +229,8 @@ def integer(column: str, rule_id: str) -> Any:
 def in_range(low: int | None, high: int | None) -> Predicate:
     """Predicate: a whole number lies in ``[low, high]``; text that is no whole number passes.
 
-    A bound of ``None`` is open. A value too large for 64 bits fails (it is a whole number,
-    just out of range); text that is no whole number is the ``INTEGER`` rule's to report.
+    A bound of ``None`` is open. Text that is no whole number, too long ones included, is the
+    ``INTEGER`` rule's to report.
     """
 
     def within(value: pl.Expr) -> pl.Expr:

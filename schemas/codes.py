@@ -36,6 +36,7 @@ __all__ = [
     "LINE_RANGE",
     "GRADE_RANGE",
     "DOSES_MIN",
+    "INTEGER_DIGITS_MAX",
     "IL2_AGENT",
     "IL2_DOSES_HIGH",
     "START_BEFORE_DIAGNOSIS_MAX_DAYS",
@@ -85,6 +86,8 @@ ECOG_RANGE: tuple[int, int] = (0, 4)
 LINE_RANGE: tuple[int, int] = (1, 15)
 GRADE_RANGE: tuple[int, int] = (1, 5)
 DOSES_MIN = 0
+# An integer cell holds at most this many digits, so every valid value fits 64 bits exactly.
+INTEGER_DIGITS_MAX = 18
 
 IL2_AGENT = "aldesleukin"
 IL2_DOSES_HIGH = 30

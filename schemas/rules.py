@@ -158,7 +158,12 @@ def _date(file: str, column: str) -> Rule:
 
 
 def _integer(file: str, column: str) -> Rule:
-    return _err(file, column, "INTEGER", f"{column} must be a whole number written in digits")
+    return _err(
+        file,
+        column,
+        "INTEGER",
+        f"{column} must be a whole number written in digits (at most {c.INTEGER_DIGITS_MAX})",
+    )
 
 
 def _range(file: str, column: str, bounds: str) -> Rule:

@@ -624,3 +624,51 @@ def test_manifest_key_sent_twice_is_a_finding(tmp_path: Path) -> None:
     finding = only(run(tmp_path, raw={"manifest.json": raw}))
     assert (finding["column"], finding["rule"]) == ("site_id", "MANIFEST-INVALID")
     assert "site_id appears twice" in finding["message"]
+
+
+# --- sizes no extract has: a huge number, a huge header ----------------------------------------
+
+
+@pytest.mark.parametrize("doses", ["99999999999999999999", "9223372036854775808", "1" * 19])
+def test_number_too_long_to_hold_is_an_integer_finding_not_a_range_one(
+    tmp_path: Path, doses: str
+) -> None:
+    finding = only(run(tmp_path, [("treatments.csv", 2, "doses", doses)]))
+    assert (finding["row"], finding["column"], finding["rule"]) == (2, "doses", "TRT-DOSES-INTEGER")
+    assert finding["value"] == doses
+    assert "at most 18" in finding["message"]
+
+
+def test_eighteen_digit_number_is_a_whole_number_judged_by_its_size(tmp_path: Path) -> None:
+    assert found(run(tmp_path, [("treatments.csv", 2, "doses", "9" * 18)])) == [
+        ("treatments.csv", 2, "doses", "TRT-DOSES-HIGH")
+    ]
+
+
+def _wide(rows: list[dict[str, str]], extra: int) -> bytes:
+    names = [f"x{i}" for i in range(extra)]
+    return _csv([{**row, **dict.fromkeys(names, "")} for row in rows])
+
+
+def test_header_far_wider_than_the_contract_is_one_finding(tmp_path: Path) -> None:
+    result = run(tmp_path, raw={"assessments.csv": _wide(ASSESSMENTS, 100_000)})
+    finding = only(result)
+    assert (finding["file"], finding["row"], finding["rule"]) == (
+        "assessments.csv",
+        1,
+        "FILE-COLUMN-UNKNOWN",
+    )
+    assert "100,004 columns" in finding["message"]
+    assert "100,000 are not part of the contract" in finding["message"]
+    assert "'x0', 'x1', 'x2', 'x3', 'x4')" in finding["message"]
+    assert not result.accepted
+
+
+def test_header_of_256_columns_names_each_stray_column_and_257_is_one_finding(
+    tmp_path: Path,
+) -> None:
+    result = run(tmp_path / "256", raw={"assessments.csv": _wide(ASSESSMENTS, 252)})
+    assert result.findings["rule"].unique().to_list() == ["FILE-COLUMN-UNKNOWN"]
+    assert sorted(result.findings["column"]) == sorted(f"x{i}" for i in range(252))
+    wider = only(run(tmp_path / "257", raw={"assessments.csv": _wide(ASSESSMENTS, 253)}))
+    assert "the header has 257 columns" in wider["message"]

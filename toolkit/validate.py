@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -329,6 +330,8 @@ def _read_sheet(
             severity=pl.lit("error"), message=scan.problems["message"]
         )
     expected = list(model.to_schema().columns)
+    if len(scan.header) > _MAX_HEADER_COLUMNS:
+        return None, _too_wide_header(file, scan.header, expected)
     header_findings, positions = _check_header(file, scan.header, expected)
     if scan.rows == 0 and file in c.ROWS_REQUIRED:
         return None, _concat([header_findings, _findings(file, "FILE-NO-ROWS")])
@@ -344,37 +347,63 @@ def _read_sheet(
     return _Sheet(file, text, tuple(positions)), header_findings
 
 
+# A header this much wider than any contract file is not an extract with a few stray columns:
+# it is refused with one finding, before its values are read or each name is diagnosed.
+_MAX_HEADER_COLUMNS = 256
+
+
 def _check_header(
     file: str, header: list[str], expected: list[str]
 ) -> tuple[pl.DataFrame, dict[str, int]]:
     """Header findings, and the position of each contract column present exactly once."""
-    counts: dict[str, int] = {}
-    for name in header:
-        counts[name] = counts.get(name, 0) + 1
+    counts = Counter(header)
     missing = [name for name in expected if name not in counts]
-    found = []
-    for name in counts:
-        if name not in expected:
-            hint = difflib.get_close_matches(name.strip().lower(), missing, n=1)
-            message = f"column {name!r} is not part of the contract for {file}" + (
-                f"; did you mean {hint[0]!r}?" if hint else ""
-            )
-            found.append(_header_finding(file, "FILE-COLUMN-UNKNOWN", name, name, message))
-        elif counts[name] > 1:
-            message = f"column {name!r} appears {counts[name]} times in the header; keep one"
-            found.append(_header_finding(file, "FILE-COLUMN-DUPLICATE", name, name, message))
-    for name in missing:
-        message = f"column {name!r} of the contract is missing from {file}"
-        found.append(_header_finding(file, "FILE-COLUMN-MISSING", name, None, message))
+    unknown = [name for name in counts if name not in expected]
+    repeated = [name for name in expected if counts.get(name, 0) > 1]
+    messages = {
+        "FILE-COLUMN-UNKNOWN": [
+            f"column {name!r} is not part of the contract for {file}" + _did_you_mean(name, missing)
+            for name in unknown
+        ],
+        "FILE-COLUMN-DUPLICATE": [
+            f"column {name!r} appears {counts[name]} times in the header; keep one"
+            for name in repeated
+        ],
+        "FILE-COLUMN-MISSING": [
+            f"column {name!r} of the contract is missing from {file}" for name in missing
+        ],
+    }
+    names = {"FILE-COLUMN-UNKNOWN": unknown, "FILE-COLUMN-DUPLICATE": repeated}
+    found = [
+        _findings(
+            file,
+            rule,
+            rows=[1] * len(messages[rule]),
+            columns=names.get(rule, missing),
+            values=names.get(rule, [None] * len(missing)),
+            messages=messages[rule],
+        )
+        for rule in messages
+    ]
     positions = {name: header.index(name) for name in expected if counts.get(name) == 1}
     return _concat(found), positions
 
 
-def _header_finding(
-    file: str, rule: str, column: str, value: str | None, message: str
-) -> pl.DataFrame:
-    """A finding on the header row (row 1)."""
-    return _findings(file, rule, rows=[1], columns=[column], values=[value], messages=[message])
+def _did_you_mean(name: str, missing: list[str]) -> str:
+    hint = difflib.get_close_matches(name.strip().lower(), missing, n=1)
+    return f"; did you mean {hint[0]!r}?" if hint else ""
+
+
+def _too_wide_header(file: str, header: list[str], expected: list[str]) -> pl.DataFrame:
+    """The one finding on a header far wider than the contract's (its values are not read)."""
+    unknown = [name for name in dict.fromkeys(header) if name not in expected]
+    shown = ", ".join(repr(name[:40]) for name in unknown[:5])
+    message = (
+        f"the header has {len(header):,} columns where the contract for {file} has "
+        f"{len(expected)}; {len(unknown):,} are not part of the contract (first: {shown}); "
+        "send only the contract's columns (the file's values were not checked)"
+    )
+    return _findings(file, "FILE-COLUMN-UNKNOWN", rows=[1], messages=[message])
 
 
 # --- per-column rules (pandera) ----------------------------------------------------------------

@@ -133,6 +133,9 @@ def test_iso_dates(text: str, ok: bool) -> None:
         ("1e3", None),
         (" 3", None),
         ("99999999999999999999", None),
+        ("999999999999999999", 999_999_999_999_999_999),
+        ("-999999999999999999", -999_999_999_999_999_999),
+        ("9223372036854775807", None),
     ],
 )
 def test_integers(text: str, value: int | None) -> None:
@@ -140,7 +143,8 @@ def test_integers(text: str, value: int | None) -> None:
         ok=is_integer(pl.col("v")), parsed=parse_integer(pl.col("v"))
     )
     assert out["parsed"][0] == value
-    assert out["ok"][0] is (text.lstrip("-").isdigit())
+    digits = text.removeprefix("-")
+    assert out["ok"][0] is (digits.isdigit() and len(digits) <= 18)
 
 
 def test_vectorised_agent_normalisation_matches_the_vocabulary() -> None:
