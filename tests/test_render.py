@@ -143,6 +143,7 @@ def fake_context() -> dict:
                 ],
             }
         ],
+        "comparison_notes": [],
         "aware_figures": {"simon_makuch": [], "landmark": None},
         "rmst": {"tau": None, "overall": None, "strata": {}},
     } | report_tables(strata, overall)
@@ -436,3 +437,18 @@ def test_comparisons_table_shows_naive_and_aware_estimates_side_by_side() -> Non
     assert "Table 4. Comparisons between strata" in text
     assert "0.30 (0.18–0.52)" in text and "0.71 (0.40–1.26)" in text
     assert "1.14 (0.60–2.18)" in text and "Landmark 12 months" in text
+
+
+def test_analyses_not_estimable_are_listed_under_the_comparisons() -> None:
+    context = fake_context()
+    context["comparison_notes"] = [
+        "Landmark 24 months, Cox model: not estimable (fewer than two groups at the landmark).",
+        "Adjusted Cox model: LDH <elevated> left out (one value among the patients used).",
+    ]
+    html = render_html(context, embed_fonts=False)
+    notes = html[html.index('id="comparison-notes"') :]
+    notes = notes[: notes.index("</ul>")]
+    assert notes.count("<li>") == 2
+    assert "Landmark 24 months, Cox model: not estimable (fewer than two groups" in notes
+    assert "LDH &lt;elevated&gt; left out" in notes
+    assert 'id="comparison-notes"' not in render_html(fake_context(), embed_fonts=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from toolkit.cohort import Cohort
+from toolkit.errors import AnalysisError
 from toolkit.study import Study
 from toolkit.survival import (
     assess_immortal_time,
@@ -24,7 +25,7 @@ from toolkit.survival import (
     time_varying_cox,
 )
 
-__all__ = ["comparisons", "comparison_rows", "figure_groups", "rmst_horizon"]
+__all__ = ["comparisons", "comparison_notes", "comparison_rows", "figure_groups", "rmst_horizon"]
 
 
 def rmst_horizon(adtte: pl.DataFrame, study: Study) -> float | None:
@@ -34,9 +35,25 @@ def rmst_horizon(adtte: pl.DataFrame, study: Study) -> float | None:
     return max(fitting) if fitting else None
 
 
+#: The analyses of :func:`comparisons` as a reader names them.
+ANALYSIS_NAMES = {
+    "logrank": "Log-rank test",
+    "pairwise_logrank": "Pairwise log-rank tests",
+    "cox_unadjusted": "Naive Cox model",
+    "cox_adjusted": "Adjusted Cox model",
+    "rmst": "Restricted mean survival time",
+    "time_varying_cox": "Time-varying Cox model",
+    "simon_makuch": "Simon–Makuch curves",
+}
+
+
 def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
     """Log-rank, Cox (unadjusted, adjusted), RMST and, for later-therapy strata, the
-    landmark, time-varying Cox and Simon–Makuch analyses, with the immortal-time assessment."""
+    landmark, time-varying Cox and Simon–Makuch analyses, with the immortal-time assessment.
+
+    An analysis the data cannot support (too few patients, no event, nothing estimable) is
+    ``None``, and ``not_estimable`` says why, by analysis; the rest are computed.
+    """
     adtte = cohort.adtte
     shown = [s for s in study.strata_for_display if (adtte["stratum_key"] == s.key).any()]
     keys = [s.key for s in shown]
@@ -45,40 +62,95 @@ def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
     group = adtte["stratum_key"].replace_strict(
         {key: code for code, key in enumerate(keys)}, return_dtype=pl.Int64
     )
-    result = {
-        "immortal_time": assess_immortal_time(study, adtte).to_dict(),
-        "logrank": logrank_test(time, event, group, labels=keys).to_dict()
-        if len(keys) > 1
-        else None,
-        "pairwise_logrank": (
-            pairwise_logrank(time, event, group, labels=keys).to_dict() if len(keys) > 1 else None
-        ),
-        "cox_unadjusted": stratum_cox(adtte, study).to_dict() if len(keys) > 1 else None,
-        "cox_adjusted": (
-            stratum_cox(adtte, study, adjusted=True).to_dict() if len(keys) > 1 else None
-        ),
-        "rmst": None,
-        "time_varying_cox": None,
-        "landmarks": [],
-        "simon_makuch": None,
+    tau = rmst_horizon(adtte, study)
+    later = study.strata_depend_on_later_therapy
+    analyses = {
+        "logrank": lambda: logrank_test(time, event, group, labels=keys),
+        "pairwise_logrank": lambda: pairwise_logrank(time, event, group, labels=keys),
+        "cox_unadjusted": lambda: stratum_cox(adtte, study),
+        "cox_adjusted": lambda: stratum_cox(adtte, study, adjusted=True),
+        "rmst": lambda: rmst_by_group(time, event, group, tau, labels=keys),
+        "time_varying_cox": lambda: time_varying_cox(cohort.episodes, study, adtte=adtte),
+        "simon_makuch": lambda: simon_makuch(cohort.episodes, study, ticks=ticks),
     }
-    tau = result["rmst_tau"] = rmst_horizon(adtte, study)
-    if tau is not None and len(keys) > 1:
-        result["rmst"] = rmst_by_group(time, event, group, tau, labels=keys).to_dict()
-    if study.strata_depend_on_later_therapy and len(keys) > 1:
-        episodes = cohort.episodes
-        result["time_varying_cox"] = time_varying_cox(episodes, study, adtte=adtte).to_dict()
+    skip = {"time_varying_cox", "simon_makuch"} if not later else set()
+    if tau is None:
+        skip.add("rmst")
+    result = {"immortal_time": assess_immortal_time(study, adtte).to_dict()}
+    result["strata_compared"] = len(keys)
+    result["not_estimable"] = {}
+    for name, analysis in analyses.items():
+        result[name] = None
+        if name in skip or len(keys) < 2:
+            continue
+        try:
+            result[name] = analysis().to_dict()
+        except AnalysisError as error:
+            result["not_estimable"][name] = str(error)
+    result["rmst_tau"] = tau
+    result["landmarks"] = []
+    if later and len(keys) > 1:
         result["landmarks"] = [
-            r.to_dict() for r in landmark_analyses(adtte, study, episodes=episodes)
+            r.to_dict() for r in landmark_analyses(adtte, study, episodes=cohort.episodes)
         ]
-        result["simon_makuch"] = simon_makuch(episodes, study, ticks=ticks).to_dict()
     return result
+
+
+#: The grouping covariates of the models, as a reader names them.
+_GROUPING_NAMES = {
+    "stratum_key": "the stratum",
+    "episode_stratum_key": "the stratum",
+    "landmark_group": "the group at the landmark",
+}
+
+
+def comparison_notes(
+    result: dict, study: Study, covariate_labels: dict[str, str] | None = None
+) -> list[str]:
+    """What a reader of the comparisons must know: each analysis not estimable and why, and
+    each covariate or group a Cox model left out (``covariate_labels`` name the columns)."""
+    if result["strata_compared"] < 2:
+        return ["No comparison between strata: the cohort has patients in one stratum only."]
+    names = _GROUPING_NAMES | (covariate_labels or {})
+    labels = {s.key: s.label for s in study.strata}
+    notes = [
+        f"{ANALYSIS_NAMES[name]}: not estimable ({reason})."
+        for name, reason in result["not_estimable"].items()
+    ]
+    models = [(ANALYSIS_NAMES[n], result[n]) for n in ANALYSIS_NAMES if "cox" in n]
+    for lm in result["landmarks"]:
+        title = f"Landmark {lm['landmark']:g} months, Cox model"
+        models.append((title, lm["cox"]))
+        if lm["cox"] is None:
+            notes.append(f"{title}: not estimable ({lm['cox_not_estimable']}).")
+    for title, model in models:
+        for item in (model or {}).get("left_out", []):
+            notes.append(f"{title}: {_left_out_text(item, names, labels)}.")
+    return notes
+
+
+def _left_out_text(item: dict, names: dict[str, str], labels: dict[str, str]) -> str:
+    covariate, level = item["covariate"], item["level"]
+    name = names.get(covariate, covariate)
+    if item["reason"] == "single_level":
+        return f"{name} left out (one value among the patients used)"
+    what = labels.get(level) if covariate in _GROUPING_NAMES else None
+    what = what or (f"{name} {level}" if level is not None else name)
+    return (
+        f"{what} not estimable (no contrast among the patients at risk at the events; "
+        "left out of the model)"
+    )
+
+
+#: A comparison cell without a model behind it.
+_NO_MODEL = {"hr": None, "ci": [None, None], "p": None, "infinite": False, "aliased": False}
 
 
 def _hr_cell(term: dict | None) -> dict | None:
     if term is None:
         return None
-    return {"hr": term["hr"], "ci": term["hr_ci"], "p": term["p"], "infinite": term["infinite"]}
+    cell = {"hr": term["hr"], "ci": term["hr_ci"], "p": term["p"]}
+    return cell | {"infinite": term["infinite"], "aliased": term["aliased"]}
 
 
 def _term_for(result: dict | None, key: str) -> dict | None:
@@ -122,7 +194,7 @@ def comparison_rows(result: dict, study: Study) -> list[dict]:
                     {
                         "landmark": lm["landmark"],
                         "n_at_risk": lm["n_at_risk"],
-                        **(_hr_cell(_term_for(lm["cox"], stratum.key)) or {"hr": None}),
+                        **(_hr_cell(_term_for(lm["cox"], stratum.key)) or _NO_MODEL),
                     }
                     for lm in result["landmarks"]
                 ],

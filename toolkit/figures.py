@@ -189,6 +189,11 @@ def _colours(n: int) -> list[str]:
     return [PALETTE[i % len(PALETTE)] for i in range(n)]
 
 
+def _count(n: int | str) -> str:
+    """A group's size for a legend: thousands separated, or as given when suppressed ("<11")."""
+    return f"{n:,}" if isinstance(n, int) else str(n)
+
+
 def _draw_curve(ax, group, colour, *, stop: float, resolution: float) -> None:
     """Step curve and censor marks of one group, cut at ``stop``."""
     curve = group["curve"]
@@ -198,7 +203,7 @@ def _draw_curve(ax, group, colour, *, stop: float, resolution: float) -> None:
         t, s = t[inside], s[inside]
         if t.size and t[-1] < stop:
             t, s = np.append(t, stop), np.append(s, s[-1])
-    label = f"{group['label']} (n={group['n']:,})"
+    label = f"{group['label']} (n={_count(group['n'])})"
     ax.step(t, s, where="post", color=colour, label=label, solid_joinstyle="miter")
     marks = group.get("censor_marks") or {"time": [], "survival": []}
     mt, ms = thin_marks(

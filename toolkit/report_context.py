@@ -11,7 +11,7 @@ from importlib import metadata
 import polars as pl
 
 from toolkit.cohort import Cohort
-from toolkit.comparisons import comparison_rows, comparisons, figure_groups
+from toolkit.comparisons import comparison_notes, comparison_rows, comparisons, figure_groups
 from toolkit.study import Stratum, Study
 from toolkit.survival import METHODS, kaplan_meier, median_followup, rmst
 
@@ -199,6 +199,7 @@ def _comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
         },
         "comparisons": result,
         "comparison_rows": comparison_rows(result, study),
+        "comparison_notes": comparison_notes(result, study, _MODEL_COVARIATE_LABELS),
         "aware_figures": figure_groups(result),
     }
 
@@ -216,6 +217,9 @@ COVARIATE_LABELS = {
     "brain_metastases": "Brain metastases",
     "braf_status": "BRAF status",
 }
+
+#: The labels of the model columns (the ADTTE's ``age_years`` is the covariate ``age``).
+_MODEL_COVARIATE_LABELS = {"age_years": "Age at index", **COVARIATE_LABELS}
 
 #: Human labels of covariate levels, by covariate; ``"*"`` applies to every covariate.
 LEVEL_LABELS = {

@@ -7,6 +7,7 @@ import json
 import math
 import shutil
 import subprocess
+import warnings
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from toolkit.errors import AnalysisError
 from toolkit.study import builtin_study_path, load_study
 from toolkit.survival.cox import (
+    aliased_columns,
     collapse_rows,
     cox_ph,
     design_matrix,
@@ -304,6 +306,84 @@ def test_collinear_covariates_are_an_analysis_error() -> None:
         fit_efron([1.0, 2, 3, 4], [1, 1, 0, 1], [[1.0, 2.0], [0, 0], [1, 2], [0, 0]])
 
 
+# ---- aliased coefficients: NA in R's coxph, the rest fitted (r/models.R, models_aliased) ---
+
+
+def _aliased_fit(name: str):
+    if name == "lung_collinear":
+        frame = dataset("lung").with_columns(age2=2 * pl.col("age") + 1)
+        return cox_ph(
+            frame, time="time", event="event", continuous=["age", "sex", "age2"], ph_test=False
+        )
+    return cox_ph(
+        dataset("aliased"),
+        time="time",
+        event="event",
+        continuous=["x"],
+        categorical={"g": "a"},
+        ph_test=False,
+    )
+
+
+@pytest.mark.parametrize("name", ["lung_collinear", "level_without_contrast"])
+def test_aliased_coefficients_are_left_out_as_coxph_gives_them_na(name: str) -> None:
+    stored = json.loads((REFERENCE / "models_aliased.json").read_text(encoding="utf-8"))
+    reference = next(m for m in stored["models"] if m["name"] == name)
+    result = _aliased_fit(name)
+    assert (result.n_, result.events_) == (reference["n"], reference["events"])
+    for i, term_name in enumerate(reference["terms"]):
+        term = result.term(term_name)
+        if reference["coef"][i] is None:
+            assert term.aliased_ and math.isnan(term.coef_) and math.isnan(term.hr_)
+            assert [item["level"] or item["covariate"] for item in result.left_out_] == [
+                term.level or term.covariate
+            ]
+            continue
+        assert not term.aliased_
+        assert term.coef_ == pytest.approx(reference["coef"][i], abs=COEF_ABS)
+        for ours, r in [
+            (term.se_, reference["se"][i]),
+            (term.hr_ci_[0], reference["hr_lower"][i]),
+            (term.hr_ci_[1], reference["hr_upper"][i]),
+            (term.p_, reference["p"][i]),
+        ]:
+            assert close(ours, r)
+    assert close(result.loglik_[0], reference["loglik"][0])
+    assert close(result.loglik_[1], reference["loglik"][1])
+    for test in ("likelihood_ratio", "wald", "score"):
+        assert result.tests_[test]["df"] == reference["tests"][test]["df"]
+        assert close(result.tests_[test]["chisq"], reference["tests"][test]["chisq"])
+        assert close(result.tests_[test]["p"], reference["tests"][test]["p"])
+    assert any("left out of the model" in warning for warning in result.warnings_)
+    json.dumps(result.to_dict())
+
+
+def test_aliased_columns_follow_the_order_of_elimination() -> None:
+    info = np.array([[2.0, 1.0, 3.0], [1.0, 2.0, 3.0], [3.0, 3.0, 6.0]])  # col 3 = col 1 + col 2
+    assert aliased_columns(info).tolist() == [False, False, True]
+    assert aliased_columns(np.zeros((2, 2))).tolist() == [True, True]
+    assert aliased_columns(np.eye(2) * 1e-13 + np.diag([1.0, 0.0])).tolist() == [False, True]
+
+
+def test_a_covariate_with_one_value_is_left_out_and_said() -> None:
+    frame = dataset("aliased").with_columns(site=pl.lit("S01"))
+    result = cox_ph(
+        frame, time="time", event="event", continuous=["x"], categorical=["site"], ph_test=False
+    )
+    assert [t.term for t in result.terms_] == ["x"]
+    assert result.left_out_ == [{"covariate": "site", "level": "S01", "reason": "single_level"}]
+    assert "site takes one value (S01)" in result.warnings_[-1]
+    alone = pl.DataFrame({"t": [1.0, 2.0], "e": [1, 0], "site": ["S01", "S01"]})
+    with pytest.raises(AnalysisError, match="nothing to compare: site"):
+        cox_ph(alone, time="t", event="e", categorical=["site"])
+
+
+def test_a_model_with_nothing_estimable_is_an_analysis_error() -> None:
+    frame = pl.DataFrame({"t": [1.0, 2, 3, 4], "e": [1, 1, 0, 1], "x": [5.0, 5, 5, 5]})
+    with pytest.raises(AnalysisError, match="no coefficient of the Cox model is estimable"):
+        cox_ph(frame, time="t", event="e", continuous=["x"])
+
+
 def test_no_event_is_an_analysis_error() -> None:
     with pytest.raises(AnalysisError, match="at least one event"):
         fit_efron([1.0, 2, 3], [0, 0, 0], [[1.0], [0], [1]])
@@ -445,10 +525,42 @@ def test_r_script_reproduces_the_stored_model_references(tmp_path: Path) -> None
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    for name in ("lung", "veteran", "ovarian", "counting_process"):
+    for name in ("lung", "veteran", "ovarian", "counting_process", "aliased"):
         assert (data / f"{name}.csv").read_bytes() == (DATA / f"{name}.csv").read_bytes()
         fresh = json.loads((reference / f"models_{name}.json").read_text(encoding="utf-8"))
         stored = json.loads((REFERENCE / f"models_{name}.json").read_text(encoding="utf-8"))
         assert fresh.pop("survival_version") == stored.pop("survival_version")
         fresh.pop("r_version"), stored.pop("r_version")
         assert same(fresh, stored), f"models_{name}.json is stale: rerun {R_SCRIPT.name}"
+
+
+def test_coefficients_running_off_until_the_sums_overflow_stop_at_the_last_finite_fit() -> None:
+    # 12 patients, 6 events, 10 coefficients (a small registry's adjusted model): the
+    # likelihood is monotone in several directions and a full Newton step overflows.
+    stop = [21.8809, 5.0924, 18.9897, 24.7392, 9.1992, 9.8891, 2.3326, 7.1622, 24.345, 24.6078,
+            2.4312, 8.3121]  # fmt: skip
+    event = [1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 1, 1]
+    # The nine indicator columns of each patient, as bit strings.
+    rows = [
+        "010000000",
+        "100100000",
+        "100100010",
+        "100010000",
+        "000100011",
+        "000000100",
+        "000010000",
+        "000000010",
+        "000010110",
+        "000000000",
+        "000001000",
+        "001000000",
+    ]
+    dummies = [[int(bit) for bit in row] for row in rows]
+    age = [37, 39, 51, 50, 54, 68, 67, 67, 39, 52, 62, 74]
+    x = np.column_stack([np.array(dummies, float), np.array(age, float)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = fit_efron(stop, event, x)
+    assert np.isfinite(fit.loglik_[1]) and np.isfinite(fit.var_).all()
+    assert fit.infinite_.any()
+    assert fit.loglik_[1] > fit.loglik_[0]

@@ -34,6 +34,7 @@ are levels like any other unless listed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -54,6 +55,9 @@ __all__ = [
     "design_matrix",
     "collapse_rows",
     "fit_efron",
+    "fit_estimable",
+    "aliased_columns",
+    "SingularInformation",
     "zph_test",
 ]
 
@@ -70,6 +74,11 @@ METHODS = {
         "per term and global"
     ),
     "coding": "categorical covariates treatment-coded against the reference level",
+    "aliasing": (
+        "a coefficient whose pivot in the information matrix at beta = 0 is below 1e-12 of "
+        "its largest diagonal (constant or collinear among the risk sets of the events) is "
+        "not estimable and left out, as R's coxph gives it NA"
+    ),
     "missing": "complete cases: rows with a missing covariate value are dropped and counted",
 }
 
@@ -82,6 +91,17 @@ IMMORTAL_TIME_WARNING = (
 MAX_ITER = 40
 STEP_TOL = 1e-9
 LOGLIK_TOL = 1e-13
+#: Relative pivot below which a column of the information matrix is aliased: R's
+#: ``coxph.control(toler.chol = .Machine$double.eps^0.75)``.
+ALIAS_TOL = np.finfo(float).eps ** 0.75
+
+
+class SingularInformation(AnalysisError):
+    """The information matrix is singular; ``info`` is the matrix (for :func:`aliased_columns`)."""
+
+    def __init__(self, message: str, info: np.ndarray) -> None:
+        super().__init__(message)
+        self.info = info
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,11 +357,45 @@ def _solve(info: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     try:
         factor = np.linalg.cholesky(info)
     except np.linalg.LinAlgError:
-        raise AnalysisError(
+        raise SingularInformation(
             "the Cox model's information matrix is singular (a covariate is constant or "
-            "collinear with others among the rows used)"
+            "collinear with others among the rows used)",
+            info,
         ) from None
     return np.linalg.solve(factor.T, np.linalg.solve(factor, rhs))
+
+
+def aliased_columns(info: np.ndarray, tol: float = ALIAS_TOL) -> np.ndarray:
+    """Columns of a (positive semi-definite) information matrix that are not estimable.
+
+    The rule of R's ``cholesky2`` (``coxph``'s "X matrix deemed to be singular"): columns are
+    eliminated in order, and one whose pivot is below ``tol`` times the largest diagonal
+    element is aliased with those before it and set aside.
+
+    Parameters
+    ----------
+    info : numpy.ndarray
+        p × p information matrix.
+    tol : float
+        Relative pivot tolerance.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for each aliased column.
+    """
+    work = np.array(info, dtype=float)
+    p = work.shape[0]
+    eps = tol * float(np.abs(np.diag(work)).max(initial=0.0))
+    aliased = np.zeros(p, dtype=bool)
+    for i in range(p):
+        pivot = work[i, i]
+        if not np.isfinite(pivot) or pivot <= eps:
+            aliased[i] = True
+            continue
+        ratio = work[i + 1 :, i] / pivot
+        work[i + 1 :, i + 1 :] -= np.outer(ratio, work[i, i + 1 :])
+    return aliased
 
 
 def _step(info: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -354,18 +408,33 @@ def _step(info: np.ndarray, score: np.ndarray) -> np.ndarray:
         return vectors[:, keep] @ ((vectors[:, keep].T @ score) / values[keep])
 
 
+def _finite(evaluation: _Evaluation) -> bool:
+    return math.isfinite(evaluation.loglik) and bool(np.isfinite(evaluation.info).all())
+
+
 def _newton(rs: _RiskSets, current: _Evaluation, max_iter: int):
-    """Newton–Raphson with step halving from β = 0: (β, evaluation, iterations, flags)."""
+    """Newton–Raphson with step halving from β = 0: (β, evaluation, iterations, flags).
+
+    A trial step whose sums overflow (a coefficient running off) counts as no gain, so its
+    floating-point warnings are silenced here and the fit stops at the last finite point.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _newton_steps(rs, current, max_iter)
+
+
+def _newton_steps(rs: _RiskSets, current: _Evaluation, max_iter: int):
     beta = np.zeros(rs.xt.shape[0])
     step = np.zeros_like(beta)
     for iteration in range(1, max_iter + 1):
-        step = _step(current.info, current.score)
+        step = full_step = _step(current.info, current.score)
         trial = _evaluate(rs, beta + step)
         for _ in range(30):
-            if trial.loglik >= current.loglik - 1e-12 * abs(current.loglik):
+            if _finite(trial) and trial.loglik >= current.loglik - 1e-12 * abs(current.loglik):
                 break
             step = step / 2
             trial = _evaluate(rs, beta + step)
+        if not _finite(trial):  # the coefficients run off so far that the sums overflow
+            return beta, current, iteration, False, np.abs(full_step) > 1e-3
         gain = trial.loglik - current.loglik
         beta, current = beta + step, trial
         if float(np.max(np.abs(step))) < STEP_TOL:
@@ -530,16 +599,26 @@ def zph_test(fit: EfronFit, assign: Mapping[str, Sequence[int]]) -> dict:
         cols = list(columns)
         keep = list(range(p)) + [p + c for c in cols]
         u = np.concatenate([np.zeros(p), u2[cols]])
-        chisq = float(u @ np.linalg.solve(full[np.ix_(keep, keep)], u))
+        chisq = _quadratic(u, full[np.ix_(keep, keep)])
         rows.append(_chisq_row(term, chisq, len(cols)))
     u = np.concatenate([np.zeros(p), u2])
-    overall = _chisq_row("GLOBAL", float(u @ np.linalg.solve(full, u)), p)
+    overall = _chisq_row("GLOBAL", _quadratic(u, full), p)
     overall.pop("term")
     return {"terms": rows, "global": overall, "transform": "km", "method": METHODS["ph_test"]}
 
 
 def _chisq_row(term: str, chisq: float, df: int) -> dict:
-    return {"term": term, "chisq": chisq, "df": df, "p": chi2_upper_p(chisq, df)}
+    p = chi2_upper_p(chisq, df) if math.isfinite(chisq) else None
+    return {"term": term, "chisq": chisq, "df": df, "p": p}
+
+
+def _quadratic(b: np.ndarray, v: np.ndarray) -> float:
+    """b' v⁻¹ b; NaN when v is singular (no test: an infinite coefficient, or one event)."""
+    try:
+        value = float(b @ np.linalg.solve(v, b))
+    except np.linalg.LinAlgError:
+        return float("nan")
+    return value if math.isfinite(value) else float("nan")
 
 
 # --------------------------------------------------------------------------------------------
@@ -559,6 +638,8 @@ class Design:
     references : categorical covariate → reference level.
     keep : boolean mask over the frame's rows: the rows used (complete cases).
     missing : covariate → rows with a missing value (before dropping).
+    single_level : categorical covariate → its one value among the rows used (it has no
+        column: nothing to compare).
     """
 
     matrix: np.ndarray
@@ -567,6 +648,22 @@ class Design:
     references: dict[str, str]
     keep: np.ndarray
     missing: dict[str, int]
+    single_level: dict[str, str] = field(default_factory=dict)
+
+    def without(self, drop: np.ndarray) -> Design:
+        """The same design without the columns where ``drop`` is true."""
+        kept = np.flatnonzero(~drop)
+        new_index = {int(old): new for new, old in enumerate(kept)}
+        assign = {
+            name: [new_index[i] for i in cols if i in new_index]
+            for name, cols in self.assign.items()
+        }
+        return replace(
+            self,
+            matrix=self.matrix[:, kept],
+            columns=[self.columns[i] for i in kept],
+            assign={name: cols for name, cols in assign.items() if cols},
+        )
 
 
 def _as_text(series: pl.Series) -> pl.Series:
@@ -631,7 +728,7 @@ def design_matrix(
     masks = {c: missing_mask(frame[c], missing_levels) for c in names}
     keep = ~np.logical_or.reduce([np.zeros(frame.height, bool), *masks.values()])
     used = frame.filter(pl.Series(keep))
-    blocks, columns, assign, references = [], [], {}, {}
+    blocks, columns, assign, references, single = [], [], {}, {}, {}
     for name, ref in refs.items():
         values = _as_text(used[name])
         ref = _reference_level(values) if ref is None else str(ref)
@@ -640,6 +737,9 @@ def design_matrix(
             raise AnalysisError(f"the reference level {ref!r} of {name} has no row in the model")
         order = (level_order or {}).get(name)
         levels = [v for v in (order or sorted(present)) if v in present and v != ref]
+        if not levels:
+            single[name] = ref
+            continue
         references[name] = ref
         assign[name] = list(range(len(columns), len(columns) + len(levels)))
         columns.extend((name, level) for level in levels)
@@ -651,7 +751,7 @@ def design_matrix(
         blocks.append(used[name].cast(pl.Float64).to_numpy()[:, None])
     matrix = np.hstack(blocks) if blocks else np.zeros((used.height, 0))
     missing = {c: int(m.sum()) for c, m in masks.items()}
-    return Design(matrix, columns, assign, references, keep, missing)
+    return Design(matrix, columns, assign, references, keep, missing, single)
 
 
 # --------------------------------------------------------------------------------------------
@@ -673,6 +773,8 @@ class CoxTerm:
         Wald z and two-sided p.
     infinite_ : the estimate runs off to ±infinity (monotone likelihood, e.g. a level
         without events); its HR, CI and p are then not meaningful and should not be shown.
+    aliased_ : the coefficient is not estimable (constant or collinear among the risk sets
+        of the events) and was left out of the fit; its estimate and HR are missing (NaN).
     """
 
     term: str
@@ -687,6 +789,7 @@ class CoxTerm:
     z_: float
     p_: float
     infinite_: bool
+    aliased_: bool = False
 
     def to_dict(self) -> dict:
         """JSON-able form (fitted names without the trailing ``_``)."""
@@ -711,7 +814,10 @@ class CoxResult:
     tests_ : ``likelihood_ratio``, ``wald`` and ``score`` (chisq, df, p).
     ph_test_ : the ``cox.zph`` test per covariate and global (``None`` when not computed).
     iterations_, converged_ : Newton–Raphson iterations and convergence.
-    warnings_ : problems a reader must know (an infinite coefficient, no convergence).
+    warnings_ : problems a reader must know (an infinite coefficient, no convergence, a
+        covariate left out).
+    left_out_ : what the fit left out and why: ``{"covariate", "level", "reason"}`` with
+        reason ``"single_level"`` (one value among the rows used) or ``"aliased"``.
     """
 
     name: str
@@ -729,6 +835,7 @@ class CoxResult:
     iterations_: int
     converged_: bool
     warnings_: list[str]
+    left_out_: list[dict] = field(default_factory=list)
 
     def term(self, name: str) -> CoxTerm:
         """The coefficient called ``name``."""
@@ -743,14 +850,27 @@ class CoxResult:
 
 
 def wald_terms(
-    fit, columns: Sequence[tuple[str, str | None]], references, labels=None, alpha=0.05
+    fit,
+    columns: Sequence[tuple[str, str | None]],
+    references,
+    labels=None,
+    alpha=0.05,
+    aliased: np.ndarray | None = None,
 ) -> list[CoxTerm]:
-    """Label the coefficients of a fit as :class:`CoxTerm` (Wald CI and p)."""
+    """Label the coefficients of a fit as :class:`CoxTerm` (Wald CI and p).
+
+    With ``aliased`` (a mask over ``columns``) the fit holds the other columns only, and each
+    aliased column gets a term of missing estimates in its place.
+    """
     z_crit = z_value(1 - alpha)
     se = np.sqrt(np.diag(fit.var_))
+    aliased = np.zeros(len(columns), dtype=bool) if aliased is None else aliased
+    fitted = np.cumsum(~aliased) - 1
+    nan = float("nan")
     terms = []
     for i, (covariate, level) in enumerate(columns):
-        coef, s = float(fit.coef_[i]), float(se[i])
+        j = int(fitted[i])
+        coef, s = (nan, nan) if aliased[i] else (float(fit.coef_[j]), float(se[j]))
         z = coef / s
         with np.errstate(over="ignore"):
             hr, low, high = np.exp([coef, coef - z_crit * s, coef + z_crit * s]).tolist()
@@ -766,8 +886,9 @@ def wald_terms(
                 hr_=hr,
                 hr_ci_=(low, high),
                 z_=z,
-                p_=normal_two_sided_p(z),
-                infinite_=bool(fit.infinite_[i]),
+                p_=nan if aliased[i] else normal_two_sided_p(z),
+                infinite_=False if aliased[i] else bool(fit.infinite_[j]),
+                aliased_=bool(aliased[i]),
             )
         )
     return terms
@@ -788,13 +909,95 @@ def fit_warnings(fit, columns: Sequence[tuple[str, str | None]]) -> list[str]:
     return notes
 
 
+def left_out_warnings(left_out: Sequence[dict]) -> list[str]:
+    """Plain-language warnings about what :func:`fit_estimable` left out of a model."""
+    notes = []
+    for item in left_out:
+        what = (
+            item["covariate"] if item["level"] is None else f"{item['covariate']}={item['level']}"
+        )
+        if item["reason"] == "single_level":
+            notes.append(
+                f"{item['covariate']} takes one value ({item['level']}) among the rows used; "
+                "it is left out of the model"
+            )
+        else:
+            notes.append(
+                f"the coefficient of {what} is not estimable (constant or collinear with other "
+                "covariates among the risk sets of the events); it is left out of the model, "
+                "as R's coxph gives it NA"
+            )
+    return notes
+
+
+def fit_estimable(
+    stop, event, design: Design, *, start=None, collapse: bool = False
+) -> tuple[EfronFit, np.ndarray, list[dict]]:
+    """:func:`fit_efron` on the design's estimable columns.
+
+    A column aliased at β = 0 (:func:`aliased_columns`) is left out and the rest refitted,
+    which is R's ``coxph`` with the aliased coefficient NA; a categorical covariate with one
+    value has no column at all (:class:`Design`).
+
+    Parameters
+    ----------
+    stop, event, start, collapse
+        As for :func:`fit_efron`, over the design's rows.
+    design : Design
+        The model matrix and its columns.
+
+    Returns
+    -------
+    tuple
+        The fit (of the columns kept), the mask of aliased columns over ``design.columns``,
+        and what was left out (``{"covariate", "level", "reason"}``).
+
+    Raises
+    ------
+    AnalysisError
+        No event, no column, or no estimable column.
+    """
+    left_out = [
+        {"covariate": name, "level": level, "reason": "single_level"}
+        for name, level in design.single_level.items()
+    ]
+    aliased = np.zeros(len(design.columns), dtype=bool)
+    if not design.columns:
+        raise AnalysisError(_nothing_to_estimate(design))
+    try:
+        fit = fit_efron(stop, event, design.matrix, start=start, collapse=collapse)
+    except SingularInformation as error:
+        aliased = aliased_columns(error.info)
+        if aliased.all():
+            raise AnalysisError(_nothing_to_estimate(design)) from None
+        matrix = design.matrix[:, ~aliased]
+        fit = fit_efron(stop, event, matrix, start=start, collapse=collapse)
+    left_out += [
+        {"covariate": covariate, "level": level, "reason": "aliased"}
+        for (covariate, level), is_aliased in zip(design.columns, aliased, strict=True)
+        if is_aliased
+    ]
+    return fit, aliased, left_out
+
+
+def _nothing_to_estimate(design: Design) -> str:
+    if design.single_level and not design.columns:
+        names = ", ".join(design.single_level)
+        return f"the Cox model has nothing to compare: {names} takes one value among the rows used"
+    return (
+        "no coefficient of the Cox model is estimable: every covariate is constant or "
+        "collinear among the risk sets of the events"
+    )
+
+
 def model_tests(fit) -> dict[str, dict]:
     """Likelihood-ratio, Wald and score tests of all coefficients (chisq, df, p)."""
     df = int(fit.coef_.size)
     lr = 2 * (fit.loglik_[1] - fit.loglik_[0])
-    wald = float(fit.coef_ @ np.linalg.solve(fit.var_, fit.coef_))
+    wald = _quadratic(fit.coef_, fit.var_)
     tests = {"likelihood_ratio": lr, "wald": wald, "score": fit.score_test_}
-    return {k: {"chisq": v, "df": df, "p": chi2_upper_p(v, df)} for k, v in tests.items()}
+    rows = {k: _chisq_row(k, v, df) for k, v in tests.items()}
+    return {k: {key: row[key] for key in ("chisq", "df", "p")} for k, row in rows.items()}
 
 
 def covariate_tests(fit, assign: Mapping[str, Sequence[int]]) -> list[dict]:
@@ -803,7 +1006,7 @@ def covariate_tests(fit, assign: Mapping[str, Sequence[int]]) -> list[dict]:
     for name, cols in assign.items():
         b = fit.coef_[list(cols)]
         v = fit.var_[np.ix_(list(cols), list(cols))]
-        rows.append(_chisq_row(name, float(b @ np.linalg.solve(v, b)), len(cols)))
+        rows.append(_chisq_row(name, _quadratic(b, v), len(cols)))
     return rows
 
 
@@ -857,12 +1060,13 @@ def cox_ph(
         level_order=level_order,
     )
     used = frame.filter(pl.Series(design.keep))
-    fit = fit_efron(
+    fit, aliased, left_out = fit_estimable(
         used[time].cast(pl.Float64).to_numpy(),
         used[event].cast(pl.Boolean).to_numpy(),
-        design.matrix,
+        design,
         collapse=not continuous,
     )
+    kept = design.without(aliased)
     dropped = int((~design.keep).sum())
     return CoxResult(
         name=name,
@@ -872,14 +1076,15 @@ def cox_ph(
         n_input_=frame.height,
         dropped_missing_={"total": dropped, "by_covariate": design.missing},
         references_=design.references,
-        terms_=wald_terms(fit, design.columns, design.references, labels, alpha),
-        covariate_tests_=covariate_tests(fit, design.assign),
+        terms_=wald_terms(fit, design.columns, design.references, labels, alpha, aliased),
+        covariate_tests_=covariate_tests(fit, kept.assign),
         loglik_=fit.loglik_,
         tests_=model_tests(fit),
-        ph_test_=zph_test(fit, design.assign) if ph_test else None,
+        ph_test_=zph_test(fit, kept.assign) if ph_test else None,
         iterations_=fit.iterations_,
         converged_=fit.converged_,
-        warnings_=fit_warnings(fit, design.columns),
+        warnings_=fit_warnings(fit, kept.columns) + left_out_warnings(left_out),
+        left_out_=left_out,
     )
 
 

@@ -69,7 +69,9 @@ class LandmarkResult:
         ``reclassified``: patients in the group at L whose naive stratum (the ADTTE's
         ``stratum_key``, from all follow-up) is another one.
     logrank_ : the log-rank test across the non-empty groups (``None`` if fewer than two).
-    cox_ : the Cox model from L (``None`` if fewer than two groups).
+    cox_ : the Cox model from L (``None`` if fewer than two groups, no event or nothing
+        estimable).
+    cox_not_estimable_ : why there is no Cox model from L (``None`` when there is one).
     """
 
     landmark: float
@@ -81,6 +83,7 @@ class LandmarkResult:
     groups_: list[dict]
     logrank_: LogRankTest | None
     cox_: CoxResult | None
+    cox_not_estimable_: str | None = None
 
     def group(self, key: str) -> dict:
         """The entry of ``groups_`` for the stratum ``key``."""
@@ -197,7 +200,7 @@ def landmark_analysis(
         for s in study.strata_for_display
     ]
     present = [g["key"] for g in groups if g["n"]]
-    logrank, cox = None, None
+    logrank, cox, why = None, None, "fewer than two groups at the landmark"
     if len(present) >= 2:
         # The groups as integer codes in the order their keys sort (text sorts slowly).
         keys = sorted(population["landmark_group"].unique().to_list())
@@ -210,7 +213,7 @@ def landmark_analysis(
             codes.to_numpy(),
             labels=keys,
         )
-        cox = _landmark_cox(population, study, landmark)
+        cox, why = _landmark_cox(population, study, landmark)
     return LandmarkResult(
         landmark=float(landmark),
         grouping="stratum_start_date" if episodes is None else "episodes",
@@ -225,22 +228,29 @@ def landmark_analysis(
         groups_=groups,
         logrank_=logrank,
         cox_=cox,
+        cox_not_estimable_=None if cox is not None else why,
     )
 
 
-def _landmark_cox(population: pl.DataFrame, study, landmark: float) -> CoxResult | None:
+def _landmark_cox(
+    population: pl.DataFrame, study, landmark: float
+) -> tuple[CoxResult | None, str | None]:
+    """The Cox model from L, or ``None`` and why it cannot be estimated."""
     if not population["is_event"].any():
-        return None
+        return None, "no event after the landmark"
     reference = reference_stratum(study, population["landmark_group"])
-    return cox_ph(
-        population,
-        time="time_from_landmark",
-        event="is_event",
-        categorical={"landmark_group": reference},
-        level_order={"landmark_group": [s.key for s in study.strata_for_display]},
-        labels={s.key: s.label for s in study.strata},
-        name=f"landmark {landmark:g} months",
-    )
+    try:
+        return cox_ph(
+            population,
+            time="time_from_landmark",
+            event="is_event",
+            categorical={"landmark_group": reference},
+            level_order={"landmark_group": [s.key for s in study.strata_for_display]},
+            labels={s.key: s.label for s in study.strata},
+            name=f"landmark {landmark:g} months",
+        ), None
+    except AnalysisError as error:
+        return None, str(error)
 
 
 def landmark_analyses(

@@ -22,7 +22,7 @@ Methods, named in every result (see :data:`METHODS`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -34,8 +34,9 @@ from toolkit.survival.cox import (
     EfronFit,
     covariate_tests,
     design_matrix,
-    fit_efron,
+    fit_estimable,
     fit_warnings,
+    left_out_warnings,
     missing_mask,
     model_tests,
     null_model,
@@ -81,6 +82,7 @@ class TimeVaryingCoxResult:
     iterations_, converged_ : Newton–Raphson iterations (``None`` for lifelines) and
         convergence.
     warnings_ : problems a reader must know.
+    left_out_ : what the fit left out and why (see :class:`~toolkit.survival.cox.CoxResult`).
     """
 
     name: str
@@ -98,6 +100,7 @@ class TimeVaryingCoxResult:
     iterations_: int | None
     converged_: bool
     warnings_: list[str]
+    left_out_: list[dict] = field(default_factory=list)
 
     def term(self, name: str) -> CoxTerm:
         """The coefficient called ``name``."""
@@ -203,10 +206,15 @@ def counting_process_cox(
     matrix = design.matrix[keep[design.keep]]
     columns = [used[c].cast(pl.Float64).to_numpy() for c in (start, stop)]
     flag = used[event].cast(pl.Boolean).to_numpy()
+    design = replace(design, matrix=matrix)
     if engine == "numpy":
-        fit = fit_efron(columns[1], flag, matrix, start=columns[0], collapse=not continuous)
+        fit, aliased, left_out = fit_estimable(
+            columns[1], flag, design, start=columns[0], collapse=not continuous
+        )
     else:
         fit = _lifelines_fit(columns[0], columns[1], flag, used[id_col].to_numpy(), matrix)
+        aliased, left_out = np.zeros(len(design.columns), dtype=bool), []
+    kept = design.without(aliased)
     by_covariate = {
         c: frame.filter(pl.Series(missing_mask(frame[c], missing_levels)))[id_col].n_unique()
         for c in design.missing
@@ -220,13 +228,14 @@ def counting_process_cox(
         events_=fit.events_,
         dropped_missing_={"total": incomplete.len(), "by_covariate": by_covariate},
         references_=design.references,
-        terms_=wald_terms(fit, design.columns, design.references, labels, alpha),
-        covariate_tests_=covariate_tests(fit, design.assign),
+        terms_=wald_terms(fit, design.columns, design.references, labels, alpha, aliased),
+        covariate_tests_=covariate_tests(fit, kept.assign),
         loglik_=fit.loglik_,
         tests_=model_tests(fit),
         iterations_=fit.iterations_,
         converged_=fit.converged_,
-        warnings_=fit_warnings(fit, design.columns),
+        warnings_=fit_warnings(fit, kept.columns) + left_out_warnings(left_out),
+        left_out_=left_out,
     )
 
 

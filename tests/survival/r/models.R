@@ -106,6 +106,15 @@ synthetic_episodes <- function(n = 150) {
 
 episodes <- read_or_export("counting_process", synthetic_episodes())
 
+# Aliased coefficients (coxph gives them NA and fits the rest): level "c" of g has only
+# patients censored before the first event, so it has no contrast in any risk set.
+aliased <- read_or_export("aliased", data.frame(
+  time = c(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0.5, 0.7),
+  event = c(1L, 0L, 1L, 1L, 0L, 1L, 1L, 0L, 1L, 0L, 0L, 0L),
+  g = c("a", "b", "a", "b", "a", "b", "a", "b", "a", "b", "c", "c"),
+  x = c(3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8)
+))
+
 # ---- Cox models ----------------------------------------------------------------------------
 
 # Coefficient names as toolkit.survival.cox writes them: "covariate" or "covariate=level".
@@ -136,8 +145,8 @@ cox_reference <- function(name, formula, data, zph = TRUE) {
       likelihood_ratio = list(chisq = s$logtest[["test"]], df = s$logtest[["df"]],
                               p = s$logtest[["pvalue"]]),
       # summary() rounds the Wald statistic to 2 decimals; the fit keeps it exact
-      wald = list(chisq = unname(fit$wald.test), df = length(coef(fit)),
-                  p = pchisq(unname(fit$wald.test), length(coef(fit)), lower.tail = FALSE)),
+      wald = list(chisq = unname(fit$wald.test), df = sum(!is.na(coef(fit))),
+                  p = pchisq(unname(fit$wald.test), sum(!is.na(coef(fit))), lower.tail = FALSE)),
       score = list(chisq = s$sctest[["test"]], df = s$sctest[["df"]], p = s$sctest[["pvalue"]])
     ),
     iterations = fit$iter
@@ -184,6 +193,15 @@ write_json(list(dataset = "ovarian", models = list(
   cox_reference("ovarian_factors",
                 Surv(futime, fustat) ~ rx + resid.ds + ecog.ps + age, ovarian_f)
 )), "ovarian")
+
+# age2 is a linear function of age: its coefficient is NA.
+lung_aliased <- transform(lung, age2 = 2 * age + 1)
+write_json(list(dataset = "aliased", models = list(
+  cox_reference("lung_collinear", Surv(time, event) ~ age + sex + age2, lung_aliased,
+                zph = FALSE),
+  cox_reference("level_without_contrast", Surv(time, event) ~ g + x,
+                transform(aliased, g = factor(g)), zph = FALSE)
+)), "aliased")
 
 # ---- counting-process data: time-varying Cox, Simon-Makuch, landmark -----------------------
 
