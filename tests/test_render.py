@@ -128,9 +128,27 @@ def fake_context() -> dict:
                 "reference_label": "HD IL-2 only",
                 "later_therapy": True,
                 "logrank_p_holm": 0.0004,
-                "naive": {"hr": 0.30, "ci": [0.18, 0.52], "p": 0.00001, "infinite": False},
-                "adjusted": {"hr": 0.25, "ci": [0.13, 0.46], "p": 0.00002, "infinite": False},
-                "time_varying": {"hr": 0.71, "ci": [0.40, 1.26], "p": 0.241, "infinite": False},
+                "naive": {
+                    "hr": 0.30,
+                    "ci": [0.18, 0.52],
+                    "p": 0.00001,
+                    "infinite": False,
+                    "aliased": False,
+                },
+                "adjusted": {
+                    "hr": 0.25,
+                    "ci": [0.13, 0.46],
+                    "p": 0.00002,
+                    "infinite": False,
+                    "aliased": False,
+                },
+                "time_varying": {
+                    "hr": 0.71,
+                    "ci": [0.40, 1.26],
+                    "p": 0.241,
+                    "infinite": False,
+                    "aliased": False,
+                },
                 "landmarks": [
                     {
                         "landmark": 12.0,
@@ -139,6 +157,7 @@ def fake_context() -> dict:
                         "ci": [0.6, 2.18],
                         "p": 0.681,
                         "infinite": False,
+                        "aliased": False,
                     }
                 ],
             }
@@ -452,3 +471,20 @@ def test_analyses_not_estimable_are_listed_under_the_comparisons() -> None:
     assert "Landmark 24 months, Cox model: not estimable (fewer than two groups" in notes
     assert "LDH &lt;elevated&gt; left out" in notes
     assert 'id="comparison-notes"' not in render_html(fake_context(), embed_fonts=False)
+
+
+def test_hr_without_a_finite_estimate_and_interval_reads_not_estimable() -> None:
+    context = fake_context()
+    row = context["comparison_rows"][0]
+    row["naive"] = {"hr": None, "ci": [None, None], "p": None, "infinite": False, "aliased": True}
+    row["adjusted"] = {
+        "hr": 1e-262,
+        "ci": [0.0, None],
+        "p": 0.6,
+        "infinite": False,
+        "aliased": False,
+    }
+    text = " ".join(re.sub(r"<[^>]+>", " ", render_html(context, embed_fonts=False)).split())
+    table = text[text.index("Table 4. Comparisons") :]
+    assert table.count("not estimable") == 2
+    assert "0.71 (0.40–1.26)" in table

@@ -1048,6 +1048,103 @@ def _(d: Draft) -> None:
     _built_at_test_time(d)
 
 
+# --- a hostile or careless site: the manifest, huge values, huge headers ----------------------
+
+
+@case(
+    "58-manifest-extracted-in-the-future",
+    "extracted_on is 9999-12-31. The submission in force is ranked by extracted_on, so this "
+    "extract would shadow every later real one, and every 'not after extracted_on' rule would "
+    "pass: refused, as extracted_on may not be later than the day of validation.",
+    accepted=False,
+    rules=("MANIFEST-EXTRACTED-FUTURE",),
+    findings=((MANIFEST, None, "extracted_on", "MANIFEST-EXTRACTED-FUTURE", "in the future"),),
+)
+def _(d: Draft) -> None:
+    d.manifest["extracted_on"] = "9999-12-31"
+
+
+@case(
+    "59-manifest-site-id-with-a-path",
+    "site_id is '../x': outside the contract's pattern [A-Za-z0-9_-]{1,16}. One finding on "
+    "manifest.json; the patients' site_id is not compared with an id that cannot be used.",
+    accepted=False,
+    rules=("MANIFEST-SITE-ID-FORMAT",),
+    findings=((MANIFEST, None, "site_id", "MANIFEST-SITE-ID-FORMAT"),),
+)
+def _(d: Draft) -> None:
+    d.manifest["site_id"] = "../x"
+
+
+@case(
+    "60-manifest-site-id-empty",
+    "site_id is the empty string: one MANIFEST-INVALID finding on manifest.json, not a "
+    "mismatch on every row of patients.csv.",
+    accepted=False,
+    rules=("MANIFEST-INVALID",),
+    findings=((MANIFEST, None, "site_id", "MANIFEST-INVALID"),),
+)
+def _(d: Draft) -> None:
+    d.manifest["site_id"] = ""
+
+
+@case(
+    "61-manifest-nested-deeply",
+    "manifest.json is a list nested 10,000 levels deep: not valid JSON (too deeply nested), "
+    "reported as a finding, not a RecursionError.",
+    accepted=False,
+    rules=("MANIFEST-INVALID",),
+    findings=((MANIFEST, None, None, "MANIFEST-INVALID", "too deeply nested"),),
+)
+def _(d: Draft) -> None:
+    d.raw[MANIFEST] = b"[" * 10_000 + b"]" * 10_000 + b"\n"
+
+
+@case(
+    "62-manifest-key-twice",
+    "manifest.json gives site_id twice, S07 then S08: which one the site meant is unknown, so "
+    "the manifest is refused and the finding names the key.",
+    accepted=False,
+    rules=("MANIFEST-INVALID",),
+    findings=((MANIFEST, None, "site_id", "MANIFEST-INVALID", "site_id appears twice"),),
+)
+def _(d: Draft) -> None:
+    d.raw[MANIFEST] = (
+        b'{"site_id": "S07", "site_id": "S08", "contract_version": "1", '
+        b'"extracted_on": "2015-03-14"}\n'
+    )
+
+
+@case(
+    "63-doses-too-long-to-hold",
+    "doses = 99999999999999999999 (20 digits) on row 2 of treatments.csv. It does not fit a "
+    "64-bit integer and used to wrap into 'must be at least 0'; it is an INTEGER finding: a "
+    "whole number has at most 18 digits.",
+    accepted=False,
+    rules=("TRT-DOSES-INTEGER",),
+    findings=((TRT, 2, "doses", "TRT-DOSES-INTEGER", "at most 18"),),
+)
+def _(d: Draft) -> None:
+    d.set(TRT, 2, "doses", "99999999999999999999")
+
+
+@case(
+    "64-header-far-too-wide",
+    "assessments.csv has 300 columns besides the contract's 4 (an export of a whole form): "
+    "refused with one finding on the header, in about a second whatever the width, instead "
+    "of one finding per stray column.",
+    accepted=False,
+    rules=("FILE-COLUMN-UNKNOWN",),
+    findings=((ASM, 1, None, "FILE-COLUMN-UNKNOWN", "the header has 304 columns"),),
+)
+def _(d: Draft) -> None:
+    extra = [f"field_{i}" for i in range(300)]
+    table = d.tables[ASM]
+    table[0].extend(extra)
+    for row in table[1:]:
+        row.extend([""] * len(extra))
+
+
 # --- writing -----------------------------------------------------------------------------------
 
 
