@@ -131,6 +131,29 @@ def test_newer_extract_supersedes_the_older_without_deleting_it(site: Path, tmp_
     assert both[old.submission_id] == both[new.submission_id] + 1
 
 
+def test_an_older_extract_sent_after_a_newer_one_is_kept_and_said_not_in_force(
+    site: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "registry.duckdb"
+    newer = Path(shutil.copytree(site, tmp_path / "newer"))
+    manifest = json.loads((newer / "manifest.json").read_text())
+    manifest["extracted_on"] = "2015-06-30"
+    (newer / "manifest.json").write_text(json.dumps(manifest))
+    first = ingest_submission(newer, db)
+    assert first.newer_extract is None
+    late = ingest_submission(site, db)
+    assert late.status == "loaded"
+    assert late.newer_extract == (first.submission_id, "2015-06-30")
+    assert f"not in force: the site's extract {first.submission_id[:12]} of 2015-06-30" in (
+        late.describe()
+    )
+    same_day = Path(shutil.copytree(newer, tmp_path / "same-day"))
+    (same_day / "assessments.csv").write_text(
+        (newer / "assessments.csv").read_text().splitlines()[0] + "\n"
+    )
+    assert ingest_submission(same_day, db).newer_extract is None  # same date: the later one wins
+
+
 def _strip_patient(folder: Path, patient_id: str) -> None:
     for name in ("treatments.csv", "adverse_events.csv", "assessments.csv"):
         lines = (folder / name).read_text().splitlines()

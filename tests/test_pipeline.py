@@ -62,3 +62,23 @@ def _every_missing_analysis_is_explained(context: dict) -> None:
     for landmark in result["landmarks"]:
         if landmark["cox"] is None:
             assert f"Landmark {landmark['landmark']:g} months, Cox model: not estimable" in notes
+
+
+def test_report_with_empty_strata_names_them_and_estimates_nothing_for_them(
+    tmp_path: Path,
+) -> None:
+    # The corpus base submission: one eligible patient, in the anti-PD-1 stratum.
+    db = tmp_path / "registry.duckdb"
+    ingest_submission(Path(__file__).parent / "corpus" / "_base", db)
+    for edition in ("internal", "sponsor"):
+        out = tmp_path / edition
+        files = build_report(
+            db, builtin_study_path(), None, out, formats=("html",), edition=edition
+        )
+        context = json.loads(files.results.read_text(encoding="utf-8"))
+        empty = [g for g in context["strata"] if g["n"] == 0]
+        assert [g["key"] for g in empty] == ["il2_only", "il2_ipi"]
+        assert all(g["median"] is None and g["curve"]["time"] == [] for g in empty)
+        text = " ".join(files.html.read_text(encoding="utf-8").split())
+        assert "No patient is in the HD IL-2 only and IL-2 → ipilimumab groups." in text
+        assert "one stratum only" in " ".join(context["comparison_notes"])

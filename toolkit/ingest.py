@@ -121,6 +121,8 @@ class IngestOutcome:
     ``status`` is ``loaded``, ``rejected``, or, for bytes seen before, ``already-accepted`` or
     ``already-rejected`` (nothing is written then). ``info`` and ``findings`` (the steward's
     report material, :mod:`toolkit.validation_report`) are there when the bytes were checked.
+    ``newer_extract`` is ``(submission_id, extracted_on)`` of the site's accepted extract with
+    a later ``extracted_on``, which stays in force, when a loaded one is older than it.
     """
 
     submission_id: str
@@ -132,6 +134,7 @@ class IngestOutcome:
     archive_path: Path
     info: Any = field(default=None, repr=False, compare=False)
     findings: Any = field(default=None, repr=False, compare=False)
+    newer_extract: tuple[str, str] | None = None
 
     def describe(self) -> str:
         """One line: what happened to the submission."""
@@ -146,7 +149,14 @@ class IngestOutcome:
                 "findings recorded, analysis tables untouched"
             )
         rows = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in self.row_counts.items())
-        return f"loaded submission {sid} of {site}: {rows} ({_count(self.n_warnings, 'warning')})"
+        line = f"loaded submission {sid} of {site}: {rows} ({_count(self.n_warnings, 'warning')})"
+        if self.newer_extract is None:
+            return line
+        newer, extracted_on = self.newer_extract
+        return (
+            f"{line}; not in force: the site's extract {newer[:12]} of {extracted_on} is later "
+            "and stays in force (a site's newest extract is the one analysed)"
+        )
 
 
 def _count(n: int, noun: str) -> str:
@@ -422,7 +432,7 @@ class _Batch:
         site = self.manifest.get("site_id")
         return site if isinstance(site, str) and site else None
 
-    def outcome(self, status: str) -> IngestOutcome:
+    def outcome(self, status: str, newer: tuple[str, str] | None = None) -> IngestOutcome:
         accepted = self.tables is not None
         counts = {n: self.tables[n].height for n in LOADED_TABLES} if accepted else {}
         severity = self.findings["severity"]
@@ -434,6 +444,7 @@ class _Batch:
             int((severity == "error").sum()) if status in ("loaded", "rejected") else 0,
             int((severity == "warning").sum()) if status in ("loaded", "rejected") else 0,
             self.archive_path,
+            newer_extract=newer,
         )
 
 
@@ -485,6 +496,7 @@ def _load_into(path: Path, db_path: Path, batch: _Batch) -> IngestOutcome:
             con.execute("rollback")
             return batch.outcome(f"already-{seen[0]}")
         _write_batch(con, batch)
+        newer = _newer_extract(con, batch)
         con.execute("commit")
     except (duckdb.InterruptException, KeyboardInterrupt):
         _rollback(con)
@@ -501,7 +513,25 @@ def _load_into(path: Path, db_path: Path, batch: _Batch) -> IngestOutcome:
         ) from None
     finally:
         _close(con, db_path)
-    return batch.outcome("loaded" if batch.tables is not None else "rejected")
+    return batch.outcome("loaded" if batch.tables is not None else "rejected", newer)
+
+
+def _newer_extract(con: duckdb.DuckDBPyConnection, batch: _Batch) -> tuple[str, str] | None:
+    """The site's accepted extract dated later than this accepted one, if any."""
+    if batch.tables is None:
+        return None
+    row = con.execute(
+        """
+        select submission_id, cast(extracted_on as varchar)
+        from submissions
+        where status = 'accepted' and site_id = ? and submission_id <> ?
+          and extracted_on > try_cast(? as date)
+        order by extracted_on desc, ingest_seq desc
+        limit 1
+        """,
+        [batch.site_id, batch.received.sha256, batch.manifest.get("extracted_on")],
+    ).fetchone()
+    return None if row is None else (row[0], row[1])
 
 
 def _rolled_back(db_path: Path) -> Interrupted:

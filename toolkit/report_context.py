@@ -13,7 +13,7 @@ import polars as pl
 from toolkit.cohort import Cohort
 from toolkit.comparisons import comparison_notes, comparison_rows, comparisons, figure_groups
 from toolkit.study import Stratum, Study
-from toolkit.survival import METHODS, kaplan_meier, median_followup, rmst
+from toolkit.survival import METHODS, empty_summary, kaplan_meier, median_followup, rmst
 
 __all__ = ["build_context"]
 
@@ -27,13 +27,16 @@ def _group_summaries(cohort: Cohort, study: Study, ticks: list[float]) -> list[d
     groups = []
     for stratum in study.strata_for_display:
         rows = cohort.adtte.filter(pl.col("stratum_key") == stratum.key)
-        summary = kaplan_meier(
-            rows["aval"].to_numpy(),
-            rows["is_event"].to_numpy(),
-            key=stratum.key,
-            label=stratum.label,
-            at_times=study.endpoint.landmarks_months,
-            ticks=tuple(ticks),
+        options = {
+            "key": stratum.key,
+            "label": stratum.label,
+            "at_times": study.endpoint.landmarks_months,
+            "ticks": tuple(ticks),
+        }
+        summary = (
+            kaplan_meier(rows["aval"].to_numpy(), rows["is_event"].to_numpy(), **options)
+            if rows.height
+            else empty_summary(**options)
         )
         groups.append(
             summary.to_dict()

@@ -284,3 +284,16 @@ def test_large_cohort_agrees_with_lifelines() -> None:
         expected = float(theirs.survival_function_at_times(entry["time"]).iloc[0])
         assert entry["estimate"] == pytest.approx(expected, rel=1e-10)
     assert ours_.median_ == pytest.approx(theirs.median_survival_time_)
+
+
+def test_a_group_without_patients_has_no_estimate_and_none_at_risk() -> None:
+    from toolkit.survival import empty_summary
+
+    summary = empty_summary(key="g", label="G", at_times=(12.0,), ticks=(0.0, 6.0)).to_dict()
+    assert (summary["n"], summary["events"], summary["censored"]) == (0, 0, 0)
+    assert summary["median"] is None and summary["median_ci"] == [None, None]
+    assert summary["survival_at"] == [
+        {"time": 12.0, "estimate": None, "ci": [None, None], "at_risk": 0}
+    ]
+    assert [row["at_risk"] for row in summary["at_risk"]] == [0, 0]
+    assert summary["curve"]["time"] == [] and summary["censor_marks"]["time"] == []

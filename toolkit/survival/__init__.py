@@ -23,6 +23,7 @@ from toolkit.survival.kaplan_meier import (
     CONF_TYPES,
     METHODS,
     KaplanMeierSummary,
+    empty_summary,
     kaplan_meier,
     kaplan_meier_by_group,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "TimeVaryingCoxResult",
     "assess_immortal_time",
     "cox_ph",
+    "empty_summary",
     "kaplan_meier",
     "kaplan_meier_by_group",
     "landmark_analyses",

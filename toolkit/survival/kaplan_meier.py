@@ -196,6 +196,53 @@ def kaplan_meier(
     return _summarise(steps, key, label, options)
 
 
+def empty_summary(
+    *,
+    key: str,
+    label: str,
+    at_times: Sequence[float] = (),
+    ticks: Sequence[float] = (),
+    conf_type: str = "log-log",
+    conf_level: float = 0.95,
+    probs: Sequence[float] = (0.25, 0.5, 0.75),
+) -> KaplanMeierSummary:
+    """The summary of a group without patients: no estimate at all, and none at risk.
+
+    Parameters
+    ----------
+    key, label, at_times, ticks, conf_type, conf_level, probs
+        As for :func:`kaplan_meier`.
+
+    Returns
+    -------
+    KaplanMeierSummary
+        ``n`` 0; every estimate, quantile and interval ``None``; empty curve arrays.
+    """
+    options = _Options(tuple(at_times), tuple(ticks), conf_type, conf_level, tuple(probs))
+    nothing = [None, None]
+    curve = {name: np.zeros(0) for name in ("time", "survival", "ci_lower", "ci_upper")}
+    curve |= {name: np.zeros(0, dtype=np.int64) for name in ("at_risk", "events")}
+    return KaplanMeierSummary(
+        key=key,
+        label=label,
+        n=0,
+        events=0,
+        censored=0,
+        median_=None,
+        median_ci_=(None, None),
+        quantiles_=[{"p": float(p), "time": None, "ci": nothing} for p in probs],
+        survival_at_=[
+            {"time": float(t), "estimate": None, "ci": nothing, "at_risk": 0} for t in at_times
+        ],
+        at_risk_=[{"time": float(t), "at_risk": 0, "events": 0, "censored": 0} for t in ticks],
+        curve_=_read_only(curve),
+        censor_marks_=_read_only({"time": np.zeros(0), "survival": np.zeros(0)}),
+        conf_type=conf_type,
+        conf_level=float(conf_level),
+        method=_method(options),
+    )
+
+
 def kaplan_meier_by_group(
     time: Any,
     event: Any,
