@@ -19,6 +19,7 @@ import importlib.util
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import zipfile
@@ -30,7 +31,8 @@ from types import ModuleType
 import duckdb
 import pytest
 
-from toolkit.ingest import LOADED_TABLES
+from toolkit.errors import SubmissionUnreadable
+from toolkit.ingest import LOADED_TABLES, archive_dir
 from toolkit.pipeline import ingest_submission
 from toolkit.submission import SUBMISSION_FILES, open_submission
 from toolkit.validate import validate
@@ -106,6 +108,25 @@ def _zip_dot_member(out: Path) -> Path:
     return _write_zip(out / ZIP_NAME, {**_base_members(), ".": b"not a file"})
 
 
+def _symlink_to_outside(out: Path) -> Path:
+    folder = _copy_base(out)
+    (folder / "assessments.csv").unlink()
+    (folder / "assessments.csv").symlink_to("/etc/passwd")
+    return folder
+
+
+def _zip_symlink_member(out: Path) -> Path:
+    path = _write_zip(
+        out / ZIP_NAME, {n: d for n, d in _base_members().items() if n != "assessments.csv"}
+    )
+    with zipfile.ZipFile(path, "a") as archive:
+        info = zipfile.ZipInfo("assessments.csv", date_time=ZIP_DATE)
+        info.create_system = 3  # Unix: the high 16 bits of external_attr are st_mode
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(info, b"/etc/passwd")
+    return path
+
+
 BUILDERS: dict[str, Callable[[Path], Path]] = {
     "52-huge-line": _huge_line,
     "53-zip-parent-paths": _zip_parent_paths,
@@ -113,6 +134,8 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
     "55-zip-one-folder": _zip_one_folder,
     "56-zip-two-folders": _zip_two_folders,
     "57-zip-dot-member": _zip_dot_member,
+    "65-symlink-to-outside": _symlink_to_outside,
+    "66-zip-symlink-member": _zip_symlink_member,
 }
 """Case name → builder writing the submission under a fresh folder and returning its path."""
 
@@ -375,8 +398,19 @@ def _check_command_line(case: str, cli_runs: CommandLineRuns) -> None:
         assert console.returncode == done.returncode, console.stderr[-3000:]
 
 
+#: Folder cases refused before anything is archived: what a link points to is never read, so
+#: there are no bytes of the submission as sent to keep, and the database is not touched.
+REFUSED_UNREAD = {"65-symlink-to-outside"}
+
+
 def _check_ingest(case: str, path: Path, db: Path) -> None:
     expected = _expected(case)
+    if case in REFUSED_UNREAD:
+        (finding,) = expected["findings"]
+        with pytest.raises(SubmissionUnreadable, match=finding["message_contains"]):
+            ingest_submission(path, db)
+        assert not db.exists() and not archive_dir(db).exists()
+        return
     outcome = ingest_submission(path, db)
     assert outcome.status == ("loaded" if expected["accepted"] else "rejected")
     recorded = _query(db, 'select file, "row", "column", rule, message from findings')

@@ -1145,6 +1145,34 @@ def _(d: Draft) -> None:
         row.extend([""] * len(extra))
 
 
+@case(
+    "65-symlink-to-outside",
+    "Built at test time: assessments.csv in the folder is a symbolic link to /etc/passwd. "
+    "Following it would copy a file from outside the submission into the registry archive: "
+    "refused unread (SUBMISSION-UNREADABLE), the message names the link.",
+    accepted=False,
+    rules=("SUBMISSION-UNREADABLE",),
+    findings=(("S07", None, None, "SUBMISSION-UNREADABLE", "assessments.csv is a symbolic link"),),
+    generated=True,
+)
+def _(d: Draft) -> None:
+    _built_at_test_time(d)
+
+
+@case(
+    "66-zip-symlink-member",
+    "Built at test time: a zip whose assessments.csv member is stored as a symbolic link "
+    "(Unix mode 0120777) to /etc/passwd. A zip cannot hold a link to anything the site may "
+    "send: refused unread, the message names the member.",
+    accepted=False,
+    rules=("SUBMISSION-UNREADABLE",),
+    findings=(("submission.zip", None, None, "SUBMISSION-UNREADABLE", "assessments.csv"),),
+    generated=True,
+)
+def _(d: Draft) -> None:
+    _built_at_test_time(d)
+
+
 # --- writing -----------------------------------------------------------------------------------
 
 

@@ -564,3 +564,17 @@ def test_coefficients_running_off_until_the_sums_overflow_stop_at_the_last_finit
     assert np.isfinite(fit.loglik_[1]) and np.isfinite(fit.var_).all()
     assert fit.infinite_.any()
     assert fit.loglik_[1] > fit.loglik_[0]
+
+
+def test_a_fit_with_an_aliased_column_equals_the_fit_without_it() -> None:
+    # R's coxph: the NA coefficient aside, the fit is the model without the aliased column.
+    frame = dataset("aliased").with_columns(x2=3 * pl.col("x") - 1)
+    options = {"time": "time", "event": "event", "categorical": {"g": "a"}}
+    with_alias = cox_ph(frame, continuous=["x", "x2"], **options)
+    without = cox_ph(frame, continuous=["x"], **options)
+    assert [t.term for t in with_alias.terms_ if t.aliased_] == ["g=c", "x2"]
+    assert with_alias.covariate_tests_ == without.covariate_tests_
+    assert with_alias.tests_ == without.tests_
+    assert with_alias.ph_test_ == without.ph_test_
+    fitted = [t.to_dict() for t in with_alias.terms_ if not t.aliased_]
+    assert fitted == [t.to_dict() for t in without.terms_ if not t.aliased_]
