@@ -235,3 +235,23 @@ def _consistent_state(db: Path) -> str:
         return "loaded"
     finally:
         con.close()
+
+
+def test_ctrl_c_while_a_connection_is_configured_is_an_interrupt_and_loads_nothing(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C can land on any statement; DuckDB then raises RuntimeError("Query interrupted").
+    import toolkit.ingest as ingest
+    from toolkit.errors import Interrupted
+
+    def interrupted(con, allowed) -> None:
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(ingest, "_lock_configuration", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ingest.connect(tmp_path / "other.duckdb")
+    db = tmp_path / "registry.duckdb"
+    with pytest.raises(Interrupted, match="nothing was loaded"):
+        ingest_submission(site, db)
+    assert not db.exists()
+    assert [p.name for p in tmp_path.iterdir() if ".new-" in p.name] == []

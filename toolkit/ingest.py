@@ -244,8 +244,21 @@ def connect(
         raise ToolkitError(f"cannot open the database {db_path}: {_first_line(error)}") from None
     except duckdb.Error as error:
         raise ToolkitError(f"cannot open the database {db_path}: {_first_line(error)}") from None
-    _lock_configuration(con, allowed)
+    try:
+        _lock_configuration(con, allowed)
+    except BaseException as error:
+        con.close()
+        if is_interrupt(error):  # Ctrl-C while the settings were applied
+            raise KeyboardInterrupt from None
+        raise
     return con
+
+
+def is_interrupt(error: BaseException) -> bool:
+    """Ctrl-C as DuckDB reports it: ``InterruptException``, or "Query interrupted"."""
+    if isinstance(error, KeyboardInterrupt | duckdb.InterruptException):
+        return True
+    return isinstance(error, RuntimeError) and "interrupted" in str(error).lower()
 
 
 def _lock_configuration(con: duckdb.DuckDBPyConnection, allowed: Iterable[Path]) -> None:
@@ -485,7 +498,10 @@ def _load_into(path: Path, db_path: Path, batch: _Batch) -> IngestOutcome:
     """The load transaction on the file ``path`` (``db_path`` is the name the user gave)."""
     # Rows carry source_row and every analysis query orders explicitly, so the physical
     # order of a load is free: DuckDB may then write row groups in parallel.
-    con = connect(path, settings={"preserve_insertion_order": False})
+    try:
+        con = connect(path, settings={"preserve_insertion_order": False})
+    except KeyboardInterrupt:
+        raise _rolled_back(db_path) from None
     try:
         con.execute(DDL)
         con.execute("begin transaction")
@@ -498,12 +514,9 @@ def _load_into(path: Path, db_path: Path, batch: _Batch) -> IngestOutcome:
         _write_batch(con, batch)
         newer = _newer_extract(con, batch)
         con.execute("commit")
-    except (duckdb.InterruptException, KeyboardInterrupt):
+    except (duckdb.InterruptException, KeyboardInterrupt, RuntimeError) as error:
         _rollback(con)
-        raise _rolled_back(db_path) from None
-    except RuntimeError as error:  # DuckDB's "Query interrupted" when Ctrl-C stops a query
-        _rollback(con)
-        if "interrupted" not in str(error).lower():
+        if not is_interrupt(error):
             raise
         raise _rolled_back(db_path) from None
     except duckdb.Error as error:
