@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= demo-output
 
-.PHONY: demo test bench lint format lock clean setup
+.PHONY: demo test bench mutate lint format lock clean setup
 
 setup: $(STAMP)
 
@@ -30,6 +30,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# Mutation testing (not part of `make test`): every core module, or MODULE=path/to/module.py.
+mutate: $(STAMP)
+	$(BIN)/python tests/mutation/run.py $(MODULE)
+
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit schemas tests benchmarks
 	$(BIN)/ruff format --check toolkit schemas tests benchmarks
@@ -43,4 +47,4 @@ lock:
 	uv pip compile pyproject.toml --extra test --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) $(OUT) build dist .pytest_cache
+	rm -rf $(VENV) $(OUT) build dist .pytest_cache .mutants

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from functools import cache
 
 import numpy as np
 import pytest
@@ -35,9 +34,12 @@ def case_id(case: tuple) -> str:
     return f"{name}-{conf_type}-{'all' if group is None else group}"
 
 
-@cache
 def ours(name: str, conf_type: str, group: str | None) -> KaplanMeierSummary:
-    """Our estimate, S(t) asked at every time of R's curve and at the requested times."""
+    """Our estimate, S(t) asked at every time of R's curve and at the requested times.
+
+    Not cached: mutation testing forks each mutant from a process that ran the tests once, and
+    a cached estimate would hide the mutant.
+    """
     time, event, groups = data(name)
     reference = fit(name, conf_type, group)
     at = tuple(sorted(set(reference["curve"]["time"]) | set(reference["at"]["time"])))

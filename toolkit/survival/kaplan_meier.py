@@ -218,7 +218,6 @@ def empty_summary(
     KaplanMeierSummary
         ``n`` 0; every estimate, quantile and interval ``None``; empty curve arrays.
     """
-    options = _Options(tuple(at_times), tuple(ticks), conf_type, conf_level, tuple(probs))
     nothing = [None, None]
     curve = {name: np.zeros(0) for name in ("time", "survival", "ci_lower", "ci_upper")}
     curve |= {name: np.zeros(0, dtype=np.int64) for name in ("at_risk", "events")}
@@ -239,7 +238,7 @@ def empty_summary(
         censor_marks_=_read_only({"time": np.zeros(0), "survival": np.zeros(0)}),
         conf_type=conf_type,
         conf_level=float(conf_level),
-        method=_method(options),
+        method=_method(conf_type, conf_level),
     )
 
 
@@ -433,16 +432,16 @@ def _summarise(steps: _Steps, key: str, label: str, options: _Options) -> Kaplan
         censor_marks_=_censor_marks(steps),
         conf_type=options.conf_type,
         conf_level=float(options.conf_level),
-        method=_method(options),
+        method=_method(options.conf_type, options.conf_level),
     )
 
 
-def _method(options: _Options) -> dict[str, str]:
+def _method(conf_type: str, conf_level: float) -> dict[str, str]:
     return {
         "estimator": METHODS["estimator"],
-        "ci": f"{options.conf_level:.0%} pointwise CI, {CI_METHODS[options.conf_type]}",
+        "ci": f"{conf_level:.0%} pointwise CI, {CI_METHODS[conf_type]}",
         "quantile": METHODS["quantile"],
-        "quantile_ci": f"the same rule applied to the {options.conf_level:.0%} CI curves",
+        "quantile_ci": f"the same rule applied to the {conf_level:.0%} CI curves",
     }
 
 

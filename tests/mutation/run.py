@@ -1,0 +1,134 @@
+"""``make mutate``: mutation testing of the core modules with mutmut, a score per module.
+
+Run from the repository root::
+
+    .venv/bin/python tests/mutation/run.py                     # every module below
+    .venv/bin/python tests/mutation/run.py toolkit/disclosure.py   # one module
+    make mutate MODULE=toolkit/survival/kaplan_meier.py
+
+Each module is mutated in its own scratch copy of the working tree under ``.mutants/`` (mutmut
+rewrites the sources it mutates, so the checkout is never touched), against the fast tests that
+cover it (:data:`MODULES`); the copy is made afresh each run. The score is killed / (mutants -
+equivalent): a mutant that times out counts as killed, and :data:`EQUIVALENT` lists, with the
+reason, each surviving mutant that no test can kill because it does not change behaviour.
+``mutmut show NAME``, run in the module's scratch folder, prints a mutant's diff.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SCRATCH = REPO / ".mutants"
+MUTMUT = REPO / ".venv" / "bin" / "mutmut"
+TARGET = 0.85
+
+#: Module → the fast tests that cover it (no demo run, no subprocess per test).
+MODULES: dict[str, list[str]] = {
+    "toolkit/survival/kaplan_meier.py": [
+        "tests/survival/test_kaplan_meier.py",
+        "tests/survival/test_kaplan_meier_edges.py",
+        "tests/survival/test_km_curve_zero.py",
+    ],
+}
+
+#: Surviving mutants that do not change behaviour: mutant name → why.
+EQUIVALENT: dict[str, str] = tomllib.loads(
+    (Path(__file__).with_name("equivalent.toml")).read_text(encoding="utf-8")
+).get("equivalent", {})
+
+_COPIED = ("toolkit", "schemas", "queries", "templates", "tests", "pyproject.toml", "README.md")
+
+
+def _scratch(module: str) -> Path:
+    """A fresh copy of the working tree for ``module`` (mutmut does not notice changed tests,
+    so its earlier results are not kept)."""
+    folder = SCRATCH / module.replace("/", "__").removesuffix(".py")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for name in _COPIED:
+        source, target = REPO / name, folder / name
+        if source.is_dir():
+            shutil.copytree(
+                source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(source, target)
+    tests = " ".join(f'"{path}"' for path in MODULES[module])
+    config = (
+        "\n[tool.mutmut]\n"
+        f'source_paths = ["{module}"]\n'
+        f"pytest_add_cli_args_test_selection = [{tests.replace(' ', ', ')}]\n"
+        f"also_copy = {json.dumps(list(_COPIED))}\n"
+    )
+    pyproject = folder / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8") + config, encoding="utf-8")
+    return folder
+
+
+def _results(folder: Path) -> dict[str, str]:
+    """Mutant name → status (killed, survived, no tests, timeout, …) from mutmut."""
+    done = subprocess.run(
+        [str(MUTMUT), "results", "--all", "true"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    statuses = {}
+    for line in done.stdout.splitlines():
+        name, _, status = line.strip().rpartition(": ")
+        if name:
+            statuses[name] = status
+    return statuses
+
+
+def mutate(module: str) -> dict:
+    """Run mutmut on ``module``; its counts, score and surviving mutants."""
+    folder = _scratch(module)
+    subprocess.run([str(MUTMUT), "run"], cwd=folder, check=False, stdout=subprocess.DEVNULL)
+    statuses = _results(folder)
+    equivalent = {name for name in statuses if name in EQUIVALENT}
+    killed = [n for n, s in statuses.items() if s in ("killed", "timeout")]
+    alive = sorted(n for n, s in statuses.items() if s not in ("killed", "timeout"))
+    counted = len(statuses) - len(equivalent)
+    return {
+        "module": module,
+        "mutants": len(statuses),
+        "killed": len(killed),
+        "equivalent": len(equivalent),
+        "survived": [n for n in alive if n not in equivalent],
+        "score": len(killed) / counted if counted else 1.0,
+        "folder": str(folder.relative_to(REPO)),
+    }
+
+
+def main(argv: list[str]) -> int:
+    modules = argv or list(MODULES)
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        print(f"no tests are listed for {', '.join(unknown)} in tests/mutation/run.py MODULES")
+        return 2
+    rows = [mutate(module) for module in modules]
+    width = max(len(row["module"]) for row in rows)
+    print(f"{'module':<{width}}  mutants  killed  equivalent  survived  score")
+    for row in rows:
+        print(
+            f"{row['module']:<{width}}  {row['mutants']:>7}  {row['killed']:>6}  "
+            f"{row['equivalent']:>10}  {len(row['survived']):>8}  {row['score']:>6.1%}"
+        )
+    for row in rows:
+        if row["survived"]:
+            print(f"\nsurviving in {row['module']} (mutmut show NAME, in {row['folder']}):")
+            for name in row["survived"]:
+                print(f"  {name}")
+    return 0 if all(row["score"] >= TARGET for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
