@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from toolkit.disclosure import (
     COMPLEMENTARY,
@@ -322,3 +324,21 @@ def test_cli_accepts_edition_and_threshold(demo_dir: Path, tmp_path: Path) -> No
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert results["disclosure"]["threshold"] == 5
     assert "&lt;5" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(
+    st.integers(1, 4).flatmap(
+        lambda rows: st.lists(
+            st.lists(st.sampled_from([0, 1, K - 1, K, K + 1, 2 * K, 80]), min_size=2, max_size=5),
+            min_size=rows,
+            max_size=rows,
+        ).filter(lambda table: len({len(row) for row in table}) == 1)
+    )
+)
+def test_no_count_from_1_to_k_minus_1_is_shown_or_recoverable(table: list[list[int]]) -> None:
+    values, sets = table_sets(table)
+    hidden = suppress_cells(values, sets, K)
+    assert_safe(values, sets, hidden)
+    # K itself is not small: a cell of exactly K is shown unless it hides another one
+    assert all(hidden.get(key) != "primary" for key, value in values.items() if value >= K)

@@ -672,3 +672,104 @@ def test_header_of_256_columns_names_each_stray_column_and_257_is_one_finding(
     assert sorted(result.findings["column"]) == sorted(f"x{i}" for i in range(252))
     wider = only(run(tmp_path / "257", raw={"assessments.csv": _wide(ASSESSMENTS, 253)}))
     assert "the header has 257 columns" in wider["message"]
+
+
+# --- every dated and numeric rule on, just inside and just outside its boundary ----------------
+# P-2 (patients.csv row 3): diagnosis 2013-01-15, alive, last contact 2015-03-01, and one course,
+# T3 (treatments.csv row 4: aldesleukin, 14 doses, line 1). 00123 (row 2) died on 2014-02-01;
+# its first course starts 2012-06-01. extracted_on is 2015-03-14. The expected findings come
+# from the contract's text, not from the validator.
+
+_P, _T, _A, _S = "patients.csv", "treatments.csv", "adverse_events.csv", "assessments.csv"
+
+BOUNDARIES = {
+    "birth-year-1899": (
+        [(_P, 3, "birth_year", "1899")], [(_P, 3, "birth_year", "PAT-BIRTH-YEAR-RANGE")]
+    ),
+    "birth-year-1900": ([(_P, 3, "birth_year", "1900")], []),
+    "birth-year-in-the-diagnosis-year": ([(_P, 3, "birth_year", "2013")], []),
+    "birth-year-after-the-diagnosis-year": (
+        [(_P, 3, "birth_year", "2014")], [(_P, 3, "birth_year", "PAT-DIAGNOSIS-BEFORE-BIRTH")]
+    ),
+    "birth-year-in-the-extract-year": (
+        [(_P, 3, "birth_year", "2015")], [(_P, 3, "birth_year", "PAT-DIAGNOSIS-BEFORE-BIRTH")]
+    ),
+    "ecog-minus-1": ([(_P, 3, "ecog", "-1")], [(_P, 3, "ecog", "PAT-ECOG-RANGE")]),
+    "ecog-0": ([(_P, 3, "ecog", "0")], []),
+    "ecog-4": ([(_P, 3, "ecog", "4")], []),
+    "ecog-5": ([(_P, 3, "ecog", "5")], [(_P, 3, "ecog", "PAT-ECOG-RANGE")]),
+    "line-0": ([(_T, 4, "line", "0")], [(_T, 4, "line", "TRT-LINE-RANGE")]),
+    "line-1": ([(_T, 4, "line", "1")], []),
+    "line-15": ([(_T, 4, "line", "15")], []),
+    "line-16": ([(_T, 4, "line", "16")], [(_T, 4, "line", "TRT-LINE-RANGE")]),
+    "doses-minus-1": ([(_T, 4, "doses", "-1")], [(_T, 4, "doses", "TRT-DOSES-RANGE")]),
+    "doses-0": ([(_T, 4, "doses", "0")], []),
+    "doses-30": ([(_T, 4, "doses", "30")], []),
+    "doses-31": ([(_T, 4, "doses", "31")], [(_T, 4, "doses", "TRT-DOSES-HIGH")]),
+    "grade-0": ([(_A, 2, "grade", "0")], [(_A, 2, "grade", "AE-GRADE-RANGE")]),
+    "grade-1": ([(_A, 2, "grade", "1")], []),
+    "grade-4": ([(_A, 2, "grade", "4")], []),
+    "grade-6": ([(_A, 2, "grade", "6")], [(_A, 2, "grade", "AE-GRADE-RANGE")]),
+    "last-contact-on-the-extract-day": ([(_P, 3, "last_contact_date", "2015-03-14")], []),
+    "last-contact-the-day-after": (
+        [(_P, 3, "last_contact_date", "2015-03-15")],
+        [(_P, 3, "last_contact_date", "PAT-LAST-CONTACT-AFTER-EXTRACT")],
+    ),
+    "death-on-the-extract-day": (
+        [(_P, 2, "last_contact_date", "2015-03-14"), (_P, 2, "death_date", "2015-03-14")], []
+    ),
+    "death-the-day-after": (
+        [(_P, 2, "last_contact_date", "2015-03-15"), (_P, 2, "death_date", "2015-03-15")],
+        [
+            (_P, 2, "death_date", "PAT-DEATH-AFTER-EXTRACT"),
+            (_P, 2, "last_contact_date", "PAT-LAST-CONTACT-AFTER-EXTRACT"),
+        ],
+    ),
+    "start-90-days-before-diagnosis": ([(_T, 4, "start_date", "2012-10-17")], []),
+    "start-91-days-before-diagnosis": (
+        [(_T, 4, "start_date", "2012-10-16")], [(_T, 4, "start_date", "TRT-START-EARLY")]
+    ),
+    "start-365-days-before-diagnosis": (
+        [(_T, 4, "start_date", "2012-01-16")], [(_T, 4, "start_date", "TRT-START-EARLY")]
+    ),
+    "start-366-days-before-diagnosis": (
+        [(_T, 4, "start_date", "2012-01-15")],
+        [(_T, 4, "start_date", "TRT-START-BEFORE-DIAGNOSIS")],
+    ),
+    "start-on-the-last-contact": (
+        [(_T, 4, "start_date", "2015-03-01"), (_T, 4, "end_date", "")], []
+    ),
+    "start-the-day-after-the-last-contact": (
+        [(_T, 4, "start_date", "2015-03-02"), (_T, 4, "end_date", "")],
+        [(_T, 4, "start_date", "TRT-START-AFTER-LAST-CONTACT")],
+    ),
+    "end-on-the-start-day": ([(_T, 4, "end_date", "2013-02-01")], []),
+    "end-the-day-before-the-start": (
+        [(_T, 4, "end_date", "2013-01-31")], [(_T, 4, "end_date", "TRT-END-BEFORE-START")]
+    ),
+    "onset-on-the-first-start-day": ([(_A, 2, "onset_date", "2012-06-01")], []),
+    "onset-the-day-before": (
+        [(_A, 2, "onset_date", "2012-05-31")], [(_A, 2, "onset_date", "AE-BEFORE-TREATMENT")]
+    ),
+    "onset-on-the-last-contact": ([(_A, 3, "onset_date", "2014-02-01")], []),
+    "onset-the-day-after-the-last-contact": (
+        [(_A, 3, "onset_date", "2014-02-02")],
+        [(_A, 3, "onset_date", "AE-ONSET-AFTER-LAST-CONTACT")],
+    ),
+    "assessment-on-the-diagnosis-day": ([(_S, 3, "assessment_date", "2013-01-15")], []),
+    "assessment-the-day-before": (
+        [(_S, 3, "assessment_date", "2013-01-14")],
+        [(_S, 3, "assessment_date", "ASM-DATE-BEFORE-DIAGNOSIS")],
+    ),
+    "assessment-on-the-last-contact": ([(_S, 3, "assessment_date", "2015-03-01")], []),
+    "assessment-the-day-after-the-last-contact": (
+        [(_S, 3, "assessment_date", "2015-03-02")],
+        [(_S, 3, "assessment_date", "ASM-DATE-AFTER-LAST-CONTACT")],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BOUNDARIES))
+def test_each_rule_on_and_beside_its_boundary(tmp_path: Path, case: str) -> None:
+    changes, expected = BOUNDARIES[case]
+    assert found(run(tmp_path, changes)) == sorted(expected, key=lambda f: (f[0], f[1], f[2], f[3]))
