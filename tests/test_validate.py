@@ -743,6 +743,18 @@ BOUNDARIES = {
         [(_T, 4, "start_date", "2015-03-02"), (_T, 4, "end_date", "")],
         [(_T, 4, "start_date", "TRT-START-AFTER-LAST-CONTACT")],
     ),
+    "last-contact-on-the-diagnosis-day": (
+        [(_P, 3, "last_contact_date", "2013-01-15")],
+        [
+            (_S, 3, "assessment_date", "ASM-DATE-AFTER-LAST-CONTACT"),
+            (_T, 4, "end_date", "TRT-END-AFTER-LAST-CONTACT"),
+            (_T, 4, "start_date", "TRT-START-AFTER-LAST-CONTACT"),
+        ],
+    ),
+    "start-on-the-extract-day-after-the-last-contact": (
+        [(_T, 4, "start_date", "2015-03-14"), (_T, 4, "end_date", "")],
+        [(_T, 4, "start_date", "TRT-START-AFTER-LAST-CONTACT")],
+    ),
     "end-on-the-start-day": ([(_T, 4, "end_date", "2013-02-01")], []),
     "end-the-day-before-the-start": (
         [(_T, 4, "end_date", "2013-01-31")], [(_T, 4, "end_date", "TRT-END-BEFORE-START")]
