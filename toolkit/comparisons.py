@@ -96,6 +96,9 @@ def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
     return result
 
 
+#: The analyses that are Cox models (their ``left_out`` is reported).
+_COX_MODELS = ("cox_unadjusted", "cox_adjusted", "time_varying_cox")
+
 #: The grouping covariates of the models, as a reader names them.
 _GROUPING_NAMES = {
     "stratum_key": "the stratum",
@@ -117,7 +120,7 @@ def comparison_notes(
         f"{ANALYSIS_NAMES[name]}: not estimable ({reason})."
         for name, reason in result["not_estimable"].items()
     ]
-    models = [(ANALYSIS_NAMES[n], result[n]) for n in ANALYSIS_NAMES if "cox" in n]
+    models = [(ANALYSIS_NAMES[n], result[n]) for n in _COX_MODELS]
     for lm in result["landmarks"]:
         title = f"Landmark {lm['landmark']:g} months, Cox model"
         models.append((title, lm["cox"]))

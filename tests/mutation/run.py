@@ -108,10 +108,11 @@ def mutate(module: str) -> dict:
     folder = _scratch(module)
     subprocess.run([str(MUTMUT), "run"], cwd=folder, check=False, stdout=subprocess.DEVNULL)
     statuses = _results(folder)
-    equivalent = {name for name in statuses if name in EQUIVALENT}
     killed = [n for n, s in statuses.items() if s in ("killed", "timeout")]
     timeouts = [n for n, s in statuses.items() if s == "timeout"]
     alive = sorted(n for n, s in statuses.items() if s not in ("killed", "timeout"))
+    equivalent = {name for name in alive if name in EQUIVALENT}
+    stale = sorted(name for name in killed if name in EQUIVALENT)
     counted = len(statuses) - len(equivalent)
     return {
         "module": module,
@@ -120,6 +121,7 @@ def mutate(module: str) -> dict:
         "timeouts": len(timeouts),
         "equivalent": len(equivalent),
         "survived": [n for n in alive if n not in equivalent],
+        "stale": stale,
         "score": len(killed) / counted if counted else 1.0,
         "folder": str(folder.relative_to(REPO)),
     }
@@ -141,6 +143,10 @@ def main(argv: list[str]) -> int:
             f"{row['equivalent']:>10}  {len(row['survived']):>8}  {row['score']:>6.1%}"
         )
     for row in rows:
+        if row["stale"]:
+            print(f"\nlisted as equivalent in {row['module']} but killed (remove them):")
+            for name in row["stale"]:
+                print(f"  {name}")
         if row["survived"]:
             print(f"\nsurviving in {row['module']} (mutmut show NAME, in {row['folder']}):")
             for name in row["survived"]:
