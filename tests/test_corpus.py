@@ -31,6 +31,7 @@ from types import ModuleType
 import duckdb
 import pytest
 
+from schemas.rules import RULES
 from toolkit.errors import SubmissionUnreadable
 from toolkit.ingest import LOADED_TABLES, archive_dir
 from toolkit.pipeline import ingest_submission
@@ -416,6 +417,11 @@ def _check_ingest(case: str, path: Path, db: Path) -> None:
     recorded = _query(db, 'select file, "row", "column", rule, message from findings')
     keys = ("file", "row", "column", "rule", "message")
     _check_findings(expected, [dict(zip(keys, row, strict=True)) for row in recorded], "ingest")
+    if "findings" in expected:  # the full list: its counts by the catalog's severities
+        severity = [RULES[finding["rule"]].severity for finding in expected["findings"]]
+        counts = (severity.count("error"), severity.count("warning"))
+        assert (outcome.n_errors, outcome.n_warnings) == counts
+        assert _query(db, "select n_errors, n_warnings from submissions") == [counts]
     counts = {table: _query(db, f"select count(*) from {table}")[0][0] for table in LOADED_TABLES}
     if not expected["accepted"]:
         assert counts == dict.fromkeys(LOADED_TABLES, 0)

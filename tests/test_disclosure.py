@@ -9,7 +9,6 @@ import itertools
 import json
 import re
 import subprocess
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -276,7 +275,7 @@ def test_sponsor_files_hold_no_full_date_but_the_cutoff(
             assert not re.search(rf"(?<!\d){long_form(day)}", flat), (name, day)
         found = set(re.findall(r"\b\d{4}-\d{2}-\d{2}\b", flat))
         assert found <= {cutoff}, (name, found)
-    assert date.fromisoformat(cutoff)
+    assert cutoff == "2015-03-16"  # the demo's data cutoff, the poster's
 
 
 def test_sponsor_report_shows_suppressed_cells(sponsor_texts: dict, sponsor_dir: Path) -> None:

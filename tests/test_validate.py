@@ -286,10 +286,15 @@ def test_required_value_and_identifier_rules(tmp_path: Path) -> None:
         ("treatments.csv", 3, "treatment_id", ""),
         ("adverse_events.csv", 3, "relatedness", ""),
     ]
-    result = run(tmp_path, changes)
-    assert ("patients.csv", 3, "patient_id", "PAT-PATIENT-ID-UNIQUE") in found(result)
-    assert ("treatments.csv", 3, "treatment_id", "TRT-TREATMENT-ID-REQUIRED") in found(result)
-    assert ("adverse_events.csv", 3, "relatedness", "AE-RELATEDNESS-REQUIRED") in found(result)
+    # P-2 now repeats 00123's id, so its course (T3) and assessment name a patient that is
+    # not there: exactly these findings and no others
+    assert found(run(tmp_path, changes)) == [
+        ("adverse_events.csv", 3, "relatedness", "AE-RELATEDNESS-REQUIRED"),
+        ("assessments.csv", 3, "patient_id", "ASM-PATIENT-REF"),
+        ("patients.csv", 3, "patient_id", "PAT-PATIENT-ID-UNIQUE"),
+        ("treatments.csv", 3, "treatment_id", "TRT-TREATMENT-ID-REQUIRED"),
+        ("treatments.csv", 4, "patient_id", "TRT-PATIENT-REF"),
+    ]
 
 
 def test_bad_patient_id_format(tmp_path: Path) -> None:
