@@ -255,3 +255,40 @@ def test_ctrl_c_while_a_connection_is_configured_is_an_interrupt_and_loads_nothi
         ingest_submission(site, db)
     assert not db.exists()
     assert [p.name for p in tmp_path.iterdir() if ".new-" in p.name] == []
+
+
+def test_reading_a_missing_registry_is_a_usage_error_and_creates_nothing(tmp_path: Path) -> None:
+    import toolkit.ingest as ingest
+    from toolkit.errors import UsageError
+
+    db = tmp_path / "absent.duckdb"
+    with pytest.raises(UsageError, match=f"no registry database at {db}"):
+        ingest.connect(db, read_only=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_load_rolls_back_everything_it_wrote(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import toolkit.ingest as ingest
+    from toolkit.errors import ToolkitError
+
+    db = tmp_path / "registry.duckdb"
+    first = ingest_submission(site, db)
+    assert first.status == "loaded"
+    newer = Path(shutil.copytree(site, tmp_path / "newer"))
+    manifest = json.loads((newer / "manifest.json").read_text())
+    manifest["extracted_on"] = "2015-06-30"
+    (newer / "manifest.json").write_text(json.dumps(manifest))
+    real_insert = ingest._insert
+
+    def insert_then_fail(con, table, frame, sid) -> None:
+        real_insert(con, table, frame, sid)
+        if table == "treatments":  # after the submission row, findings and patients
+            con.execute("select * from no_such_table")
+
+    monkeypatch.setattr(ingest, "_insert", insert_then_fail)
+    with pytest.raises(ToolkitError, match="failed and was rolled back"):
+        ingest_submission(newer, db)
+    assert _query(db, "select count(*) from submissions") == [(1,)]
+    assert _query(db, "select distinct submission_id from patients") == [(first.submission_id,)]
