@@ -360,30 +360,35 @@ def _check_header(
     missing = [name for name in expected if name not in counts]
     unknown = [name for name in counts if name not in expected]
     repeated = [name for name in expected if counts.get(name, 0) > 1]
-    messages = {
-        "FILE-COLUMN-UNKNOWN": [
-            f"column {name!r} is not part of the contract for {file}" + _did_you_mean(name, missing)
-            for name in unknown
-        ],
-        "FILE-COLUMN-DUPLICATE": [
-            f"column {name!r} appears {counts[name]} times in the header; keep one"
-            for name in repeated
-        ],
-        "FILE-COLUMN-MISSING": [
-            f"column {name!r} of the contract is missing from {file}" for name in missing
-        ],
-    }
-    names = {"FILE-COLUMN-UNKNOWN": unknown, "FILE-COLUMN-DUPLICATE": repeated}
-    found = [
-        _findings(
-            file,
-            rule,
-            rows=[1] * len(messages[rule]),
-            columns=names.get(rule, missing),
-            values=names.get(rule, [None] * len(missing)),
-            messages=messages[rule],
+
+    def on_header(rule: str, names: list[str], values: list, messages: list[str]):
+        return _findings(
+            file, rule, rows=[1] * len(names), columns=names, values=values, messages=messages
         )
-        for rule in messages
+
+    found = [
+        on_header(
+            "FILE-COLUMN-UNKNOWN",
+            unknown,
+            unknown,
+            [
+                f"column {name!r} is not part of the contract for {file}"
+                + _did_you_mean(name, missing)
+                for name in unknown
+            ],
+        ),
+        on_header(
+            "FILE-COLUMN-DUPLICATE",
+            repeated,
+            repeated,
+            [f"column {n!r} appears {counts[n]} times in the header; keep one" for n in repeated],
+        ),
+        on_header(
+            "FILE-COLUMN-MISSING",
+            missing,
+            [None] * len(missing),
+            [f"column {n!r} of the contract is missing from {file}" for n in missing],
+        ),
     ]
     positions = {name: header.index(name) for name in expected if counts.get(name) == 1}
     return _concat(found), positions

@@ -126,8 +126,8 @@ def test_curve_arrays_are_read_only() -> None:
     for arrays in (km.curve_, km.censor_marks_):
         for array in arrays.values():
             assert array.flags.writeable is False
-    for arrays in (empty_summary(key="e", label="E").curve_,):
-        assert all(array.flags.writeable is False for array in arrays.values())
+    empty = empty_summary(key="e", label="E").curve_
+    assert all(array.flags.writeable is False for array in empty.values())
 
 
 def test_ticks_must_increase_and_may_be_fractional() -> None:

@@ -876,7 +876,7 @@ def wald_terms(
             hr, low, high = np.exp([coef, coef - z_crit * s, coef + z_crit * s]).tolist()
         terms.append(
             CoxTerm(
-                term=covariate if level is None else f"{covariate}={level}",
+                term=term_name(covariate, level),
                 covariate=covariate,
                 level=level,
                 reference=references.get(covariate),
@@ -894,6 +894,11 @@ def wald_terms(
     return terms
 
 
+def term_name(covariate: str, level: str | None) -> str:
+    """A coefficient's name: ``covariate``, or ``covariate=level`` for a categorical level."""
+    return covariate if level is None else f"{covariate}={level}"
+
+
 def fit_warnings(fit, columns: Sequence[tuple[str, str | None]]) -> list[str]:
     """Plain-language warnings about a fit: infinite coefficients, no convergence."""
     notes = []
@@ -901,10 +906,10 @@ def fit_warnings(fit, columns: Sequence[tuple[str, str | None]]) -> list[str]:
         notes.append(f"Newton–Raphson did not converge in {fit.iterations_} iterations")
     for (covariate, level), infinite in zip(columns, fit.infinite_, strict=True):
         if infinite:
-            what = covariate if level is None else f"{covariate}={level}"
             notes.append(
-                f"the coefficient of {what} is infinite (monotone likelihood, e.g. a level "
-                "without events or with all events); its hazard ratio is not estimable"
+                f"the coefficient of {term_name(covariate, level)} is infinite (monotone "
+                "likelihood, e.g. a level without events or with all events); its hazard ratio "
+                "is not estimable"
             )
     return notes
 
@@ -913,15 +918,13 @@ def left_out_warnings(left_out: Sequence[dict]) -> list[str]:
     """Plain-language warnings about what :func:`fit_estimable` left out of a model."""
     notes = []
     for item in left_out:
-        what = (
-            item["covariate"] if item["level"] is None else f"{item['covariate']}={item['level']}"
-        )
         if item["reason"] == "single_level":
             notes.append(
                 f"{item['covariate']} takes one value ({item['level']}) among the rows used; "
                 "it is left out of the model"
             )
         else:
+            what = term_name(item["covariate"], item["level"])
             notes.append(
                 f"the coefficient of {what} is not estimable (constant or collinear with other "
                 "covariates among the risk sets of the events); it is left out of the model, "

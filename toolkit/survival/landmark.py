@@ -228,7 +228,7 @@ def landmark_analysis(
         groups_=groups,
         logrank_=logrank,
         cox_=cox,
-        cox_not_estimable_=None if cox is not None else why,
+        cox_not_estimable_=why,
     )
 
 
