@@ -60,8 +60,13 @@ def _every_missing_analysis_is_explained(context: dict) -> None:
         if result[name] is None and name in result["not_estimable"]:
             assert f"{title}: not estimable" in notes
     for landmark in result["landmarks"]:
+        title = f"Landmark {landmark['landmark']:g} months, Cox model"
         if landmark["cox"] is None:
-            assert f"Landmark {landmark['landmark']:g} months, Cox model: not estimable" in notes
+            assert f"{title}: not estimable" in notes
+            continue
+        for term in landmark["cox"]["terms"]:  # every "not estimable" cell has its reason
+            if term["infinite"] or term["aliased"]:
+                assert f"{title}: {term['label']} not estimable" in notes
 
 
 def test_report_with_empty_strata_names_them_and_estimates_nothing_for_them(

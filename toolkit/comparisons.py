@@ -129,19 +129,30 @@ def comparison_notes(
     for title, model in models:
         for item in (model or {}).get("left_out", []):
             notes.append(f"{title}: {_left_out_text(item, names, labels)}.")
+        for term in (model or {}).get("terms", []):
+            if term["infinite"]:
+                what = _term_text(term["covariate"], term["level"], names, labels)
+                notes.append(
+                    f"{title}: {what} not estimable (its coefficient runs off to infinity: "
+                    "monotone likelihood, e.g. no event in the group)."
+                )
     return notes
+
+
+def _term_text(covariate: str, level: str | None, names: dict, labels: dict) -> str:
+    """A coefficient as a reader names it: a stratum's label, or the covariate and level."""
+    name = names.get(covariate, covariate)
+    what = labels.get(level) if covariate in _GROUPING_NAMES else None
+    return what or (f"{name} {level}" if level is not None else name)
 
 
 def _left_out_text(item: dict, names: dict[str, str], labels: dict[str, str]) -> str:
     covariate, level = item["covariate"], item["level"]
-    name = names.get(covariate, covariate)
     if item["reason"] == "single_level":
-        return f"{name} left out (one value among the patients used)"
-    what = labels.get(level) if covariate in _GROUPING_NAMES else None
-    what = what or (f"{name} {level}" if level is not None else name)
+        return f"{names.get(covariate, covariate)} left out (one value among the patients used)"
     return (
-        f"{what} not estimable (no contrast among the patients at risk at the events; "
-        "left out of the model)"
+        f"{_term_text(covariate, level, names, labels)} not estimable (no contrast among the "
+        "patients at risk at the events; left out of the model)"
     )
 
 
