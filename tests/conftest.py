@@ -6,6 +6,16 @@ from pathlib import Path
 
 import pytest
 
+#: Fixtures that run the whole pipeline; tests using them are marked ``demo`` so that a quick run
+#: (``-m "not demo"``, as ``make mutate`` does) can leave them out.
+PIPELINE_FIXTURES = frozenset({"demo_dir", "proclaim_dir"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.demo)
+
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

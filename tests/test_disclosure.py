@@ -7,8 +7,10 @@ import copy
 import csv
 import itertools
 import json
+import random
 import re
 import subprocess
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -341,3 +343,771 @@ def test_no_count_from_1_to_k_minus_1_is_shown_or_recoverable(table: list[list[i
     assert_safe(values, sets, hidden)
     # K itself is not small: a cell of exactly K is shown unless it hides another one
     assert all(hidden.get(key) != "primary" for key, value in values.items() if value >= K)
+
+
+# --- hand-built contexts, the sponsor edition worked out by hand -------------------------------
+#
+# Each context below is small enough for its suppression to be followed set by set; the comment
+# above each expected value gives the reasoning, so none of it comes from the code under test.
+
+
+def at_risk_row(time: float, at_risk: int, events: int, censored: int) -> dict:
+    return {"time": time, "at_risk": at_risk, "events": events, "censored": censored}
+
+
+def one_step_cohort(n: int) -> dict:
+    return {
+        "n_analysed": n,
+        "flow": [{"label": "in the registry", "n": n, "excluded": 0, "reason": None}],
+        "excluded": [],
+    }
+
+
+def group(key: str, n: int, events: int, censored: int, rows: list | None = None) -> dict:
+    """A survival group; without ``rows`` it has no at-risk table at all."""
+    made = {"key": key, "n": n, "events": events, "censored": censored}
+    return made if rows is None else {**made, "at_risk": rows}
+
+
+@pytest.fixture
+def one_group() -> dict:
+    overall = group(
+        "overall",
+        30,
+        5,
+        25,
+        [
+            at_risk_row(0.0, 30, 0, 0),
+            at_risk_row(6.0, 22, 5, 3),
+            at_risk_row(12.0, 14, 0, 8),
+            at_risk_row(18.0, 5, 0, 9),
+        ],
+    )
+    # (at 18 months 5 remain; 14 at 12 is above the threshold of 11, and 11 itself would be
+    # kept too: see test_a_curve_stops_after_the_last_time_with_exactly_k_at_risk)
+    overall["survival_at"] = [
+        {"time": 6.0, "at_risk": 22, "estimate": 0.83},
+        {"time": 12.0, "at_risk": 14, "estimate": 0.83},
+    ]
+    overall["curve"] = {
+        "time": [0.0, 2.0, 6.0, 12.0, 15.0],
+        "survival": [1.0, 0.97, 0.83, 0.83, 0.5],
+        "at_risk": [30, 30, 22, 14, 6],
+    }
+    overall["censor_marks"] = {"time": [3.0, 12.0, 13.0], "survival": [0.97, 0.83, 0.83]}
+    return {"overall": overall, "cohort": one_step_cohort(30), "min_at_risk_shown": 0}
+
+
+def test_one_group_suppressed_as_worked_out_by_hand(one_group: dict) -> None:
+    before = copy.deepcopy(one_group)
+    sponsor = sponsor_edition(one_group, K)
+    assert one_group == before, "the internal context is left alone"
+    overall = sponsor["overall"]
+    # Primary: events 5; at 6 months 5 events and 3 censored; 8 censored by 12; 5 at risk and
+    # 9 censored at 18. Complementary: n 30 = events + censored, so censored (25) is hidden;
+    # 22 at risk at 6 = 14 + 0 + 8, so 14 (not the zero) is hidden, and with it the same 14 at
+    # risk at the 12-month landmark.
+    assert (overall["n"], overall["events"], overall["censored"]) == (30, "<11", "*")
+    assert overall["at_risk"] == [
+        at_risk_row(0.0, 30, 0, 0),
+        at_risk_row(6.0, 22, "<11", "<11"),
+        at_risk_row(12.0, "*", 0, "<11"),
+        at_risk_row(18.0, "<11", 0, "<11"),
+    ]
+    assert [entry["at_risk"] for entry in overall["survival_at"]] == [22, "*"]
+    assert sponsor["cohort"]["n_analysed"] == 30
+    # The curve stops at 12 months, the last time with 11 or more at risk (14, before it was
+    # hidden); a point or a censor mark at 12 itself stays.
+    assert overall["shown_until"] == 12.0
+    assert overall["curve"] == {
+        "time": [0.0, 2.0, 6.0, 12.0],
+        "survival": [1.0, 0.97, 0.83, 0.83],
+        "at_risk": [30, 30, 22, 14],
+    }
+    assert overall["censor_marks"] == {"time": [3.0, 12.0], "survival": [0.97, 0.83]}
+    assert sponsor["edition"] == "sponsor"
+    assert sponsor["min_at_risk_shown"] == K
+    assert sponsor["disclosure"] == {
+        "suppressed": True,
+        "threshold": K,
+        "primary_marker": "<11",
+        "complementary_marker": "*",
+        "n_primary": 6,
+        "n_complementary": 3,
+        "rules": sponsor["disclosure"]["rules"],
+    }
+
+
+def test_a_study_minimum_above_the_threshold_stops_curves_earlier(one_group: dict) -> None:
+    one_group["min_at_risk_shown"] = 25
+    sponsor = sponsor_edition(one_group, K)
+    # 30 at risk at 0, then 22 < 25: only the first point is left.
+    assert sponsor["min_at_risk_shown"] == 25
+    assert sponsor["overall"]["shown_until"] == 0.0
+    assert sponsor["overall"]["curve"]["time"] == [0.0]
+    assert sponsor["overall"]["censor_marks"]["time"] == []
+
+
+def test_a_curve_with_enough_at_risk_throughout_is_left_whole() -> None:
+    overall = group(
+        "overall", 40, 20, 20, [at_risk_row(0.0, 40, 0, 0), at_risk_row(6.0, 20, 11, 9)]
+    )
+    overall["curve"] = {"time": [0.0, 7.0], "survival": [1.0, 0.6]}
+    sponsor = sponsor_edition({"overall": overall, "cohort": one_step_cohort(40)}, 5)
+    assert sponsor["overall"]["shown_until"] is None
+    assert sponsor["overall"]["curve"] == {"time": [0.0, 7.0], "survival": [1.0, 0.6]}
+    # Threshold 5: 9 is not small, nothing is hidden.
+    assert sponsor["overall"]["at_risk"][1] == at_risk_row(6.0, 20, 11, 9)
+    assert (sponsor["disclosure"]["n_primary"], sponsor["disclosure"]["n_complementary"]) == (0, 0)
+    assert sponsor["min_at_risk_shown"] == 5
+
+
+def test_a_curve_below_the_minimum_from_its_first_row_stops_there() -> None:
+    overall = group("overall", 8, 2, 6, [at_risk_row(1.0, 8, 0, 0), at_risk_row(6.0, 5, 2, 1)])
+    overall["curve"] = {"time": [0.0, 1.0, 7.0], "survival": [1.0, 1.0, 0.6]}
+    sponsor = sponsor_edition({"overall": overall, "cohort": one_step_cohort(8)}, K)
+    assert sponsor["overall"]["shown_until"] == 1.0
+    assert sponsor["overall"]["curve"]["time"] == [0.0, 1.0]
+
+
+def test_strata_and_all_patients_suppressed_as_worked_out_by_hand() -> None:
+    overall = group("overall", 40, 25, 15, [at_risk_row(0.0, 40, 0, 0)])
+    a = group("a", 30, 20, 10, [at_risk_row(0.0, 30, 0, 0)])
+    b = group("b", 10, 5, 5, [at_risk_row(0.0, 10, 0, 0)])
+    context = {"overall": overall, "strata": [a, b], "cohort": one_step_cohort(40)}
+    sponsor = sponsor_edition(context, K)
+    a, b, overall = sponsor["strata"][0], sponsor["strata"][1], sponsor["overall"]
+    # Primary: a's 10 censored; b's n, events, censored and number at risk. Complementary:
+    # a's n 30 = 20 events + 10 censored gives the 20 events away; 40 = a's n + b's n gives
+    # a's n; 40 at risk at 0 = a's + b's gives a's number at risk. All patients stay shown.
+    assert [(g["n"], g["events"], g["censored"]) for g in (overall, a, b)] == [
+        (40, 25, 15),
+        ("*", "*", "<11"),
+        ("<11", "<11", "<11"),
+    ]
+    assert [g["at_risk"][0]["at_risk"] for g in (overall, a, b)] == [40, "*", "<11"]
+    assert (sponsor["disclosure"]["n_primary"], sponsor["disclosure"]["n_complementary"]) == (5, 3)
+
+
+def test_eligibility_steps_suppressed_as_worked_out_by_hand() -> None:
+    cohort = {
+        "n_analysed": 60,
+        "flow": [
+            {"label": "in the registry", "n": 100, "excluded": 0, "reason": None},
+            {"label": "given a dose", "n": 95, "excluded": 5, "reason": "no dose"},
+            {"label": "started in time", "n": 60, "excluded": 35, "reason": "late"},
+        ],
+        "excluded": [{"reason": "no dose", "n": 5}, {"reason": "late", "n": 35}],
+    }
+    sponsor = sponsor_edition({"overall": group("overall", 60, 30, 30), "cohort": cohort}, K)
+    flow = sponsor["cohort"]["flow"]
+    # 5 excluded is small; 100 = 95 + 5 gives it away, so 95 is hidden; then 95 = 60 + 35
+    # would give 95, so the smaller shown of the two, 35, is hidden (60 is the number analysed
+    # and stays). The list of exclusions shows the same cells the same way.
+    assert [(step["n"], step["excluded"]) for step in flow] == [(100, 0), ("*", "<11"), (60, "*")]
+    assert sponsor["cohort"]["excluded"] == [
+        {"reason": "no dose", "n": "<11"},
+        {"reason": "late", "n": "*"},
+    ]
+    assert sponsor["cohort"]["n_analysed"] == 60
+
+
+def test_table1_suppressed_and_ages_top_coded_as_worked_out_by_hand() -> None:
+    def cells(*counts: int) -> list[dict]:
+        return [
+            {"n": n, "pct": round(100 * n / total, 1)}
+            for n, total in zip(counts, (40, 30, 10), strict=True)
+        ]
+
+    def ages(n_missing: int, maximum: float) -> dict:
+        return {
+            "n_missing": n_missing,
+            "median": 55.0,
+            "q1": 45.0,
+            "q3": 70.0,
+            "minimum": 30.0,
+            "maximum": maximum,
+        }
+
+    table1 = {
+        "groups": [{"key": "overall", "n": 40}, {"key": "a", "n": 30}, {"key": "b", "n": 10}],
+        "covariates": [
+            {
+                "key": "sex",
+                "levels": [
+                    {"key": "female", "cells": cells(22, 20, 2)},
+                    {"key": "male", "cells": cells(18, 10, 8)},
+                ],
+            }
+        ],
+        "age": {"cells": [ages(3, 90.0), ages(3, 89.9), ages(0, 93.5)]},
+    }
+    context = {"overall": group("overall", 40, 25, 15), "cohort": one_step_cohort(40)}
+    sponsor = sponsor_edition({**context, "table1": table1}, K)
+    out = sponsor["table1"]
+    # Primary: b's n (10), 2 women in b, 10 and 8 men in a and b, 3 missing ages in all and in
+    # a. Complementary: 22 women = a's + b's gives b's 2 away, so a's 20 women are hidden.
+    assert [g["n"] for g in out["groups"]] == [40, 30, "<11"]
+    female, male = out["covariates"][0]["levels"]
+    assert female["cells"] == [
+        {"n": 22, "pct": 55.0},
+        {"n": "*", "pct": None},
+        {"n": "<11", "pct": None},
+    ]
+    assert male["cells"] == [
+        {"n": 18, "pct": 45.0},
+        {"n": "<11", "pct": None},
+        {"n": "<11", "pct": None},
+    ]
+    age_cells = out["age"]["cells"]
+    assert [c["n_missing"] for c in age_cells] == ["<11", "<11", 0]
+    assert [c["maximum"] for c in age_cells] == ["90+", 89.9, "90+"]
+    assert [(c["median"], c["q1"], c["q3"], c["minimum"]) for c in age_cells] == [
+        (55.0, 45.0, 70.0, 30.0)
+    ] * 3
+
+
+def test_top_coding_covers_every_age_statistic() -> None:
+    old = {"n_missing": 0, "median": 91.0, "q1": 90.0, "q3": 95.0, "minimum": 90.5, "maximum": 99.0}
+    context = {
+        "overall": group("overall", 40, 25, 15),
+        "cohort": one_step_cohort(40),
+        "table1": {
+            "groups": [{"key": "overall", "n": 40}],
+            "covariates": [],
+            "age": {"cells": [old]},
+        },
+    }
+    cell = sponsor_edition(context, K)["table1"]["age"]["cells"][0]
+    assert cell == {
+        "n_missing": 0,
+        "median": "90+",
+        "q1": "90+",
+        "q3": "90+",
+        "minimum": "90+",
+        "maximum": "90+",
+    }
+
+
+def test_adverse_events_suppressed_as_worked_out_by_hand() -> None:
+    a = group("a", 25, 13, 12)
+    b = group("b", 22, 11, 11)
+    a["counts"] = {"ae": 12}
+    b["counts"] = {"ae": 4, "later": 0}
+    safety = {
+        "columns": [{"key": "a", "n": 25}, {"key": "b", "n": 22}],
+        "rows": [
+            {
+                "key": "ae",
+                "cells": [{"n": 12, "pct": 48.0, "N": 25}, {"n": 4, "pct": 18.2, "N": 22}],
+                "total": {"n": 16, "pct": 34.0, "N": 47},
+            },
+            {
+                "key": "later",
+                "cells": [{"n": None, "pct": None, "N": 25}, {"n": 0, "pct": 0.0, "N": 22}],
+                "total": {"n": 0, "pct": 0.0, "N": 22},
+            },
+        ],
+    }
+    context = {
+        "overall": group("overall", 47, 24, 23),
+        "strata": [a, b],
+        "cohort": one_step_cohort(47),
+        "safety": safety,
+    }
+    sponsor = sponsor_edition(context, K)
+    ae, later = sponsor["safety"]["rows"]
+    # b's 4 events are small; 16 = 12 + 4 gives them away, so a's 12 are hidden, in the
+    # table and in the strata's own counts. The zero row is shown.
+    assert ae["cells"] == [{"n": "*", "pct": None, "N": 25}, {"n": "<11", "pct": None, "N": 22}]
+    assert ae["total"] == {"n": 16, "pct": 34.0, "N": 47}
+    assert later == safety["rows"][1]
+    assert [g["counts"] for g in sponsor["strata"]] == [{"ae": "*"}, {"ae": "<11", "later": 0}]
+    assert [c["n"] for c in sponsor["safety"]["columns"]] == [25, 22]
+
+
+def test_adverse_events_of_a_small_stratum_hide_its_size_everywhere() -> None:
+    a = group("a", 25, 13, 12)
+    b = group("b", 8, 4, 4)
+    safety = {
+        "columns": [{"key": "a", "n": 25}, {"key": "b", "n": 8}],
+        "rows": [
+            {
+                "key": "ae",
+                "cells": [{"n": 12, "pct": 48.0, "N": 25}, {"n": 0, "pct": 0.0, "N": 8}],
+                "total": {"n": 12, "pct": 36.4, "N": 33},
+            }
+        ],
+    }
+    a["counts"], b["counts"] = {"ae": 12}, {"ae": 0}
+    context = {
+        "overall": group("overall", 33, 17, 16),
+        "strata": [a, b],
+        "cohort": one_step_cohort(33),
+        "safety": safety,
+    }
+    sponsor = sponsor_edition(context, K)
+    # b's size 8 is small wherever it is written: its column header and its cells' N. 33 =
+    # 25 + 8, so a's 25 is hidden in the same places; b's 4 events and 4 censored are small,
+    # and 17 events = a's + b's, 16 censored = a's + b's, so a's 13 and 12 are hidden too.
+    row = sponsor["safety"]["rows"][0]
+    assert [c["n"] for c in sponsor["safety"]["columns"]] == ["*", "<11"]
+    assert [c["N"] for c in row["cells"]] == ["*", "<11"]
+    assert row["total"]["N"] == 33
+    assert [c["n"] for c in row["cells"]] == [12, 0]
+    assert [(g["n"], g["events"], g["censored"]) for g in sponsor["strata"]] == [
+        ("*", "*", "*"),
+        ("<11", "<11", "<11"),
+    ]
+
+
+def test_provenance_keeps_counts_and_the_set_hash_only() -> None:
+    provenance = {
+        "n_sites": 2,
+        "n_submissions": 3,
+        "set_sha256": "ab12",
+        "extracted_from": "2015-01-16",
+        "extracted_to": "2015-12-01",
+        "submissions": [{"site_id": "S01", "extracted_on": "2015-01-16", "sha256": "cd34"}],
+    }
+    context = {"overall": group("overall", 40, 25, 15), "cohort": one_step_cohort(40)}
+    sponsor = sponsor_edition({**context, "provenance": provenance}, K)
+    assert sponsor["provenance"] == {
+        "n_sites": 2,
+        "n_submissions": 3,
+        "set_sha256": "ab12",
+        "extracted_from": "January 2015",
+        "extracted_to": "December 2015",
+        "submissions": [],
+    }
+    assert sponsor_edition(context, K)["provenance"] is None
+
+
+def test_comparisons_keep_estimates_and_lose_counts() -> None:
+    context = {
+        "overall": group("overall", 40, 25, 15),
+        "cohort": one_step_cohort(40),
+        "comparisons": {
+            "immortal_time": {"depends_on_post_index": True, "person_months": 820.0},
+            "time_varying": {"n_episodes": 57},
+        },
+        "comparison_rows": [
+            {
+                "key": "a",
+                "naive": {"hr": 0.8},
+                "landmarks": [{"landmark": 12.0, "hr": 2.7, "n_at_risk": 9}],
+            }
+        ],
+        "aware_figures": {"simon_makuch": [{"key": "a", "n": 84}], "landmark": {"n": 9}},
+    }
+    sponsor = sponsor_edition(context, K)
+    assert sponsor["comparisons"] == {"immortal_time": {"depends_on_post_index": True}}
+    assert sponsor["comparison_rows"] == [
+        {
+            "key": "a",
+            "naive": {"hr": 0.8},
+            "landmarks": [{"landmark": 12.0, "hr": 2.7, "n_at_risk": None}],
+        }
+    ]
+    assert sponsor["aware_figures"] == {"simon_makuch": [], "landmark": None}
+
+
+def test_threshold_one_hides_nothing(one_group: dict) -> None:
+    sponsor = sponsor_edition(one_group, 1)
+    assert sponsor["overall"]["at_risk"] == one_group["overall"]["at_risk"]
+    assert sponsor["disclosure"]["primary_marker"] == "<1"
+    assert sponsor["overall"]["shown_until"] is None
+
+
+def test_the_rules_are_stated_with_the_threshold() -> None:
+    from toolkit.disclosure import rules_text
+
+    assert rules_text(5) == [
+        "Cells below 5 suppressed: counts from 1 to 4 are shown as “<5” without a percentage.",
+        "Complementary suppression: where a suppressed count could be recovered from a total "
+        "(the other cells of a column, row or interval), further cells are hidden and shown as "
+        "“*”.",
+        "Survival curves stop where fewer than 5 patients remain at risk.",
+        "Ages above 89 are shown as “90+”.",
+        "No patient or site identifiers; extraction dates as month and year; the submissions "
+        "are identified by one SHA-256 of the whole set.",
+        "Comparisons between strata show hazard ratios, confidence intervals and p-values only: "
+        "the Simon–Makuch and landmark curves and the landmark risk-set sizes are omitted.",
+    ]
+    assert sponsor_edition(
+        {"overall": group("overall", 40, 25, 15), "cohort": one_step_cohort(40)}, 5
+    )["disclosure"]["rules"] == rules_text(5)
+
+
+def test_a_curve_stops_after_the_last_time_with_exactly_k_at_risk() -> None:
+    rows = [at_risk_row(0.0, 30, 0, 0), at_risk_row(6.0, 11, 12, 7), at_risk_row(12.0, 10, 1, 0)]
+    overall = group("overall", 30, 13, 17, rows)
+    overall["curve"] = {"time": [0.0, 6.0, 9.0, 12.0]}
+    sponsor = sponsor_edition({"overall": overall, "cohort": one_step_cohort(30)}, K)
+    assert sponsor["overall"]["shown_until"] == 6.0
+    assert sponsor["overall"]["curve"]["time"] == [0.0, 6.0]
+
+
+def test_strata_curves_are_cut_each_at_its_own_time() -> None:
+    a = group("a", 20, 10, 10, [at_risk_row(0.0, 20, 0, 0), at_risk_row(6.0, 12, 4, 4)])
+    b = group("b", 20, 10, 10, [at_risk_row(0.0, 20, 0, 0), at_risk_row(6.0, 9, 8, 3)])
+    overall = group(
+        "overall", 40, 20, 20, [at_risk_row(0.0, 40, 0, 0), at_risk_row(6.0, 21, 12, 7)]
+    )
+    for g in (a, b, overall):
+        g["curve"] = {"time": [0.0, 3.0, 6.0, 9.0]}
+    context = {"overall": overall, "strata": [a, b], "cohort": one_step_cohort(40)}
+    sponsor = sponsor_edition(context, K)
+    assert [g["shown_until"] for g in sponsor["strata"]] == [None, 0.0]
+    assert [g["curve"]["time"] for g in sponsor["strata"]] == [[0.0, 3.0, 6.0, 9.0], [0.0]]
+    assert sponsor["overall"]["shown_until"] is None
+
+
+def test_a_tie_between_complements_is_broken_by_key_not_by_position() -> None:
+    values = {("total",): 45, ("b",): 20, ("a",): 20, ("c",): 5}
+    hidden = suppress_cells(values, [(("total",), [("b",), ("a",), ("c",)])], K)
+    assert hidden == {("c",): "primary", ("a",): "complementary"}
+
+
+def test_a_hidden_last_step_hides_the_number_analysed_it_equals() -> None:
+    cohort = {
+        "n_analysed": 30,
+        "flow": [
+            {"n": 100, "excluded": 0, "reason": None},
+            {"n": 95, "excluded": 5, "reason": "no dose"},
+            {"n": 30, "excluded": 65, "reason": "late"},
+        ],
+    }
+    sponsor = sponsor_edition({"overall": group("overall", 30, 15, 15), "cohort": cohort}, K)
+    # 5 excluded is small: 100 = 95 + 5 hides 95; 95 = 30 + 65 then hides the smaller, 30; the
+    # number analysed is that same 30 (a set of one cell, its total shown), so it is hidden
+    # too, as the overall n it is; n = events + censored then hides one of the two 15s (the
+    # tie goes to the key that sorts first, "censored").
+    assert [(step["n"], step["excluded"]) for step in sponsor["cohort"]["flow"]] == [
+        (100, 0),
+        ("*", "<11"),
+        ("*", 65),
+    ]
+    assert sponsor["cohort"]["n_analysed"] == "*"
+    overall = sponsor["overall"]
+    assert (overall["n"], overall["events"], overall["censored"]) == ("*", 15, "*")
+
+
+def test_malformed_tables_are_refused_not_misaligned() -> None:
+    context = {"overall": group("overall", 40, 25, 15), "cohort": {"n_analysed": 40}}
+    two_groups = [{"key": "overall", "n": 40}, {"key": "a", "n": 40}]
+    broken_tables = [
+        {"groups": two_groups, "covariates": [], "age": {"cells": [{"n_missing": 0}]}},
+        {
+            "groups": two_groups,
+            "covariates": [{"key": "sex", "levels": [{"key": "f", "cells": [{"n": 20}]}]}],
+        },
+    ]
+    for table1 in broken_tables:
+        with pytest.raises(ValueError, match="zip"):
+            sponsor_edition({**context, "table1": table1}, K)
+    safety = {
+        "columns": [{"key": "a", "n": 40}],
+        "rows": [{"key": "ae", "cells": [], "total": {"n": 0, "pct": 0.0, "N": 40}}],
+    }
+    with pytest.raises(ValueError, match="zip"):
+        sponsor_edition({**context, "safety": safety}, K)
+
+
+def test_the_threshold_error_says_what_is_wrong() -> None:
+    with pytest.raises(ValueError, match="^the suppression threshold must be at least 1$"):
+        sponsor_edition({"overall": group("overall", 1, 1, 0), "cohort": {}}, 0)
+
+
+def test_a_set_without_its_total_is_not_a_set() -> None:
+    from toolkit.disclosure import _Cells
+
+    cells = _Cells()
+    holder = {"a": 5, "b": 20}
+    cells.add(("a",), holder, "a")
+    cells.add(("b",), holder, "b")
+    cells.total(("absent",), [("a",), ("b",)])
+    cells.total(("a",), [("absent",)])
+    assert cells.sets == []
+    cells.total(("b",), [("a",)])
+    assert cells.sets == [(("b",), [("a",)])]
+
+
+# --- a reader's attack on random contexts ------------------------------------------------------
+#
+# The reader knows how the report's numbers add up (written here from the report's meaning, not
+# from the disclosure code), sees every number the sponsor edition shows, and subtracts.
+
+
+def random_context(rng: random.Random) -> dict:
+    keys = [f"s{i}" for i in range(rng.randint(1, 3))]
+    times = (0.0, 6.0, 12.0)
+    strata = []
+    for key in keys:
+        n = rng.choice([rng.randint(0, 12), rng.randint(0, 40)])
+        rows, at = [], n
+        for t in times:
+            ev = rng.randint(0, at) if t else 0
+            ce = rng.randint(0, at - ev) if t else 0
+            at -= ev + ce
+            rows.append(at_risk_row(t, at, ev, ce))
+        events = sum(r["events"] for r in rows) + rng.randint(0, at)
+        strata.append(group(key, n, events, n - events, rows))
+    sums = {name: sum(g[name] for g in strata) for name in ("n", "events", "censored")}
+    rows = [
+        at_risk_row(
+            t, *(sum(g["at_risk"][i][c] for g in strata) for c in ("at_risk", "events", "censored"))
+        )
+        for i, t in enumerate(times)
+    ]
+    overall = group("overall", sums["n"], sums["events"], sums["censored"], rows)
+    groups = [overall, *strata]
+    for g in groups:
+        g["survival_at"] = [{"time": 12.0, "at_risk": g["at_risk"][2]["at_risk"]}]
+    n = overall["n"]
+    e1, e2 = rng.randint(0, 15), rng.randint(0, 15)
+    cohort = {
+        "n_analysed": n,
+        "flow": [
+            {"n": n + e1 + e2, "excluded": 0, "reason": None},
+            {"n": n + e2, "excluded": e1, "reason": "r1"},
+            {"n": n, "excluded": e2, "reason": "r2"},
+        ],
+        "excluded": [{"reason": "r1", "n": e1}, {"reason": "r2", "n": e2}],
+    }
+    women = [rng.randint(0, g["n"]) for g in strata]
+    missing = [rng.randint(0, g["n"]) for g in strata]
+    table1 = {
+        "groups": [{"key": g["key"], "n": g["n"]} for g in groups],
+        "covariates": [
+            {
+                "key": "sex",
+                "levels": [
+                    {"key": "f", "cells": [{"n": c, "pct": 0.0} for c in [sum(women), *women]]},
+                    {
+                        "key": "m",
+                        "cells": [
+                            {"n": g["n"] - c, "pct": 0.0}
+                            for g, c in zip(groups, [sum(women), *women], strict=True)
+                        ],
+                    },
+                ],
+            }
+        ],
+        "age": {"cells": [{"n_missing": c} for c in [sum(missing), *missing]]},
+    }
+    ae = [rng.randint(0, g["n"]) for g in strata]
+    later = [None] + [rng.randint(0, g["n"]) for g in strata[1:]]
+    safety_rows = []
+    for key, counts in (("ae", ae), ("later", later)):
+        cells = [
+            {"n": c, "pct": None if c is None else 0.0, "N": g["n"]}
+            for g, c in zip(strata, counts, strict=True)
+        ]
+        applies = [i for i, c in enumerate(counts) if c is not None]
+        total = {
+            "n": sum(counts[i] for i in applies),
+            "pct": 0.0,
+            "N": sum(strata[i]["n"] for i in applies),
+        }
+        safety_rows.append({"key": key, "cells": cells, "total": total})
+    for i, g in enumerate(strata):
+        g["counts"] = {"ae": ae[i]} | ({} if later[i] is None else {"later": later[i]})
+    safety = {"columns": [{"key": g["key"], "n": g["n"]} for g in strata], "rows": safety_rows}
+    return {
+        "overall": overall,
+        "strata": strata,
+        "cohort": cohort,
+        "table1": table1,
+        "safety": safety,
+        "min_at_risk_shown": rng.choice([0, 15]),
+    }
+
+
+def reader_view(context: dict) -> tuple[dict, list]:
+    """Every place a number is printed, by what it means; and how those meanings add up."""
+    places: dict = defaultdict(list)
+    relations: list = []
+    groups = [context["overall"], *context["strata"]]
+    strata = [g["key"] for g in context["strata"]]
+    for g in groups:
+        k = g["key"]
+        places[("n", k)].append(g["n"])
+        places[("events", k)].append(g["events"])
+        places[("censored", k)].append(g["censored"])
+        relations.append((("n", k), [("events", k), ("censored", k)]))
+        for i, row in enumerate(g["at_risk"]):
+            for name in ("at_risk", "events", "censored"):
+                places[(f"row_{name}", k, i)].append(row[name])
+            if i == 0:
+                relations.append((("n", k), [("row_at_risk", k, 0)]))
+            else:
+                relations.append(
+                    (
+                        ("row_at_risk", k, i - 1),
+                        [(f"row_{name}", k, i) for name in ("at_risk", "events", "censored")],
+                    )
+                )
+        places[("row_at_risk", k, 2)].append(g["survival_at"][0]["at_risk"])
+    for name in ("n", "events", "censored"):
+        relations.append(((name, "overall"), [(name, s) for s in strata]))
+    for i in range(3):
+        for name in ("at_risk", "events", "censored"):
+            relations.append(
+                ((f"row_{name}", "overall", i), [(f"row_{name}", s, i) for s in strata])
+            )
+    cohort = context["cohort"]
+    places[("n", "overall")].append(cohort["n_analysed"])
+    for i, step in enumerate(cohort["flow"]):
+        places[("flow", i)].append(step["n"])
+        places[("excluded", i)].append(step["excluded"])
+        if i:
+            relations.append((("flow", i - 1), [("flow", i), ("excluded", i)]))
+    for i, item in enumerate(cohort["excluded"], start=1):
+        places[("excluded", i)].append(item["n"])
+    relations.append((("n", "overall"), [("flow", 2)]))
+    table1 = context["table1"]
+    keys = [g["key"] for g in table1["groups"]]
+    for holder in table1["groups"]:
+        places[("n", holder["key"])].append(holder["n"])
+    levels = [level["key"] for level in table1["covariates"][0]["levels"]]
+    for level in table1["covariates"][0]["levels"]:
+        for cell, k in zip(level["cells"], keys, strict=True):
+            places[("sex", level["key"], k)].append(cell["n"])
+        relations.append(
+            (("sex", level["key"], "overall"), [("sex", level["key"], s) for s in strata])
+        )
+    for k in keys:
+        relations.append((("n", k), [("sex", level, k) for level in levels]))
+    for cell, k in zip(table1["age"]["cells"], keys, strict=True):
+        places[("age_missing", k)].append(cell["n_missing"])
+    relations.append((("age_missing", "overall"), [("age_missing", s) for s in strata]))
+    safety = context["safety"]
+    for column in safety["columns"]:
+        places[("n", column["key"])].append(column["n"])
+    for row in safety["rows"]:
+        r, applies = row["key"], []
+        for cell, s in zip(row["cells"], strata, strict=True):
+            places[("n", s)].append(cell["N"])
+            if cell["n"] is not None:
+                applies.append(s)
+                places[(r, s)].append(cell["n"])
+        places[(r, "total")].append(row["total"]["n"])
+        places[(r, "total_N")].append(row["total"]["N"])
+        relations.append(((r, "total"), [(r, s) for s in applies]))
+        relations.append(((r, "total_N"), [("n", s) for s in applies]))
+    for g in context["strata"]:
+        for r, value in g["counts"].items():
+            places[(r, g["key"])].append(value)
+    return places, relations
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_a_reader_recovers_no_small_count_from_a_random_context(seed: int) -> None:
+    internal = random_context(random.Random(seed))
+    truth, relations = reader_view(internal)
+    sponsor = sponsor_edition(internal, K)
+    shown, _ = reader_view(sponsor)
+    values, hidden = {}, set()
+    for meaning, printed in shown.items():
+        value = truth[meaning][0]
+        assert set(truth[meaning]) == {value}, f"the context itself disagrees on {meaning}"
+        values[meaning] = value
+        if all(p == value for p in printed):
+            assert not 1 <= value < K, f"{meaning} = {value} is shown"
+            continue
+        assert len(set(printed)) == 1, f"{meaning} is {printed} in its places"
+        expected_marker = "<11" if 1 <= value < K else COMPLEMENTARY
+        assert printed[0] == expected_marker, (meaning, value, printed)
+        hidden.add(meaning)
+    assert not recovered_by_subtraction(values, relations, hidden)
+    minimum = max(K, internal["min_at_risk_shown"])
+    for before, after in zip(
+        [internal["overall"], *internal["strata"]],
+        [sponsor["overall"], *sponsor["strata"]],
+        strict=True,
+    ):
+        times = [row["time"] for row in before["at_risk"]]
+        short = [i for i, row in enumerate(before["at_risk"]) if row["at_risk"] < minimum]
+        expected = None if not short else times[max(short[0] - 1, 0)]
+        assert after["shown_until"] == expected
+
+
+def test_strata_sizes_add_up_to_all_patients_without_an_at_risk_table() -> None:
+    a, b = group("a", 30, 15, 15), group("b", 10, 10, 0)
+    context = {"overall": group("overall", 40, 25, 15), "strata": [a, b], "cohort": {}}
+    sponsor = sponsor_edition(context, K)
+    # b's n and events (10) are small; 40 = 30 + 10 hides a's n, 25 = 15 + 10 a's events;
+    # a's n = events + censored then has two hidden members, and its censored stays.
+    assert [(g["n"], g["events"], g["censored"]) for g in sponsor["strata"]] == [
+        ("*", "*", 15),
+        ("<11", "<11", 0),
+    ]
+
+
+def test_a_small_adverse_event_total_loses_its_percentage() -> None:
+    a, b = group("a", 25, 13, 12), group("b", 22, 11, 11)
+    a["counts"], b["counts"] = {"ae": 3}, {"ae": 4}
+    row = {
+        "key": "ae",
+        "cells": [{"n": 3, "pct": 12.0, "N": 25}, {"n": 4, "pct": 18.2, "N": 22}],
+        "total": {"n": 7, "pct": 14.9, "N": 47},
+    }
+    safety = {"columns": [{"key": "a", "n": 25}, {"key": "b", "n": 22}], "rows": [row]}
+    context = {"overall": group("overall", 47, 24, 23), "strata": [a, b], "cohort": {}}
+    out = sponsor_edition({**context, "safety": safety}, K)["safety"]["rows"][0]
+    assert out["total"] == {"n": "<11", "pct": None, "N": 47}
+    assert [c["n"] for c in out["cells"]] == ["<11", "<11"]
+
+
+def test_a_hidden_all_patients_cell_of_table1_hides_a_stratum_cell() -> None:
+    table1 = {
+        "groups": [{"key": "overall", "n": 23}, {"key": "a", "n": 20}, {"key": "b", "n": 3}],
+        "covariates": [
+            {
+                "key": "sex",
+                "levels": [
+                    {"key": "f", "cells": [{"n": 20}, {"n": 20}, {"n": 0}]},
+                    {"key": "m", "cells": [{"n": 3}, {"n": 0}, {"n": 3}]},
+                ],
+            }
+        ],
+    }
+    context = {"overall": group("overall", 23, 12, 11), "cohort": {}, "table1": table1}
+    female, male = sponsor_edition(context, K)["table1"]["covariates"][0]["levels"]
+    # 3 men in all and in b are small; 23 = 20 women + 3 men hides the 20 women of all
+    # patients; 20 women = a's + b's 0 then hides a's 20 (the non-zero one), and a's n 20 =
+    # 20 women + 0 men then hides a's zero men.
+    assert [c["n"] for c in female["cells"]] == ["*", "*", 0]
+    assert [c["n"] for c in male["cells"]] == ["<11", "*", "<11"]
+
+
+def test_covariates_with_the_same_level_names_are_apart() -> None:
+    def covariate(key: str, yes: list[int], no: list[int]) -> dict:
+        return {
+            "key": key,
+            "levels": [
+                {"key": "yes", "cells": [{"n": n} for n in yes]},
+                {"key": "no", "cells": [{"n": n} for n in no]},
+            ],
+        }
+
+    table1 = {
+        "groups": [{"key": "overall", "n": 60}, {"key": "a", "n": 30}, {"key": "b", "n": 30}],
+        "covariates": [
+            covariate("ldh", [20, 15, 5], [40, 15, 25]),
+            covariate("brain", [30, 15, 15], [30, 15, 15]),
+        ],
+    }
+    context = {"overall": group("overall", 60, 30, 30), "cohort": {}, "table1": table1}
+    ldh, brain = sponsor_edition(context, K)["table1"]["covariates"]
+    assert [c["n"] for c in ldh["levels"][0]["cells"]][2] == "<11"
+    assert [c["n"] for c in brain["levels"][0]["cells"]] == [30, 15, 15]
+    assert [c["n"] for c in brain["levels"][1]["cells"]] == [30, 15, 15]
+
+
+def test_a_cohort_without_its_numbers_gets_none_written_in() -> None:
+    sponsor = sponsor_edition({"overall": group("overall", 8, 4, 4), "cohort": {}}, K)
+    assert sponsor["cohort"] == {}
+    assert (sponsor["overall"]["n"], sponsor["overall"]["events"]) == ("<11", "<11")

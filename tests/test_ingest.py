@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from small_submission import write_submission
 
 from toolkit.ingest import archive_dir
 from toolkit.pipeline import ingest_submission
@@ -39,21 +40,104 @@ def _toolkit(*args: str, **kwargs) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture()
-def site(proclaim_dir: Path, tmp_path: Path) -> Path:
-    """A private copy of one proclaim site's submission folder."""
-    return Path(shutil.copytree(proclaim_dir / "S02", tmp_path / "S02"))
+def site(tmp_path: Path) -> Path:
+    """The small clean submission of site S01 (two patients, tests/small_submission.py)."""
+    return write_submission(tmp_path / "S01")
 
 
 def test_accepted_submission_is_loaded_with_source_rows(site: Path, tmp_path: Path) -> None:
     db = tmp_path / "registry.duckdb"
     outcome = ingest_submission(site, db)
-    assert outcome.status == "loaded"
-    lines = (site / "patients.csv").read_text(encoding="utf-8").splitlines()
-    rows = _query(db, "select source_row, patient_id from patients order by source_row")
-    assert len(rows) == len(lines) - 1
-    for source_row, patient_id in rows[:5] + rows[-5:]:
-        assert lines[source_row - 1].split(",")[0] == patient_id  # row 1 is the header
-    assert all(isinstance(r[1], str) and r[1].startswith("0") for r in rows[:3])
+    assert (outcome.status, outcome.site_id) == ("loaded", "S01")
+    assert outcome.row_counts == {
+        "patients": 2,
+        "treatments": 3,
+        "adverse_events": 2,
+        "assessments": 2,
+    }
+    assert (outcome.n_errors, outcome.n_warnings) == (0, 0)
+    rows = _query(db, "select source_row, patient_id, birth_year from patients order by 1")
+    assert rows == [(2, "00123", 1950), (3, "P-2", 1961)]  # row 1 is the header
+    treatments = _query(
+        db, "select source_row, treatment_id, agent, agent_as_sent from treatments order by 1"
+    )
+    assert treatments == [
+        (2, "T1", "aldesleukin", "Proleukin"),
+        (3, "T2", "pembrolizumab", "Keytruda"),
+        (4, "T3", "aldesleukin", "aldesleukin"),
+    ]
+    recorded = _query(
+        db,
+        "select submission_id, ingest_seq, site_id, cast(extracted_on as varchar), "
+        "contract_version, source_name, status, n_errors, n_warnings, row_counts "
+        "from submissions",
+    )
+    assert recorded == [
+        (
+            outcome.submission_id,
+            1,
+            "S01",
+            "2015-03-14",
+            "1",
+            "S01",
+            "accepted",
+            0,
+            0,
+            '{"adverse_events": 2, "assessments": 2, "patients": 2, "treatments": 3}',
+        )
+    ]
+    assert _query(db, "select count(*) from findings") == [(0,)]
+    assert outcome.describe() == (
+        f"loaded submission {outcome.submission_id[:12]} of site S01: 2 patients, "
+        "3 treatments, 2 adverse events, 2 assessments (0 warnings)"
+    )
+
+
+def test_warnings_are_counted_and_recorded_with_the_rows(tmp_path: Path) -> None:
+    changes = [("treatments.csv", 2, "doses", "45")]
+    site = write_submission(tmp_path / "S01", changes)
+    db = tmp_path / "registry.duckdb"
+    outcome = ingest_submission(site, db)
+    assert (outcome.status, outcome.n_errors, outcome.n_warnings) == ("loaded", 0, 1)
+    assert outcome.describe().endswith("(1 warning)")
+    assert _query(db, "select n_errors, n_warnings from submissions") == [(0, 1)]
+    assert _query(db, "select file, row, rule, severity from findings") == [
+        ("treatments.csv", 2, "TRT-DOSES-HIGH", "warning")
+    ]
+    assert _query(db, "select count(*) from treatments") == [(3,)]
+
+
+def test_a_rejected_submission_is_counted_and_described(tmp_path: Path) -> None:
+    changes = [
+        ("patients.csv", 2, "sex", "X"),
+        ("patients.csv", 3, "sex", "Y"),
+        ("treatments.csv", 2, "doses", "45"),
+    ]
+    db = tmp_path / "registry.duckdb"
+    outcome = ingest_submission(write_submission(tmp_path / "S01", changes), db)
+    assert (outcome.status, outcome.n_errors, outcome.n_warnings) == ("rejected", 2, 1)
+    assert outcome.row_counts == {}
+    assert outcome.describe() == (
+        f"submission {outcome.submission_id[:12]} of site S01 rejected with 2 errors; "
+        "findings recorded, analysis tables untouched"
+    )
+    recorded = _query(
+        db, "select status, extracted_on, n_errors, n_warnings, row_counts from submissions"
+    )
+    assert recorded == [("rejected", None, 2, 1, "{}")]
+    assert _query(db, "select count(*) from patients") == [(0,)]
+    again = ingest_submission(write_submission(tmp_path / "S01", changes), db)
+    assert again.status == "already-rejected"
+    assert (again.n_errors, again.n_warnings, again.row_counts) == (0, 0, {})
+    assert again.describe() == (
+        f"submission {outcome.submission_id[:12]} was already ingested (rejected): nothing to do"
+    )
+
+
+def test_one_error_is_said_in_the_singular(tmp_path: Path) -> None:
+    db = tmp_path / "registry.duckdb"
+    site = write_submission(tmp_path / "S01", [("patients.csv", 2, "sex", "X")])
+    assert "rejected with 1 error;" in ingest_submission(site, db).describe()
 
 
 def test_raw_bytes_are_archived_under_their_sha256_and_never_rewritten(
@@ -83,6 +167,13 @@ def test_unreadable_zip_is_archived_and_recorded_as_rejected(tmp_path: Path) -> 
     assert (archive_dir(db) / outcome.submission_id / "S09.zip").read_bytes() == bogus.read_bytes()
     rules = _query(db, "select rule from findings where submission_id = ?", [outcome.submission_id])
     assert rules == [("SUBMISSION-UNREADABLE",)]
+    assert _query(
+        db, "select site_id, extracted_on, contract_version, status from submissions"
+    ) == [(None, None, None, "rejected")]
+    assert outcome.describe() == (
+        f"submission {outcome.submission_id[:12]} of an unknown site rejected with 1 error; "
+        "findings recorded, analysis tables untouched"
+    )
 
 
 def test_rejected_submission_leaves_analysis_tables_untouched(site: Path, tmp_path: Path) -> None:
@@ -98,10 +189,7 @@ def test_rejected_submission_leaves_analysis_tables_untouched(site: Path, tmp_pa
     recorded = _query(
         db, "select rule, row from findings where submission_id = ?", [outcome.submission_id]
     )
-    assert (
-        "PAT-SEX-CODE",
-        text.splitlines().index(next(line for line in text.splitlines() if ",male," in line)) + 1,
-    ) in recorded
+    assert recorded == [("PAT-SEX-CODE", 3)]  # P-2's row, the first with sex M
     status = _query(
         db, "select status from submissions where submission_id = ?", [outcome.submission_id]
     )
@@ -144,8 +232,9 @@ def test_an_older_extract_sent_after_a_newer_one_is_kept_and_said_not_in_force(
     late = ingest_submission(site, db)
     assert late.status == "loaded"
     assert late.newer_extract == (first.submission_id, "2015-06-30")
-    assert f"not in force: the site's extract {first.submission_id[:12]} of 2015-06-30" in (
-        late.describe()
+    assert late.describe().endswith(
+        f"; not in force: the site's extract {first.submission_id[:12]} of 2015-06-30 is later "
+        "and stays in force (a site's newest extract is the one analysed)"
     )
     same_day = Path(shutil.copytree(newer, tmp_path / "same-day"))
     (same_day / "assessments.csv").write_text(
@@ -208,13 +297,24 @@ def test_killed_ingest_leaves_the_database_before_or_after(tmp_path: Path) -> No
         time.sleep(full * fraction)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-        outcomes.add(_consistent_state(db))
+        outcomes.add(_consistent_state(db, _csv_rows(submission)))
     print("kill outcomes", sorted(outcomes), "full ingest", round(full, 2), "s")
     assert outcomes <= {"empty", "loaded"}
+    assert "empty" in outcomes, "no kill landed before the commit: the test tested nothing"
+    assert _consistent_state(tmp_path / "timing.duckdb", _csv_rows(submission)) == "loaded"
 
 
-def _consistent_state(db: Path) -> str:
-    """``empty`` (nothing recorded) or ``loaded`` (every row of the submission); else fail."""
+def _csv_rows(submission: Path) -> dict[str, int]:
+    """Data rows per file, counted from the CSV text (no field of these files spans lines)."""
+    return {
+        table: len((submission / f"{table}.csv").read_text(encoding="utf-8").splitlines()) - 1
+        for table in TABLES
+    }
+
+
+def _consistent_state(db: Path, expected_rows: dict[str, int]) -> str:
+    """``empty`` (nothing recorded) or ``loaded`` (every row of the submission, as counted in its
+    files); else fail."""
     if not db.exists():
         return "empty"
     con = duckdb.connect(str(db))
@@ -227,7 +327,8 @@ def _consistent_state(db: Path) -> str:
             assert all(con.execute(f"select count(*) from {t}").fetchone()[0] == 0 for t in TABLES)
             return "empty"
         ((sid, counts),) = recorded
-        for table, expected in json.loads(counts).items():
+        assert json.loads(counts) == expected_rows
+        for table, expected in expected_rows.items():
             got = con.execute(
                 f"select count(*) from {table} where submission_id = ?", [sid]
             ).fetchone()[0]
@@ -292,3 +393,462 @@ def test_a_failed_load_rolls_back_everything_it_wrote(
         ingest_submission(newer, db)
     assert _query(db, "select count(*) from submissions") == [(1,)]
     assert _query(db, "select distinct submission_id from patients") == [(first.submission_id,)]
+
+
+# --- the database file, its connections and the archive, one rule each -------------------------
+
+
+def _duckdb_file(path: Path, *statements: str) -> Path:
+    con = duckdb.connect(str(path))
+    for statement in statements:
+        con.execute(statement)
+    con.close()
+    return path
+
+
+NOT_DUCKDB = (
+    "--db {p} is not a DuckDB database (no DuckDB header); give the registry's .duckdb file"
+)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "--db {p} is a folder, not a DuckDB database file"),
+        (lambda p: p.write_bytes(b""), "--db {p} is an empty file, not a DuckDB database"),
+        (
+            lambda p: p.write_bytes(b"12345678DUCX and more"),
+            NOT_DUCKDB,
+        ),
+        (
+            lambda p: p.write_bytes(b"1234567DUCK"),
+            NOT_DUCKDB,
+        ),
+        (lambda p: p.symlink_to(p.with_name("gone")), "--db {p} is a broken symbolic link"),
+    ],
+    ids=["folder", "empty", "other-magic", "magic-one-byte-early", "broken-link"],
+)
+def test_what_is_not_a_database_file_is_refused_by_name(tmp_path: Path, make, message) -> None:
+    from toolkit.errors import UsageError
+    from toolkit.ingest import check_database_file
+
+    path = tmp_path / "r.duckdb"
+    make(path)
+    with pytest.raises(UsageError) as caught:
+        check_database_file(path)
+    assert str(caught.value) == message.format(p=path)
+
+
+def test_a_database_file_is_recognised_by_its_header(tmp_path: Path) -> None:
+    from toolkit.errors import UsageError
+    from toolkit.ingest import check_database_file
+
+    assert check_database_file(_duckdb_file(tmp_path / "r.duckdb")) is True
+    assert (tmp_path / "r.duckdb").read_bytes()[8:12] == b"DUCK"  # what the check relies on
+    assert check_database_file(tmp_path / "new.duckdb") is False
+    missing = tmp_path / "no-such-folder" / "r.duckdb"
+    with pytest.raises(UsageError) as caught:
+        check_database_file(missing)
+    assert str(caught.value) == f"--db {missing}: the folder {missing.parent} does not exist"
+
+
+def test_an_unreadable_database_file_is_a_clear_error() -> None:
+    from toolkit.errors import ToolkitError, UsageError
+    from toolkit.ingest import check_database_file
+
+    # /proc/self/mem exists and opens, but reading its first bytes fails (even for root).
+    with pytest.raises(ToolkitError) as caught:
+        check_database_file(Path("/proc/self/mem"))
+    assert not isinstance(caught.value, UsageError)
+    assert str(caught.value) == "cannot read --db /proc/self/mem: input/output error"
+
+
+def test_a_connection_reads_no_file_and_changes_no_setting(tmp_path: Path) -> None:
+    from toolkit.ingest import connect
+
+    outside = tmp_path / "outside.csv"
+    outside.write_text("a\n1\n")
+    con = connect(tmp_path / "r.duckdb", settings={"preserve_insertion_order": False})
+    try:
+        settings = dict(
+            con.execute(
+                "select name, value from duckdb_settings() where name in ('lock_configuration',"
+                " 'enable_external_access', 'autoload_known_extensions',"
+                " 'autoinstall_known_extensions', 'preserve_insertion_order')"
+            ).fetchall()
+        )
+        assert settings == {
+            "lock_configuration": "true",
+            "enable_external_access": "false",
+            "autoload_known_extensions": "false",
+            "autoinstall_known_extensions": "false",
+            "preserve_insertion_order": "false",
+        }
+        with pytest.raises(duckdb.Error, match="disabled"):
+            con.execute("select * from read_csv(?)", [str(outside)])
+        with pytest.raises(duckdb.Error, match="locked"):
+            con.execute("set enable_external_access = true")
+    finally:
+        con.close()
+
+
+def test_allowed_folders_are_the_only_ones_readable(tmp_path: Path) -> None:
+    from toolkit.ingest import connect
+
+    inside, outside = tmp_path / "in", tmp_path / "out"
+    for folder in (inside, outside):
+        folder.mkdir()
+        (folder / "x.csv").write_text("a\n1\n")
+    con = connect(tmp_path / "r.duckdb", allowed=[inside])
+    try:
+        assert con.execute("select a from read_csv(?)", [str(inside / "x.csv")]).fetchall() == [
+            (1,)
+        ]
+        with pytest.raises(duckdb.Error):
+            con.execute("select a from read_csv(?)", [str(outside / "x.csv")])
+    finally:
+        con.close()
+
+
+def test_a_second_connection_in_the_process_finds_the_lock_in_place(tmp_path: Path) -> None:
+    from toolkit.ingest import connect
+
+    db = _duckdb_file(tmp_path / "r.duckdb")
+    first = connect(db, read_only=True)
+    try:
+        second = connect(db, read_only=True)
+        assert second.execute("select current_setting('enable_external_access')").fetchone() == (
+            False,
+        )
+        second.close()
+    finally:
+        first.close()
+
+
+def test_a_damaged_database_is_a_clear_error(tmp_path: Path) -> None:
+    from toolkit.errors import ToolkitError, UsageError
+    from toolkit.ingest import connect
+
+    db = tmp_path / "r.duckdb"
+    db.write_bytes(b"\0" * 8 + b"DUCK" + b"\xff" * 5000)
+    with pytest.raises(ToolkitError) as caught:
+        connect(db, read_only=True)
+    assert not isinstance(caught.value, UsageError)
+    message = str(caught.value)
+    assert message.startswith(f"cannot open the database {db}: ")
+    assert "\n" not in message and "Traceback" not in message
+
+
+def test_interrupts_are_recognised_as_duckdb_reports_them() -> None:
+    from toolkit.ingest import is_interrupt
+
+    assert is_interrupt(KeyboardInterrupt())
+    assert is_interrupt(duckdb.InterruptException("INTERRUPT Error: Interrupted!"))
+    assert is_interrupt(RuntimeError("Query interrupted"))
+    assert not is_interrupt(RuntimeError("out of memory"))
+    assert not is_interrupt(ValueError("interrupted"))
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+def test_a_duckdb_file_that_is_not_a_registry_is_refused(tmp_path: Path, read_only: bool) -> None:
+    from toolkit.errors import UsageError
+    from toolkit.ingest import check_ingest_target, open_registry
+
+    other = _duckdb_file(
+        tmp_path / "other.duckdb", *(f"create table {name} (x int)" for name in "fedcba")
+    )
+    with pytest.raises(UsageError) as caught:
+        open_registry(other, read_only=read_only)
+    assert str(caught.value) == (
+        f"--db {other} is a DuckDB database but not a registry (no submissions table); "
+        "give the file that toolkit ingest created"
+    )
+    with pytest.raises(UsageError) as caught:
+        check_ingest_target(other)
+    assert str(caught.value) == (
+        f"--db {other} is a DuckDB database but not a registry (it holds a, b, c, d, e and no "
+        "submissions table); give the registry's file or a new path"
+    )
+
+
+def test_a_registry_missing_a_table_says_which(tmp_path: Path) -> None:
+    from toolkit.errors import UsageError
+    from toolkit.ingest import DDL, open_registry
+
+    db = _duckdb_file(tmp_path / "r.duckdb", DDL, "drop table findings", "drop table assessments")
+    with pytest.raises(UsageError) as caught:
+        open_registry(db)
+    assert str(caught.value) == f"--db {db} is a registry without its tables findings, assessments"
+
+
+def test_an_empty_duckdb_file_may_become_a_registry(tmp_path: Path, site: Path) -> None:
+    from toolkit.ingest import check_ingest_target, open_registry, registry_tables
+
+    db = _duckdb_file(tmp_path / "r.duckdb", "create temporary table scratch (x int)")
+    assert check_ingest_target(db) is True
+    assert check_ingest_target(tmp_path / "new.duckdb") is False
+    assert ingest_submission(site, db).status == "loaded"
+    con = open_registry(db)
+    try:
+        assert registry_tables(con) == {
+            "submissions",
+            "cutoff_freezes",
+            "findings",
+            "patients",
+            "treatments",
+            "adverse_events",
+            "assessments",
+        }
+    finally:
+        con.close()
+
+
+def test_previous_status_is_known_only_for_bytes_ingested_before(
+    tmp_path: Path, site: Path
+) -> None:
+    from toolkit.ingest import previous_status
+
+    db = tmp_path / "r.duckdb"
+    assert previous_status(db, "ab" * 32) is None
+    assert previous_status(_duckdb_file(tmp_path / "empty.duckdb"), "ab" * 32) is None
+    outcome = ingest_submission(site, db)
+    assert previous_status(db, outcome.submission_id) == "accepted"
+    assert previous_status(db, "ab" * 32) is None
+
+
+def test_the_archive_is_written_once_and_complete(tmp_path: Path, site: Path) -> None:
+    from toolkit.ingest import archive
+    from toolkit.submission import receive
+
+    received = receive(site)
+    db = tmp_path / "r.duckdb"
+    target = archive(received, db)
+    assert target == tmp_path / "r-archive" / received.sha256
+    assert sorted(p.name for p in target.iterdir()) == sorted(received.blobs)
+    assert all((target / n).read_bytes() == data for n, data in received.blobs.items())
+    (target / "patients.csv").write_bytes(b"changed")  # an archive is never rewritten
+    assert archive(received, db) == target
+    assert (target / "patients.csv").read_bytes() == b"changed"
+    assert [p.name for p in target.parent.iterdir()] == [received.sha256]
+
+
+def test_an_archive_that_cannot_be_written_is_a_clear_error(tmp_path: Path, site: Path) -> None:
+    from toolkit.errors import ToolkitError
+    from toolkit.ingest import archive
+    from toolkit.submission import receive
+
+    (tmp_path / "r-archive").write_text("a file where the archive folder goes")
+    with pytest.raises(ToolkitError) as caught:
+        archive(receive(site), tmp_path / "r.duckdb")
+    assert str(caught.value).startswith(
+        f"cannot archive the submission into {tmp_path / 'r-archive'}: "
+    )
+    assert str(caught.value).endswith("; nothing was ingested")
+
+
+def test_only_registry_tables_are_inserted_into(tmp_path: Path) -> None:
+    import polars as pl
+
+    from toolkit.ingest import _insert, connect
+
+    con = connect(tmp_path / "r.duckdb")
+    try:
+        with pytest.raises(ValueError, match="^not a registry table: submissions$"):
+            _insert(con, "submissions", pl.DataFrame({"x": [1]}), "sid")
+    finally:
+        con.close()
+
+
+# --- paths a race, a failure or an interrupt takes ---------------------------------------------
+
+
+def _load_args(site: Path, db: Path) -> tuple:
+    """What the pipeline passes to ``load`` for the submission at ``site``."""
+    from toolkit.ingest import archive
+    from toolkit.submission import open_submission, receive
+    from toolkit.validate import validate
+
+    received = receive(site)
+    submission = open_submission(received)
+    result = validate(submission)
+    tables = result.tables if result.accepted else None
+    return received, archive(received, db), result.findings, submission.manifest, tables
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [[("treatments.csv", 2, "doses", "45")], [("patients.csv", 2, "sex", "X")]],
+    ids=["warning", "error"],
+)
+def test_bytes_loaded_by_another_process_meanwhile_are_not_loaded_twice(
+    tmp_path: Path, changes
+) -> None:
+    from toolkit.ingest import load
+
+    db = tmp_path / "registry.duckdb"
+    args = _load_args(write_submission(tmp_path / "S01", changes), db)
+    first = load(db, *args)
+    assert first.archive_path == args[1]
+    again = load(db, *args)  # as when another ingest of the same bytes committed first
+    assert again.status == f"already-{'accepted' if first.status == 'loaded' else 'rejected'}"
+    assert (again.n_errors, again.n_warnings, again.row_counts) == (0, 0, {})
+    assert _query(db, "select count(*), min(archive_path) from submissions") == [(1, str(args[1]))]
+
+
+def test_a_failed_first_load_names_the_database_and_leaves_no_file(
+    tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import toolkit.ingest as ingest
+    from toolkit.errors import ToolkitError
+
+    def failing(con, table, frame, sid) -> None:
+        con.execute("select * from no_such_table")
+
+    monkeypatch.setattr(ingest, "_insert", failing)
+    db = tmp_path / "registry.duckdb"
+    with pytest.raises(ToolkitError) as caught:
+        ingest_submission(site, db)
+    assert str(caught.value).startswith(
+        f"loading into {db} failed and was rolled back: Catalog Error: Table with name "
+        "no_such_table does not exist!"
+    )
+    assert not db.exists()
+    assert [p.name for p in tmp_path.iterdir() if ".new-" in p.name] == []
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), RuntimeError("Query interrupted")])
+def test_ctrl_c_during_the_load_rolls_it_back(
+    tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+) -> None:
+    import toolkit.ingest as ingest
+    from toolkit.errors import Interrupted
+
+    db = tmp_path / "registry.duckdb"
+    _duckdb_file(db, ingest.DDL)
+
+    def interrupted(con, table, frame, sid) -> None:
+        raise error
+
+    monkeypatch.setattr(ingest, "_insert", interrupted)
+    with pytest.raises(Interrupted) as caught:
+        ingest_submission(site, db)
+    assert str(caught.value) == (
+        f"interrupted: the load into {db} was rolled back; nothing was loaded"
+    )
+    assert _query(db, "select count(*) from submissions") == [(0,)]
+
+
+def test_another_runtime_error_during_the_load_is_not_called_an_interrupt(
+    tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import toolkit.ingest as ingest
+
+    def broken(con, table, frame, sid) -> None:
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(ingest, "_insert", broken)
+    db = _duckdb_file(tmp_path / "registry.duckdb", ingest.DDL)
+    with pytest.raises(RuntimeError, match="^out of memory$"):
+        ingest_submission(site, db)
+    assert _query(db, "select count(*) from submissions") == [(0,)]
+
+
+def test_a_database_that_cannot_be_synced_is_not_put_in_place(
+    tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import toolkit.ingest as ingest
+    from toolkit.errors import ToolkitError
+
+    real_close = ingest._close
+
+    def close_leaving_a_wal(con, db_path) -> None:
+        real_close(con, db_path)
+        building = next(tmp_path.glob(".registry.duckdb.new-*"))
+        building.with_name(building.name + ".wal").write_bytes(b"wal")
+        building.with_name(building.name + ".tmp").mkdir()
+
+    monkeypatch.setattr(ingest, "_close", close_leaving_a_wal)
+    db = tmp_path / "registry.duckdb"
+    with pytest.raises(ToolkitError) as caught:
+        ingest_submission(site, db)
+    assert str(caught.value) == f"creating the database {db} failed: it could not be synced"
+    assert not db.exists()
+    assert [p.name for p in tmp_path.iterdir() if ".new-" in p.name] == []
+
+
+def test_a_database_created_meanwhile_by_another_process_is_loaded_into(
+    tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import toolkit.ingest as ingest
+
+    real_link = os.link
+
+    def link_after_another(source, target) -> None:
+        real_link(source, target)  # the other process's database, holding the same load
+        raise FileExistsError(target)
+
+    monkeypatch.setattr(ingest.os, "link", link_after_another)
+    db = tmp_path / "registry.duckdb"
+    assert ingest_submission(site, db).status == "already-accepted"
+    assert _query(db, "select count(*) from submissions") == [(1,)]
+
+
+def test_connections_to_a_database_open_for_reading_elsewhere_read_only(
+    tmp_path: Path, site: Path
+) -> None:
+    from toolkit.ingest import (
+        LOCKED_SETTINGS,
+        check_ingest_target,
+        connect,
+        open_registry,
+        previous_status,
+    )
+
+    db = tmp_path / "registry.duckdb"
+    ingest_submission(site, db)
+    # a report running in this process: DuckDB refuses a second connection to the same file
+    # with another configuration, so a connection opened for writing would fail here
+    reader = duckdb.connect(str(db), read_only=True, config=dict(LOCKED_SETTINGS))
+    try:
+        assert check_ingest_target(db) is True
+        assert previous_status(db, "ab" * 32) is None
+        open_registry(db).close()
+        connect(db, read_only=True).close()
+    finally:
+        reader.close()
+
+
+def test_a_database_locked_with_external_access_on_is_refused(tmp_path: Path) -> None:
+    from toolkit.errors import ToolkitError
+    from toolkit.ingest import LOCKED_SETTINGS, connect
+
+    db = _duckdb_file(tmp_path / "r.duckdb")
+    other = duckdb.connect(str(db), config=dict(LOCKED_SETTINGS))
+    other.execute("set lock_configuration = true")
+    try:
+        with pytest.raises(ToolkitError) as caught:
+            connect(db)
+        assert str(caught.value) == "the database connection is locked with external access on"
+    finally:
+        other.close()
+
+
+def test_a_truncated_database_is_a_clear_error(tmp_path: Path) -> None:
+    from toolkit.errors import ToolkitError
+    from toolkit.ingest import connect
+
+    whole = _duckdb_file(tmp_path / "whole.duckdb", "create table t (x int)")
+    db = tmp_path / "r.duckdb"
+    db.write_bytes(whole.read_bytes()[:5000])
+    with pytest.raises(ToolkitError) as caught:
+        connect(db, read_only=True)
+    assert str(caught.value).startswith(
+        f"cannot open the database {db}: IO Error: Could not read enough bytes from file"
+    )
+
+
+def test_the_first_line_of_an_error() -> None:
+    from toolkit.ingest import _first_line
+
+    assert _first_line(ValueError("  first\nsecond ")) == "first"
+    assert _first_line(ValueError("   ")) == "ValueError"

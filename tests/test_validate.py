@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date
 from pathlib import Path
@@ -11,144 +9,21 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from small_submission import (
+    ADVERSE_EVENTS,
+    ASSESSMENTS,
+    MANIFEST,
+    PATIENTS,
+    TABLES,
+    TREATMENTS,
+    csv_bytes,
+    write_submission,
+)
 
 from schemas.rules import RULES
 from toolkit.commands.validate import command
 from toolkit.submission import open_submission
 from toolkit.validate import FINDING_COLUMNS, ValidationResult, validate
-
-MANIFEST = {"site_id": "S01", "contract_version": "1", "extracted_on": "2015-03-14"}
-
-PATIENTS = [
-    {
-        "patient_id": "00123",
-        "site_id": "S01",
-        "sex": "F",
-        "birth_year": "1950",
-        "diagnosis_date": "2012-05-01",
-        "primary_site": "cutaneous",
-        "m_stage": "M1c",
-        "ecog": "1",
-        "ldh_elevated": "yes",
-        "brain_metastases": "no",
-        "braf_status": "mutant",
-        "vital_status": "dead",
-        "last_contact_date": "2014-02-01",
-        "death_date": "2014-02-01",
-        "cause_of_death": "melanoma",
-    },
-    {
-        "patient_id": "P-2",
-        "site_id": "S01",
-        "sex": "M",
-        "birth_year": "1961",
-        "diagnosis_date": "2013-01-15",
-        "primary_site": "",
-        "m_stage": "M1a",
-        "ecog": "0",
-        "ldh_elevated": "no",
-        "brain_metastases": "unknown",
-        "braf_status": "wildtype",
-        "vital_status": "alive",
-        "last_contact_date": "2015-03-01",
-        "death_date": "",
-        "cause_of_death": "",
-    },
-]
-TREATMENTS = [
-    {
-        "treatment_id": "T1",
-        "patient_id": "00123",
-        "agent": "Proleukin",
-        "start_date": "2012-06-01",
-        "end_date": "2012-06-20",
-        "doses": "12",
-        "line": "1",
-        "best_response": "PD",
-    },
-    {
-        "treatment_id": "T2",
-        "patient_id": "00123",
-        "agent": "Keytruda",
-        "start_date": "2013-01-10",
-        "end_date": "",
-        "doses": "",
-        "line": "2",
-        "best_response": "PR",
-    },
-    {
-        "treatment_id": "T3",
-        "patient_id": "P-2",
-        "agent": "aldesleukin",
-        "start_date": "2013-02-01",
-        "end_date": "2013-02-10",
-        "doses": "14",
-        "line": "1",
-        "best_response": "SD",
-    },
-]
-ADVERSE_EVENTS = [
-    {
-        "ae_id": "A1",
-        "patient_id": "00123",
-        "onset_date": "2012-06-05",
-        "term": "hypotension",
-        "autoimmune": "no",
-        "grade": "3",
-        "relatedness": "related",
-        "treatment_id": "T1",
-        "outcome": "resolved",
-    },
-    {
-        "ae_id": "A2",
-        "patient_id": "00123",
-        "onset_date": "2013-03-01",
-        "term": "colitis",
-        "autoimmune": "yes",
-        "grade": "2",
-        "relatedness": "possibly_related",
-        "treatment_id": "",
-        "outcome": "",
-    },
-]
-ASSESSMENTS = [
-    {"patient_id": "00123", "assessment_date": "2012-08-01", "response": "PD", "method": "RECIST"},
-    {"patient_id": "P-2", "assessment_date": "2013-04-01", "response": "SD", "method": ""},
-]
-TABLES = {
-    "patients.csv": PATIENTS,
-    "treatments.csv": TREATMENTS,
-    "adverse_events.csv": ADVERSE_EVENTS,
-    "assessments.csv": ASSESSMENTS,
-}
-
-
-def _csv(rows: list[dict[str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
-
-
-def write_submission(
-    folder: Path,
-    changes: list[tuple[str, int, str, str]] = (),
-    raw: dict[str, bytes | None] | None = None,
-) -> Path:
-    """The clean submission, with ``(file, row, column, value)`` edits (row as the site sees it:
-    first data row = 2) and whole files replaced (``None`` removes the file)."""
-    tables = {name: [dict(row) for row in rows] for name, rows in TABLES.items()}
-    for file, row, column, value in changes:
-        tables[file][row - 2][column] = value
-    files = {"manifest.json": json.dumps(MANIFEST).encode()}
-    files |= {name: _csv(rows) for name, rows in tables.items()}
-    files |= raw or {}
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        if data is not None:
-            (folder / name).write_bytes(data)
-    return folder
 
 
 def run(tmp_path: Path, changes=(), raw=None) -> ValidationResult:
@@ -392,7 +267,7 @@ def test_warnings_do_not_reject(tmp_path: Path) -> None:
 
 
 def test_bom_is_tolerated(tmp_path: Path) -> None:
-    bom = b"\xef\xbb\xbf" + _csv(PATIENTS)
+    bom = b"\xef\xbb\xbf" + csv_bytes(PATIENTS)
     result = run(tmp_path, raw={"patients.csv": bom})
     assert result.findings.is_empty(), result.findings
     assert result.tables["patients"].columns[1] == "patient_id"
@@ -411,7 +286,7 @@ def test_duplicate_column(tmp_path: Path) -> None:
 
 def test_missing_column_is_reported_once(tmp_path: Path) -> None:
     rows = [{k: v for k, v in row.items() if k != "sex"} for row in PATIENTS]
-    finding = only(run(tmp_path, raw={"patients.csv": _csv(rows)}))
+    finding = only(run(tmp_path, raw={"patients.csv": csv_bytes(rows)}))
     assert (finding["row"], finding["column"], finding["rule"]) == (
         1,
         "sex",
@@ -421,7 +296,7 @@ def test_missing_column_is_reported_once(tmp_path: Path) -> None:
 
 def test_unknown_column_suggests_the_contract_name(tmp_path: Path) -> None:
     rows = [{("Sex" if k == "sex" else k): v for k, v in row.items()} for row in PATIENTS]
-    result = run(tmp_path, raw={"patients.csv": _csv(rows)})
+    result = run(tmp_path, raw={"patients.csv": csv_bytes(rows)})
     assert found(result) == [
         ("patients.csv", 1, "Sex", "FILE-COLUMN-UNKNOWN"),
         ("patients.csv", 1, "sex", "FILE-COLUMN-MISSING"),
@@ -430,7 +305,7 @@ def test_unknown_column_suggests_the_contract_name(tmp_path: Path) -> None:
 
 
 def test_ragged_row(tmp_path: Path) -> None:
-    text = _csv(ASSESSMENTS) + b"P-2,2013-05-01,SD\n"
+    text = csv_bytes(ASSESSMENTS) + b"P-2,2013-05-01,SD\n"
     finding = only(run(tmp_path, raw={"assessments.csv": text}))
     assert (finding["row"], finding["rule"]) == (4, "FILE-CSV-MALFORMED")
     assert finding["value"] == "P-2,2013-05-01,SD"
@@ -438,8 +313,8 @@ def test_ragged_row(tmp_path: Path) -> None:
 
 
 def test_blank_line_and_unbalanced_quote(tmp_path: Path) -> None:
-    blank = _csv(ASSESSMENTS).replace(b"\nP-2", b"\n\nP-2")
-    quote = _csv(TREATMENTS).replace(b",PR\n", b',"PR\n')
+    blank = csv_bytes(ASSESSMENTS).replace(b"\nP-2", b"\n\nP-2")
+    quote = csv_bytes(TREATMENTS).replace(b",PR\n", b',"PR\n')
     result = run(tmp_path, raw={"assessments.csv": blank, "treatments.csv": quote})
     assert found(result) == [
         ("assessments.csv", 3, None, "FILE-CSV-MALFORMED"),
@@ -463,7 +338,7 @@ def test_header_only_files_are_fine(tmp_path: Path) -> None:
 def test_each_missing_column_is_reported_alone(tmp_path: Path, file: str) -> None:
     for column in TABLES[file][0]:
         rows = [{k: v for k, v in row.items() if k != column} for row in TABLES[file]]
-        result = run(tmp_path / column, raw={file: _csv(rows)})
+        result = run(tmp_path / column, raw={file: csv_bytes(rows)})
         assert found(result) == [(file, 1, column, "FILE-COLUMN-MISSING")]
 
 
@@ -478,7 +353,7 @@ def test_each_missing_or_broken_file_is_reported_alone(tmp_path: Path, file: str
 
 
 def test_missing_file_and_bad_encoding(tmp_path: Path) -> None:
-    latin1 = _csv(ADVERSE_EVENTS).replace(b"colitis", "colite aiguë".encode("latin-1"))
+    latin1 = csv_bytes(ADVERSE_EVENTS).replace(b"colitis", "colite aiguë".encode("latin-1"))
     result = run(tmp_path, raw={"assessments.csv": None, "adverse_events.csv": latin1})
     assert found(result) == [
         ("adverse_events.csv", 3, None, "FILE-ENCODING"),
@@ -652,7 +527,7 @@ def test_eighteen_digit_number_is_a_whole_number_judged_by_its_size(tmp_path: Pa
 
 def _wide(rows: list[dict[str, str]], extra: int) -> bytes:
     names = [f"x{i}" for i in range(extra)]
-    return _csv([{**row, **dict.fromkeys(names, "")} for row in rows])
+    return csv_bytes([{**row, **dict.fromkeys(names, "")} for row in rows])
 
 
 def test_header_far_wider_than_the_contract_is_one_finding(tmp_path: Path) -> None:

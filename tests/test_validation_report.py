@@ -392,8 +392,7 @@ def test_every_injected_violation_becomes_a_query(injected_registry: Path, tmp_p
     assert done.returncode == 1, done.stderr
     queries = read_queries(tmp_path / "r" / "queries.csv")
     found = {(q["file"], q["row"], q["rule"]) for q in queries}
-    for row in injected:
-        assert (row["file"], row["row"], row["rule"]) in found, row
+    assert found == {(row["file"], row["row"], row["rule"]) for row in injected}
     html = (tmp_path / "r" / "validation.html").read_text(encoding="utf-8")
     for rule in {row["rule"] for row in injected}:
         assert f'id="rule-{rule}"' in html

@@ -49,7 +49,6 @@ __all__ = [
     "sponsor_edition",
     "suppress_cells",
     "primary_marker",
-    "recoverable",
     "top_code_age",
 ]
 
@@ -208,8 +207,8 @@ def _flow_cells(cells: _Cells, cohort: dict) -> None:
 def _table1_cells(cells: _Cells, table: dict) -> None:
     """Table 1: levels within a column, and a level across the strata."""
     groups = [g["key"] for g in table["groups"]]
-    for holder, g in zip(table["groups"], groups, strict=True):
-        cells.add(("n", g), holder, "n")
+    for holder in table["groups"]:
+        cells.add(("n", holder["key"]), holder, "n")
     strata = [g for g in groups if g != "overall"]
     for covariate in table["covariates"]:
         c = covariate["key"]
@@ -237,17 +236,17 @@ def _safety_cells(cells: _Cells, safety: dict, strata: list[dict]) -> None:
         cells.add(("n", column["key"]), column, "n")
     by_key = {g["key"]: g for g in strata}
     for row in safety["rows"]:
-        r = row["key"]
+        r, applies = row["key"], []
         for cell, g in zip(row["cells"], keys, strict=True):
-            cells.add(("safety", r, g), cell, "n", "pct")
             cells.add(("n", g), cell, "N")
-            if g in by_key and cell.get("n") is not None:
+            if cell.get("n") is None:  # a row that does not apply to the stratum
+                continue
+            applies.append(g)
+            cells.add(("safety", r, g), cell, "n", "pct")
+            if g in by_key:
                 cells.add(("safety", r, g), by_key[g]["counts"], r)
         cells.add(("safety", r, "total"), row["total"], "n", "pct")
         cells.add(("safety_N", r), row["total"], "N")
-        applies = [
-            g for cell, g in zip(row["cells"], keys, strict=True) if cell.get("n") is not None
-        ]
         cells.total(("safety", r, "total"), [("safety", r, g) for g in applies])
         cells.total(("safety_N", r), [("n", g) for g in applies])
 
@@ -280,11 +279,12 @@ def _provenance(provenance: dict | None) -> dict | None:
     """Counts and the set's hash only: no site ids, no per-site rows, no full dates."""
     if provenance is None:
         return None
-    kept = {k: v for k, v in provenance.items() if k not in ("submissions",)}
-    kept["extracted_from"] = month_year(provenance.get("extracted_from"))
-    kept["extracted_to"] = month_year(provenance.get("extracted_to"))
-    kept["submissions"] = []
-    return kept
+    return {
+        **provenance,
+        "extracted_from": month_year(provenance.get("extracted_from")),
+        "extracted_to": month_year(provenance.get("extracted_to")),
+        "submissions": [],
+    }
 
 
 def _visible_until(group: dict, min_at_risk: int) -> float:
@@ -375,11 +375,11 @@ def sponsor_edition(context: dict, threshold: int = DEFAULT_THRESHOLD) -> dict:
     out["edition"] = "sponsor"
     min_at_risk = max(threshold, int(out.get("min_at_risk_shown") or 0))
     groups = [out["overall"], *out.get("strata", [])]
-    stops = [_visible_until(group, min_at_risk) for group in groups]  # before suppression
+    stops = [(group, _visible_until(group, min_at_risk)) for group in groups]  # before suppression
     cells = _collect(out)
     hidden = suppress_cells(cells.values, cells.sets, threshold)
     marker = primary_marker(threshold)
-    for key, kind in sorted(hidden.items(), key=lambda item: repr(item[0])):
+    for key, kind in hidden.items():
         for holder, name, pct in cells.places[key]:
             holder[name] = marker if kind == "primary" else COMPLEMENTARY
             if pct is not None:
@@ -388,7 +388,7 @@ def sponsor_edition(context: dict, threshold: int = DEFAULT_THRESHOLD) -> dict:
     _comparisons_without_counts(out)
     out["provenance"] = _provenance(out.get("provenance"))
     out["min_at_risk_shown"] = min_at_risk
-    for group, stop in zip(groups, stops, strict=True):
+    for group, stop in stops:
         _cut_curve(group, stop)
     kinds = list(hidden.values())
     out["disclosure"] = {
@@ -401,18 +401,3 @@ def sponsor_edition(context: dict, threshold: int = DEFAULT_THRESHOLD) -> dict:
         "rules": rules_text(threshold),
     }
     return out
-
-
-def recoverable(values: Mapping[Key, int], sets, hidden) -> list[tuple[Key, Key]]:
-    """Hidden cells that one subtraction recovers: ``(total, cell)`` of each offending set.
-
-    A set gives a hidden member away when it is the only hidden member (the total known, or the
-    cells all shown). Used by the tests as an independent check of :func:`suppress_cells`.
-    """
-    found = []
-    for total, cells in sets:
-        members = [total, *cells]
-        missing = [key for key in dict.fromkeys(members) if key in hidden]
-        if len(missing) == 1:
-            found.append((total, missing[0]))
-    return found

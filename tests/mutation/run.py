@@ -29,6 +29,9 @@ SCRATCH = REPO / ".mutants"
 MUTMUT = REPO / ".venv" / "bin" / "mutmut"
 TARGET = 0.85
 
+#: Leave out the tests that run the whole pipeline (tests/conftest.py marks them).
+QUICK = ["-m", "not demo"]
+
 #: Module → the fast tests that cover it (no demo run, no subprocess per test).
 MODULES: dict[str, list[str]] = {
     "toolkit/survival/kaplan_meier.py": [
@@ -42,6 +45,15 @@ MODULES: dict[str, list[str]] = {
         "tests/survival/test_landmark.py",
     ],
     "schemas/cross.py": ["tests/test_validate.py", "tests/schemas"],
+    "toolkit/disclosure.py": ["tests/test_disclosure.py"],
+    "toolkit/ingest.py": [
+        "tests/test_ingest.py",
+        # kills real ingest processes: its in-process part calls nothing of ingest.py
+        "--deselect=tests/test_ingest.py::test_killed_ingest_leaves_the_database_before_or_after",
+    ],
+    "toolkit/report_context.py": ["tests/test_report_context.py"],
+    # the cohort SQL, mutated by tests/mutation/sql.py and tested by its TESTS
+    "queries": [],
 }
 
 #: Surviving mutants that do not change behaviour: mutant name → why.
@@ -52,9 +64,8 @@ EQUIVALENT: dict[str, str] = tomllib.loads(
 _COPIED = ("toolkit", "schemas", "queries", "templates", "tests", "pyproject.toml", "README.md")
 
 
-def _scratch(module: str) -> Path:
-    """A fresh copy of the working tree for ``module`` (mutmut does not notice changed tests,
-    so its earlier results are not kept)."""
+def _copy_tree(module: str) -> Path:
+    """A fresh copy of the working tree for ``module``; earlier results are not kept."""
     folder = SCRATCH / module.replace("/", "__").removesuffix(".py")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -66,11 +77,17 @@ def _scratch(module: str) -> Path:
             )
         else:
             shutil.copy2(source, target)
-    tests = " ".join(f'"{path}"' for path in MODULES[module])
+    return folder
+
+
+def _scratch(module: str) -> Path:
+    """A fresh copy of the working tree for ``module``, configured for mutmut (which does not
+    notice changed tests, so its earlier results are not kept)."""
+    folder = _copy_tree(module)
     config = (
         "\n[tool.mutmut]\n"
         f'source_paths = ["{module}"]\n'
-        f"pytest_add_cli_args_test_selection = [{tests.replace(' ', ', ')}]\n"
+        f"pytest_add_cli_args_test_selection = {json.dumps([*MODULES[module], *QUICK])}\n"
         f"also_copy = {json.dumps(list(_COPIED))}\n"
         # A mutant that turns a loop endless is stopped once it runs 5× the clean tests' time
         # plus 10 s (the constant covers a forked child's start-up, which mutmut's estimate
@@ -103,11 +120,34 @@ def _results(folder: Path) -> dict[str, str]:
     return statuses
 
 
+def _sql_results(module: str) -> tuple[Path, dict[str, str]]:
+    """Mutant name → status from the SQL mutator (tests/mutation/sql.py), on ``queries`` or
+    one file ``queries/layer/file.sql``."""
+    folder = _copy_tree("queries")
+    only = module.removeprefix("queries").strip("/")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("sql.py")),
+            str(folder),
+            *([only] if only else []),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return folder, json.loads(done.stdout)
+
+
 def mutate(module: str) -> dict:
-    """Run mutmut on ``module``; its counts, score and surviving mutants."""
-    folder = _scratch(module)
-    subprocess.run([str(MUTMUT), "run"], cwd=folder, check=False, stdout=subprocess.DEVNULL)
-    statuses = _results(folder)
+    """Run mutmut (or, on ``queries``, the SQL mutator) on ``module``; its counts, score and
+    surviving mutants."""
+    if module.startswith("queries"):
+        folder, statuses = _sql_results(module)
+    else:
+        folder = _scratch(module)
+        subprocess.run([str(MUTMUT), "run"], cwd=folder, check=False, stdout=subprocess.DEVNULL)
+        statuses = _results(folder)
     killed = [n for n, s in statuses.items() if s in ("killed", "timeout")]
     timeouts = [n for n, s in statuses.items() if s == "timeout"]
     alive = sorted(n for n, s in statuses.items() if s not in ("killed", "timeout"))
@@ -129,7 +169,7 @@ def mutate(module: str) -> dict:
 
 def main(argv: list[str]) -> int:
     modules = argv or list(MODULES)
-    unknown = [m for m in modules if m not in MODULES]
+    unknown = [m for m in modules if m not in MODULES and not m.startswith("queries")]
     if unknown:
         print(f"no tests are listed for {', '.join(unknown)} in tests/mutation/run.py MODULES")
         return 2

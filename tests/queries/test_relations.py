@@ -9,75 +9,16 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import pytest
+from hand_registry import CUTOFF, D, hand_registry
 
 from toolkit.cohort import freeze_cutoff, run_queries
-from toolkit.ingest import DDL
 from toolkit.study import builtin_study_path, load_study
-
-CUTOFF = date(2015, 3, 16)
-D = date.fromisoformat
-
-# patient_id: (vital_status, last_contact, death_date, braf)
-PATIENTS = {
-    "P01": ("dead", "2014-01-01", "2014-01-01", "mutant"),  # dies on the index date
-    "P02": ("alive", "2015-04-01", None, "wildtype"),  # anti-PD-1 on the cutoff date
-    "P03": ("alive", "2015-05-01", None, "wildtype"),  # anti-PD-1 after the cutoff
-    "P04": ("alive", "2015-03-01", None, None),  # ipilimumab the same day as IL-2
-    "P05": ("dead", "2014-09-01", "2014-09-01", "mutant"),  # IL-2, then ipi, then anti-PD-1
-    "P06": ("alive", "2015-03-10", None, "mutant"),  # ipilimumab before IL-2: excluded
-    "P07": ("alive", "2015-03-10", None, "mutant"),  # IL-2 course with 0 doses: excluded
-    "P08": ("dead", "2015-04-01", "2015-04-01", "wildtype"),  # dies after the cutoff
-    "P09": ("alive", "2015-03-10", None, "mutant"),  # no IL-2 at all: excluded
-    "P10": ("lost_to_follow_up", "2014-06-01", None, "unknown"),
-    "P11": ("alive", "2015-01-01", None, "wildtype"),  # last contact before the cutoff
-    "P12": ("alive", "2015-03-10", None, "mutant"),  # 0-dose IL-2, then a dosed course
-}
-
-# patient_id, agent, agent_class, start, doses, best_response
-TREATMENTS = [
-    ("P01", "aldesleukin", "il2", "2014-01-01", 3, None),
-    ("P02", "aldesleukin", "il2", "2014-01-01", 12, "PD"),
-    ("P02", "pembrolizumab", "pd1", "2015-03-16", None, None),
-    ("P03", "aldesleukin", "il2", "2014-01-01", 12, "SD"),
-    ("P03", "nivolumab", "pd1", "2015-04-01", None, None),
-    ("P04", "aldesleukin", "il2", "2014-02-01", 12, "SD"),
-    ("P04", "ipilimumab", "ctla4", "2014-02-01", 4, None),
-    ("P05", "aldesleukin", "il2", "2013-06-01", 12, "SD"),
-    ("P05", "ipilimumab", "ctla4", "2013-09-01", 4, "PD"),
-    ("P05", "pembrolizumab", "pd1", "2014-01-01", None, None),
-    ("P06", "ipilimumab", "ctla4", "2013-01-01", 4, "PD"),
-    ("P06", "aldesleukin", "il2", "2013-05-01", 12, None),
-    ("P07", "aldesleukin", "il2", "2013-05-01", 0, None),
-    ("P08", "aldesleukin", "il2", "2014-03-01", 10, None),
-    ("P09", "dacarbazine", "chemo", "2013-05-01", None, None),
-    ("P10", "aldesleukin", "il2", "2013-05-01", 10, None),
-    ("P11", "aldesleukin", "il2", "2014-01-01", 10, None),
-    ("P12", "aldesleukin", "il2", "2013-01-01", 0, None),
-    ("P12", "aldesleukin", "il2", "2013-03-01", 10, None),
-]
 
 
 @pytest.fixture()
 def con():
-    connection = duckdb.connect()
-    connection.execute(DDL)
-    connection.execute(
-        "insert into submissions values ('sub1', 1, 'S01', '2015-05-15', '1', 'S01', "
-        "'accepted', 0, 0, '', '{}')"
-    )
-    for row, (pid, (vital, last, death, braf)) in enumerate(PATIENTS.items(), start=2):
-        connection.execute(
-            "insert into patients values ('sub1', ?, ?, 'S01', 'F', 1960, '2012-06-01', null, "
-            "'M1c', 0, 'no', 'no', ?, ?, ?, ?, null)",
-            [row, pid, braf, vital, last, death],
-        )
-    for row, (pid, agent, klass, start, doses, response) in enumerate(TREATMENTS, start=2):
-        connection.execute(
-            "insert into treatments values ('sub1', ?, ?, ?, ?, ?, ?, ?, null, ?, null, ?)",
-            [row, f"T{row}", pid, agent, agent, klass, start, doses, response],
-        )
+    connection = hand_registry()
     yield connection
     connection.close()
 
@@ -118,10 +59,10 @@ def test_eligibility_and_reasons(proclaim) -> None:
 
 def test_flow_counts(proclaim) -> None:
     assert _rows(proclaim, "select step, n_remaining, n_excluded from cohort_flow") == [
-        (0, 12, 0),
-        (1, 11, 1),
-        (2, 10, 1),
-        (3, 9, 1),
+        (0, 13, 0),  # the patients of the other submissions are not in the registry's count
+        (1, 12, 1),
+        (2, 11, 1),
+        (3, 10, 1),
     ]
 
 
@@ -141,6 +82,7 @@ def test_strata(proclaim) -> None:
         ("P10", "il2_only", None),
         ("P11", "il2_only", None),
         ("P12", "il2_only", None),
+        ("P14", "il2_only", None),
     ]
 
 
@@ -160,6 +102,7 @@ def test_adtte(proclaim) -> None:
         ("P10", D("2013-05-01"), D("2014-06-01"), 396, 3, None, "LOST TO FOLLOW-UP"),
         ("P11", D("2014-01-01"), D("2015-01-01"), 365, 2, None, "LAST KNOWN ALIVE DATE"),
         ("P12", D("2013-03-01"), D("2015-03-10"), 739, 2, None, "LAST KNOWN ALIVE DATE"),
+        ("P14", D("2014-01-01"), CUTOFF, 439, 0, "DEATH", None),  # a death on the cutoff counts
     ]
     (aval,) = _rows(proclaim, "select aval from adtte where patient_key = 'S01:P05'")[0]
     assert aval == pytest.approx(457 / 30.4375)
@@ -170,11 +113,12 @@ def test_treatment_episodes(proclaim) -> None:
         proclaim,
         "select split_part(patient_key, ':', 2), episode_stratum_key, tstart_days, tstop_days, "
         "is_event from treatment_episodes where patient_key in ('S01:P01', 'S01:P02', "
-        "'S01:P04', 'S01:P05') order by 1, 3",
+        "'S01:P03', 'S01:P04', 'S01:P05') order by 1, 3",
     )
     assert rows == [
         # P01 died on day 0: no episode of positive length
         ("P02", "il2_only", 0, 439, False),  # anti-PD-1 on the last day: no episode after it
+        ("P03", "il2_only", 0, 439, False),  # anti-PD-1 after the cutoff: one constant episode
         ("P04", "il2_ipi", 0, 393, False),  # ipilimumab from day 0
         ("P05", "il2_only", 0, 92, False),
         ("P05", "il2_ipi", 92, 214, False),
@@ -198,7 +142,7 @@ def test_second_study_strata_by_baseline(con) -> None:
     assert rows["P01"] == "braf_mutant" and rows["P02"] == "braf_wildtype"
     assert rows["P04"] == "braf_unknown" and rows["P10"] == "braf_unknown"  # missing, unknown
     episodes = _rows(con, "select count(*), count(distinct patient_key) from treatment_episodes")
-    assert episodes == [(8, 8)]  # one constant episode each (P01 has none: day 0)
+    assert episodes == [(9, 9)]  # one constant episode each (P01 has none: day 0)
 
 
 def test_frozen_cutoff_keeps_its_submissions(con) -> None:
@@ -246,3 +190,132 @@ def test_later_therapy_of_a_later_rule_does_not_change_the_episode(con) -> None:
         "where patient_key = 'S01:P13' order by tstart_days",
     )
     assert rows == [("il2_only", 0, 59, False), ("il2_pd1", 59, 365, False)]
+
+
+def test_the_poster_counts_on_their_boundary_days(proclaim) -> None:
+    rows = _rows(
+        proclaim,
+        "select split_part(patient_key, ':', 2), is_progressed_before_later_therapy, "
+        "has_related_autoimmune_post_therapy, is_treatment_related_death "
+        "from patient_flags order by 1",
+    )
+    assert rows == [
+        # autoimmune related on the index date (IL-2 only: from the index); grade 5 related
+        ("P01", False, True, True),
+        ("P02", True, False, False),  # PD as IL-2's best response, on the index date
+        ("P03", False, False, False),  # autoimmune not related; related not autoimmune
+        # PD on the ipilimumab start day is not before it; events the day before the start
+        # and the day after the cutoff do not count
+        ("P04", False, False, False),
+        ("P05", True, True, True),  # on the anti-PD-1 start day; grade 5 possibly related
+        ("P08", False, False, False),  # a fatal event after the cutoff
+        ("P10", False, False, False),
+        ("P11", False, False, False),
+        ("P12", False, False, False),
+        ("P14", False, False, True),  # cause of death treatment-related, on the cutoff
+    ]
+    counts = _rows(
+        proclaim,
+        "select stratum_key, n_patients, n_progressed_before_later_therapy, "
+        "n_related_autoimmune_post_therapy, n_treatment_related_deaths "
+        "from stratum_counts order by 1",
+    )
+    assert counts == [("il2_ipi", 1, 0, 0, 0), ("il2_only", 7, 0, 1, 2), ("il2_pd1", 2, 2, 1, 1)]
+
+
+def test_only_the_submission_in_force_is_read(proclaim) -> None:
+    assert _rows(proclaim, "select submission_id from stg_submissions_in_force") == [("sub1",)]
+    for relation in ("stg_patients", "stg_treatments", "stg_adverse_events", "stg_assessments"):
+        assert _rows(proclaim, f"select distinct submission_id from {relation}") == [("sub1",)]
+        keys = _rows(proclaim, f"select count(*) from {relation} where patient_key is null")
+        assert keys == [(0,)]
+
+
+def test_the_eligibility_and_outcome_rules_on_their_boundary_days(con) -> None:
+    from hand_registry import add_adverse_event, add_patient, add_treatment
+
+    patients = {
+        # patient: (vital, last contact, death, courses as (agent class, start, doses))
+        "P20": ("alive", "2015-03-20", None, [("il2", "2015-03-16", 12)]),  # IL-2 on the cutoff
+        "P21": ("alive", "2015-03-01", None, [("il2", "2013-01-01", 8), ("il2", "2013-06-01", 8)]),
+        "P22": ("alive", "2015-03-01", None, [("il2", "2014-01-01", None)]),  # doses not given
+        "P23": ("alive", "2015-03-01", None, [("il2", "2014-01-01", 1)]),  # exactly one dose
+        "P24": ("alive", "2015-03-01", None, [("ctla4", "2014-01-01", 4)]),  # no IL-2
+        "P25": ("alive", "2015-05-01", None, [("il2", "2015-04-01", 12)]),  # after the cutoff
+        "P26": ("alive", "2015-03-16", None, [("il2", "2014-01-01", 12)]),  # seen on the cutoff
+        "P27": (
+            "alive",
+            "2015-03-01",
+            None,
+            [("ctla4", "2012-01-01", 4), ("pd1", "2012-06-01", None), ("il2", "2013-01-01", 12)],
+        ),
+        "P30": (
+            "alive",
+            "2015-03-20",
+            None,
+            [("il2", "2014-01-01", 12), ("pd1", "2014-06-01", None)],
+        ),
+        "P31": ("dead", "2015-03-16", "2015-03-16", [("il2", "2014-01-01", 12)]),
+    }
+    agents = {"il2": "aldesleukin", "ctla4": "ipilimumab", "pd1": "pembrolizumab"}
+    row = 100
+    for pid, (vital, last, death, courses) in patients.items():
+        add_patient(con, "sub1", row, pid, vital, last, death, "mutant", None)
+        for klass, start, doses in courses:
+            row += 1
+            add_treatment(con, "sub1", row, pid, agents[klass], klass, start, doses, None)
+        row += 1
+    add_adverse_event(con, "sub1", 2, "P30", "2015-03-16", "yes", 2, "related")  # on the cutoff
+    add_adverse_event(con, "sub1", 3, "P31", "2015-03-16", "no", 5, "related")  # on the cutoff
+    con.execute("insert into assessments values ('sub1', 50, 'P30', '2014-03-01', 'SD', null)")
+    run_queries(con, load_study(builtin_study_path()), CUTOFF)
+    eligibility = _rows(
+        con,
+        "select split_part(patient_key, ':', 2), is_eligible, exclusion_reason, index_date "
+        "from cohort_eligibility where patient_key >= 'S01:P20' order by 1",
+    )
+    no_course = "no index therapy course on or before the cutoff"
+    assert eligibility == [
+        ("P20", True, None, CUTOFF),
+        ("P21", True, None, D("2013-01-01")),  # the first dosed course
+        ("P22", False, "index therapy course with no dose given", None),
+        ("P23", True, None, D("2014-01-01")),
+        ("P24", False, no_course, None),
+        ("P25", False, no_course, None),
+        ("P26", True, None, D("2014-01-01")),
+        ("P27", False, "excluding therapy before the index date", D("2013-01-01")),
+        ("P30", True, None, D("2014-01-01")),
+        ("P31", True, None, D("2014-01-01")),
+    ]
+    first = _rows(
+        con, "select first_excluding_start_date from cohort_index where patient_key = 'S01:P27'"
+    )
+    assert first == [(D("2012-01-01"),)]  # the first of the two
+    outcomes = _rows(
+        con,
+        "select split_part(patient_key, ':', 2), aval_days, cnsr from adtte "
+        "where patient_key in ('S01:P20', 'S01:P26', 'S01:P31') order by 1",
+    )
+    assert outcomes == [("P20", 0, 1), ("P26", 439, 1), ("P31", 439, 0)]
+    flags = _rows(
+        con,
+        "select split_part(patient_key, ':', 2), is_progressed_before_later_therapy, "
+        "has_related_autoimmune_post_therapy, is_treatment_related_death from patient_flags "
+        "where patient_key in ('S01:P08', 'S01:P30', 'S01:P31') order by 1",
+    )
+    # P08: cause of death treatment-related, but dead after the cutoff; P30: stable disease
+    # before anti-PD-1 is no progression, an autoimmune related event on the cutoff counts;
+    # P31: a grade 5 related event on the cutoff
+    assert flags == [
+        ("P08", False, False, False),
+        ("P30", False, True, False),
+        ("P31", False, False, True),
+    ]
+
+
+def test_an_empty_stratum_is_counted_as_zero(con) -> None:
+    con.execute("delete from treatments where agent_class = 'ctla4'")  # P04's and P06's
+    run_queries(con, load_study(builtin_study_path()), CUTOFF)
+    counts = _rows(con, "select stratum_key, n_patients from stratum_counts order by 1")
+    # P04 moves to IL-2 only; P06 has no excluding therapy left and joins it too
+    assert counts == [("il2_ipi", 0), ("il2_only", 9), ("il2_pd1", 2)]
