@@ -319,3 +319,22 @@ def test_an_empty_stratum_is_counted_as_zero(con) -> None:
     counts = _rows(con, "select stratum_key, n_patients from stratum_counts order by 1")
     # P04 moves to IL-2 only; P06 has no excluding therapy left and joins it too
     assert counts == [("il2_ipi", 0), ("il2_only", 9), ("il2_pd1", 2)]
+
+
+def test_two_courses_of_the_later_therapy_start_the_stratum_at_the_first(con) -> None:
+    from hand_registry import add_patient, add_treatment
+
+    add_patient(con, "sub1", 200, "P32", "alive", "2015-03-01", None, "mutant", None)
+    for row, (agent, klass, start, doses) in enumerate(
+        [
+            ("aldesleukin", "il2", "2014-01-01", 12),
+            ("nivolumab", "pd1", "2014-03-01", None),
+            ("nivolumab", "pd1", "2014-08-01", None),
+        ],
+        start=201,
+    ):
+        add_treatment(con, "sub1", row, "P32", agent, klass, start, doses, None)
+    run_queries(con, load_study(builtin_study_path()), CUTOFF)
+    assert _rows(
+        con, "select stratum_key, stratum_start_date from strata where patient_key = 'S01:P32'"
+    ) == [("il2_pd1", D("2014-03-01"))]
