@@ -299,3 +299,417 @@ def test_methods_and_cautions_say_the_study_in_words(hand_context: dict) -> None
         "weasyprint",
         "matplotlib",
     }
+
+
+def test_context_keys_are_the_ones_the_templates_read(hand_context: dict) -> None:
+    assert list(hand_context) == [
+        "title",
+        "short_title",
+        "registry",
+        "cutoff",
+        "edition",
+        "study_sha256",
+        "texts",
+        "methods",
+        "cohort",
+        "overall",
+        "strata",
+        "followup",
+        "landmarks",
+        "at_risk_times",
+        "software",
+        "table1",
+        "safety",
+        "provenance",
+        "min_at_risk_shown",
+        "disclosure",
+        "rmst",
+        "comparisons",
+        "comparison_rows",
+        "comparison_notes",
+        "aware_figures",
+    ]
+    assert list(hand_context["texts"]) == ["background", "conclusions", "cautions"]
+    assert list(hand_context["cohort"]) == ["n_analysed", "flow", "excluded"]
+    assert [list(step) for step in hand_context["cohort"]["flow"]] == [
+        ["label", "n", "excluded", "reason"]
+    ] * 4
+    assert list(hand_context["table1"]["age"]) == ["key", "label", "cells", "test"]
+    assert hand_context["table1"]["age"]["key"] == "age"
+    safety = hand_context["safety"]
+    assert list(safety) == ["columns", "rows", "description"]
+    assert [list(c) for c in safety["columns"]] == [["key", "label", "n"]] * 3
+    assert [list(r) for r in safety["rows"]] == [
+        ["key", "label", "later_only", "cells", "total"]
+    ] * 3
+    assert hand_context["comparisons"]["rmst_tau"] == hand_context["rmst"]["tau"]
+    assert hand_context["aware_figures"]["landmark"]["landmark"] == 12.0
+    assert [row["label"] for row in hand_context["comparison_rows"]][:1] != []
+
+
+def test_the_study_and_its_texts_are_carried_over(hand_context: dict) -> None:
+    import tomllib
+
+    from toolkit.study import builtin_study_path
+
+    path = builtin_study_path()
+    declared = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert hand_context["title"] == declared["study"]["title"]
+    assert hand_context["short_title"] == declared["study"]["short_title"]
+    assert hand_context["registry"] == declared["study"]["registry"]
+    assert hand_context["texts"]["background"] == declared["texts"]["background"]
+    assert hand_context["texts"]["conclusions"] == declared["texts"]["conclusions"]
+    assert len(hand_context["study_sha256"]) == 64
+    assert hand_context["overall"]["label"] == "All patients"
+    assert [s["label"] for s in hand_context["cohort"]["flow"]][0]
+
+
+def test_rmst_at_twelve_months_by_hand(hand_context: dict) -> None:
+    # tau 12 months; the only death before it is P01's on day 0: S = 9/10 (overall) and 6/7
+    # (IL-2 only) on (0, 12], so RMST = 12 S; Greenwood's variance A² d / (n (n - d)) at day 0
+    # with A = the area to tau. Nobody in the later-therapy groups dies before 12 months.
+    rmst = hand_context["rmst"]
+    z = 1.959963984540054
+    assert rmst["tau"] == 12.0
+
+    def cell(area: float, n: int) -> dict:
+        se = (area**2 / (n * (n - 1))) ** 0.5
+        return {"estimate": area, "ci": [area - z * se, area + z * se], "se": se}
+
+    for got, want in [
+        (rmst["overall"], cell(10.8, 10)),
+        (rmst["strata"]["il2_only"], cell(72 / 7, 7)),
+    ]:
+        assert list(got) == ["estimate", "ci", "se"]
+        assert got["estimate"] == pytest.approx(want["estimate"], rel=1e-12)
+        assert got["se"] == pytest.approx(want["se"], rel=1e-12)
+        assert got["ci"] == pytest.approx(want["ci"], rel=1e-9)
+    for key in ("il2_ipi", "il2_pd1"):
+        assert rmst["strata"][key] == {"estimate": 12.0, "ci": [12.0, 12.0], "se": 0.0}
+
+
+def test_build_context_is_the_internal_edition_unless_told() -> None:
+    import inspect
+
+    from toolkit.report_context import build_context
+
+    assert inspect.signature(build_context).parameters["edition"].default == "internal"
+
+
+def test_software_versions_are_the_installed_ones(hand_context: dict) -> None:
+    import platform
+
+    import duckdb
+    import polars
+
+    software = hand_context["software"]
+    assert software["duckdb"] == duckdb.__version__
+    assert software["polars"] == polars.__version__
+    assert software["python"] == platform.python_version()
+    assert all(isinstance(v, str) and v[0].isdigit() for v in software.values())
+
+
+def test_methods_and_cautions_in_full(hand_context: dict) -> None:
+    methods = hand_context["methods"]
+    assert methods["censoring"] == (
+        "Patients alive are censored at the earlier of their last contact and the data cutoff; "
+        "deaths after the cutoff are censored at the cutoff."
+    )
+    assert methods["km_method"] == "Kaplan–Meier (product-limit)"
+    assert methods["ci_method"].startswith("95% pointwise CI, Greenwood variance, log(-log)")
+    assert methods["median_ci_method"] == "times at which the 95% CI bounds of S(t) cross 0.5"
+    assert methods["followup_method"].startswith("reverse Kaplan–Meier")
+    assert list(methods) == [
+        "eligibility",
+        "exclusions",
+        "index_date",
+        "strata",
+        "endpoint",
+        "censoring",
+        "km_method",
+        "ci_method",
+        "median_ci_method",
+        "followup_method",
+        "time_unit",
+    ]
+    assert hand_context["texts"]["cautions"] == [
+        "The groups are defined by therapy received after the index date: a patient had to "
+        "live long enough to receive it to be counted in its group. This immortal time favours "
+        "the groups with later therapy, so the survival differences between groups shown here "
+        "are descriptive and do not measure the effect of that therapy."
+    ]
+
+
+def test_strata_rules_in_words() -> None:
+    from toolkit.report_context import _cautions, _stratum_rule
+    from toolkit.study import builtin_study_path, load_study
+
+    braf = load_study(builtin_study_path("braf"))
+    rules = [_stratum_rule(s, i == 0) for i, s in enumerate(braf.strata)]
+    assert rules == [
+        "braf status mutant at baseline",
+        "otherwise, braf status wildtype at baseline",
+        "all other patients",
+    ]
+    assert _cautions(braf) == []
+    two = braf.strata[0].model_copy(
+        update={"baseline": braf.strata[0].baseline.model_copy(update={"values": ("a", "b")})}
+    )
+    assert _stratum_rule(two, True) == "braf status a or b at baseline"
+    alone = braf.strata[-1]
+    assert _stratum_rule(alone, True) == "all patients"
+    classes = braf.strata[-1].model_copy(update={"later_agent_classes": ("braf_mek", "chemo")})
+    assert _stratum_rule(classes, False) == (
+        "otherwise, BRAF/MEK inhibitor or chemotherapy course started on or after the index date"
+    )
+
+
+# --- Table 1's statistics and labels on tables made up here ------------------------------------
+
+
+def test_chi_square_of_a_two_by_three_table_equals_scipy() -> None:
+    from scipy import stats
+
+    table = [[12, 20, 18], [25, 9, 16]]
+    expected = stats.chi2_contingency(table, correction=False)
+    test = _categorical_test(table)
+    assert test == {
+        "name": "chi-square",
+        "statistic": pytest.approx(expected.statistic, rel=1e-12),
+        "df": 2,
+        "p_value": pytest.approx(expected.pvalue, rel=1e-10),
+    }
+    three = [[12, 20, 18, 7], [25, 9, 16, 8], [10, 10, 10, 10]]
+    assert _categorical_test(three)["df"] == 6
+    assert _categorical_test(three)["statistic"] == pytest.approx(
+        stats.chi2_contingency(three, correction=False).statistic, rel=1e-12
+    )
+
+
+def test_an_expected_count_of_exactly_five_keeps_the_chi_square() -> None:
+    assert _categorical_test([[5, 5], [5, 5]])["name"] == "chi-square"
+    assert _categorical_test([[6, 4], [4, 5]])["name"] == "Fisher's exact"
+
+
+def test_a_stratum_with_one_patient_stays_in_the_test() -> None:
+    table = [[1, 0], [12, 30], [30, 12]]
+    test = _categorical_test(table)
+    # an expected count of 0.5; without the one patient's row it would be 2 × 2 (exact test)
+    assert test["name"] == "Fisher's exact (Monte Carlo)"
+    assert test["p_value"] == pytest.approx(_exact_fisher_rows(table), abs=0.02)
+
+
+def _exact_fisher_rows(table: list[list[int]]) -> float:
+    """Fisher's exact p of an r × 2 table (the transpose of :func:`_exact_fisher`'s 2 × c)."""
+    return _exact_fisher([list(column) for column in zip(*table, strict=True)])
+
+
+def test_monte_carlo_p_counts_the_observed_table_and_every_as_likely_one() -> None:
+    # the least likely table of its margins: no random table is as extreme, p = 1 / 10001;
+    # the most likely one: every random table is at most as likely, p = 1
+    least = _categorical_test([[5, 0, 0], [0, 5, 0], [0, 0, 5]])
+    assert least == {
+        "name": "Fisher's exact (Monte Carlo)",
+        "statistic": None,
+        "df": None,
+        "resamples": 10_000,
+        "p_value": 1 / 10_001,
+    }
+    assert _categorical_test([[1, 1, 1], [1, 1, 1]])["p_value"] == 1.0
+
+
+def test_kruskal_wallis_with_ties_equals_scipy() -> None:
+    import numpy as np
+    from scipy import stats
+
+    from toolkit.report_context import _kruskal_wallis
+
+    samples = [np.array([3, 5, 5, 7, 9, 9, 9]), np.array([1, 5, 6, 6]), np.array([9, 2, 2])]
+    h, p = stats.kruskal(*samples)
+    assert _kruskal_wallis(samples) == (pytest.approx(h, rel=1e-12), pytest.approx(p, rel=1e-12))
+    assert _kruskal_wallis(samples[:2])[0] == pytest.approx(stats.kruskal(*samples[:2])[0])
+
+
+class _Frames:
+    """A stand-in for a cohort: just the frames the function under test reads."""
+
+    def __init__(self, **frames) -> None:
+        self.__dict__.update(frames)
+
+
+def test_ages_of_two_strata_are_tested_and_one_is_not() -> None:
+    import polars as pl
+    from scipy import stats
+
+    from toolkit.report_context import _kruskal_test
+
+    adtte = pl.DataFrame(
+        {"stratum_key": ["a", "a", "a", "b", "b", "c"], "age_years": [50, 61, 70, 40, 45, None]}
+    )
+    groups = [{"key": k} for k in ("a", "b", "c", "overall")]
+    test = _kruskal_test(_Frames(adtte=adtte), groups)
+    h, p = stats.kruskal([50, 61, 70], [40, 45])
+    assert test == {
+        "name": "Kruskal–Wallis",
+        "statistic": pytest.approx(h),
+        "df": 1,
+        "p_value": pytest.approx(p),
+    }
+    assert _kruskal_test(_Frames(adtte=adtte.filter(pl.col("stratum_key") != "b")), groups) is None
+
+
+def test_a_stratum_without_patients_has_empty_age_cells() -> None:
+    import polars as pl
+
+    from toolkit.report_context import _age_summary
+
+    adtte = pl.DataFrame({"stratum_key": ["a", "a"], "age_years": [50, 70]})
+    stats = {"median": 60, "q1": 55, "q3": 65, "minimum": 50, "maximum": 70, "n_missing": 2}
+    continuous = pl.DataFrame([{"stratum_key": "a", **stats}, {"stratum_key": None, **stats}])
+    groups = [{"key": "a"}, {"key": "b"}, {"key": "overall"}]
+    age = _age_summary(_Frames(adtte=adtte, baseline_continuous=continuous), groups)
+    assert age["cells"][1] == dict.fromkeys(("median", "q1", "q3", "minimum", "maximum")) | {
+        "n_missing": 0
+    }
+    assert age["cells"][0] == {
+        "median": 60.0,
+        "q1": 55.0,
+        "q3": 65.0,
+        "minimum": 50.0,
+        "maximum": 70.0,
+        "n_missing": 2,
+    }
+    assert isinstance(age["cells"][0]["median"], float) and age["test"] is None
+
+
+def test_levels_in_vocabulary_order_and_an_unnamed_covariate_in_words() -> None:
+    import polars as pl
+
+    from toolkit.report_context import _categorical_rows
+
+    rows = [
+        ("a", "uveal", 3),
+        ("a", "cutaneous", 4),
+        ("b", "acral", 2),
+        ("b", "cutaneous", 6),
+        ("b", "unknown", 1),
+    ]
+    frame = pl.DataFrame(
+        [
+            {"covariate": c, "stratum_key": s, "level": lv, "n_patients": n}
+            for c in ("primary_site", "prior_lines")
+            for s, lv, n in rows
+        ]
+    )
+    groups = [{"key": "a", "n": 7}, {"key": "b", "n": 9}, {"key": "overall", "n": 16}]
+    site = _categorical_rows(_Frames(baseline_categorical=frame), "primary_site", groups)
+    assert [lv["key"] for lv in site["levels"]] == [
+        "cutaneous",
+        "acral",
+        "uveal",
+        "unknown",
+        "missing",
+    ]
+    assert [lv["label"] for lv in site["levels"]] == [
+        "Cutaneous",
+        "Acral",
+        "Uveal",
+        "Unknown",
+        "Missing",
+    ]
+    # a level a stratum does not have is 0 in the test: [[4, 0, 3, 0], [6, 2, 0, 1]]
+    assert site["test"]["p_value"] == pytest.approx(
+        _exact_fisher([[4, 0, 3, 0], [6, 2, 0, 1]]), abs=0.02
+    )
+    other = _categorical_rows(_Frames(baseline_categorical=frame), "prior_lines", groups)
+    assert other["label"] == "Prior lines"
+    assert [lv["key"] for lv in other["levels"]] == [
+        "acral",
+        "cutaneous",
+        "uveal",
+        "unknown",
+        "missing",
+    ]
+
+
+def test_level_order_puts_numbers_first_and_unknown_then_missing_last() -> None:
+    from toolkit.report_context import _level_order, level_label
+
+    levels = {"missing", "unknown", "2", "10", "b", "a", "1"}
+    assert _level_order("ecog", levels) == ["1", "10", "2", "a", "b", "unknown", "missing"]
+    assert _level_order("sex", {"U", "M", "F"}) == ["F", "M", "U"]
+    assert _level_order("sex", {"unknown", "M"}) == ["M", "unknown"]
+    assert [level_label("ecog", v) for v in ("3", "yes", "no", "unknown")] == [
+        "3",
+        "Yes",
+        "No",
+        "Unknown",
+    ]
+    assert [level_label("braf_status", v) for v in ("mutant", "wildtype", "missing")] == [
+        "Mutant",
+        "Wild type",
+        "Missing",
+    ]
+    assert [level_label("primary_site", v) for v in ("mucosal", "unknown_primary")] == [
+        "Mucosal",
+        "Unknown primary",
+    ]
+
+
+def test_a_stratum_nobody_is_in_is_a_column_of_zero() -> None:
+    import polars as pl
+
+    from toolkit.report_context import _table_groups
+    from toolkit.study import builtin_study_path, load_study
+
+    study = load_study(builtin_study_path())
+    adtte = pl.DataFrame({"stratum_key": ["il2_only", "il2_pd1", "il2_pd1"]})
+    groups = _table_groups(_Frames(adtte=adtte), study)
+    assert [(g["key"], g["n"]) for g in groups] == [
+        ("il2_only", 1),
+        ("il2_ipi", 0),
+        ("il2_pd1", 2),
+        ("overall", 3),
+    ]
+
+
+def test_percent_of_nobody_is_none() -> None:
+    from toolkit.report_context import _pct
+
+    assert (_pct(0, 0), _pct(1, 3), _pct(2, 3)) == (None, 33.3, 66.7)
+
+
+def test_provenance_of_several_submissions_adds_rows_per_file() -> None:
+    import hashlib
+    from datetime import date
+
+    import polars as pl
+
+    from toolkit.report_context import _provenance
+
+    submissions = pl.DataFrame(
+        {
+            "submission_id": ["bbb", "aaa", "ccc"],
+            "site_id": ["S02", "S01", "S01"],
+            "extracted_on": [date(2015, 2, 1), date(2015, 1, 5), None],
+            "n_warnings": [2, None, 1],
+            "row_counts": ['{"patients": 4, "treatments": 9}', '{"patients": 3}', None],
+        }
+    )
+    provenance = _provenance(_Frames(submissions=submissions))
+    assert provenance["n_submissions"] == 3 and provenance["n_sites"] == 2
+    assert provenance["set_sha256"] == hashlib.sha256(b"aaa\nbbb\nccc").hexdigest()
+    assert (provenance["extracted_from"], provenance["extracted_to"]) == (
+        "2015-01-05",
+        "2015-02-01",
+    )
+    assert provenance["rows_total"] == {"patients": 7, "treatments": 9}
+    assert provenance["n_warnings_total"] == 3
+    assert [
+        (s["sha256"], s["extracted_on"], s["rows"], s["n_warnings"])
+        for s in provenance["submissions"]
+    ] == [
+        ("bbb", "2015-02-01", {"patients": 4, "treatments": 9}, 2),
+        ("aaa", "2015-01-05", {"patients": 3}, 0),
+        ("ccc", None, {}, 1),
+    ]

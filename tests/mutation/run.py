@@ -41,6 +41,7 @@ MODULES: dict[str, list[str]] = {
     ],
     "toolkit/survival/cox.py": [
         "tests/survival/test_cox.py",
+        "tests/survival/test_cox_engine.py",
         "tests/survival/test_time_varying.py",
         "tests/survival/test_landmark.py",
     ],

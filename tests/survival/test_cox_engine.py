@@ -1,0 +1,155 @@
+"""The Cox engine of ``toolkit/survival/cox.py`` (risk sets by suffix sums, Efron ties,
+Newton–Raphson, the ``cox.zph`` pieces) against Efron's likelihood written from its definition
+in ``efron_reference.py``, on data with ties, delayed entry, counted rows and huge linear
+predictors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from efron_reference import efron, newton
+
+from toolkit.errors import AnalysisError
+from toolkit.survival.cox import _evaluate, _RiskSets, collapse_rows, fit_efron, null_model
+
+
+def tied(n: int = 40, p: int = 2, seed: int = 1):
+    """Integer times (many ties, deaths and censorings at the same time) and p covariates."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, p))
+    stop = np.ceil(rng.exponential(6 / np.exp(0.5 * x[:, 0]), n))
+    event = rng.random(n) < 0.7
+    return stop, event, x
+
+
+def delayed(n: int = 40, seed: int = 2):
+    """Counting-process rows: some starts fall on an event time (not at risk there), some
+    rows end with a censoring at an event time."""
+    stop, event, x = tied(n, seed=seed)
+    start = np.where(np.arange(n) % 3 == 0, np.maximum(stop - 2, 0), 0.0)
+    start[1] = stop[event][0]  # an entry exactly at an event time
+    stop[1] = start[1] + 1
+    return stop, event, x, start
+
+
+def assert_terms(evaluation, reference, rel: float = 1e-10) -> None:
+    assert evaluation.loglik == pytest.approx(reference.loglik, rel=rel)
+    np.testing.assert_allclose(evaluation.score, reference.score, rtol=rel, atol=1e-10)
+    np.testing.assert_allclose(evaluation.info, reference.info, rtol=rel, atol=1e-10)
+
+
+BETAS = [np.array([0.0, 0.0]), np.array([0.7, -0.4]), np.array([-1.3, 2.1])]
+
+
+@pytest.mark.parametrize("beta", BETAS, ids=["zero", "moderate", "large"])
+def test_right_censored_terms_equal_efron_by_definition(beta: np.ndarray) -> None:
+    stop, event, x = tied()
+    assert_terms(_evaluate(_RiskSets(stop, event, x), beta), efron(stop, event, x, beta))
+
+
+@pytest.mark.parametrize("beta", BETAS, ids=["zero", "moderate", "large"])
+def test_counting_process_terms_equal_efron_by_definition(beta: np.ndarray) -> None:
+    stop, event, x, start = delayed()
+    rs = _RiskSets(stop, event, x, start)
+    assert_terms(_evaluate(rs, beta), efron(stop, event, x, beta, start=start))
+    reference = efron(stop, event, x, beta, start=start)
+    # the number at risk at each event time, counted by comparing times
+    at_risk = [((start < t) & (t <= stop)).sum() for t in reference.times]
+    np.testing.assert_array_equal(rs.at_risk(), at_risk)
+
+
+@pytest.mark.parametrize("with_start", [False, True], ids=["right-censored", "counting"])
+def test_counted_rows_are_the_rows_repeated(with_start: bool) -> None:
+    stop, event, x = tied(30, seed=4)
+    x = np.round(x)  # few covariate patterns
+    start = np.where(np.arange(30) % 4 == 0, np.maximum(stop - 3, 0), 0.0) if with_start else None
+    counts = np.arange(30) % 3 + 1.0
+    repeated = np.repeat(np.arange(30), counts.astype(int))
+    beta = np.array([0.4, -0.8])
+    rs = _RiskSets(stop, event, x, start, counts)
+    expanded = efron(
+        stop[repeated],
+        event[repeated],
+        x[repeated],
+        beta,
+        start=None if start is None else start[repeated],
+    )
+    assert_terms(_evaluate(rs, beta), expanded)
+    assert_terms(_evaluate(rs, beta), efron(stop, event, x, beta, start=start, counts=counts))
+    assert rs.n == counts.sum()
+    assert rs.deaths.size == counts[event].sum()
+
+
+def test_a_huge_linear_predictor_is_shifted_not_overflowed() -> None:
+    stop, event, x = tied(25, p=1, seed=6)
+    x[:, 0] = np.linspace(0, 1, 25)
+    beta = np.array([650.0])  # exp(650 x) overflows nothing here, but the engine shifts eta
+    evaluation = _evaluate(_RiskSets(stop, event, x), beta)
+    assert_terms(evaluation, efron(stop, event, x, beta), rel=1e-8)
+
+
+@pytest.mark.parametrize("data", ["right-censored", "counting"])
+def test_fit_maximises_the_partial_likelihood(data: str) -> None:
+    if data == "counting":
+        stop, event, x, start = delayed(60, seed=8)
+    else:
+        (stop, event, x), start = tied(60, seed=8), None
+    beta = newton(stop, event, x, start=start)
+    fit = fit_efron(stop, event, x, start=start)
+    np.testing.assert_allclose(fit.coef_, beta, rtol=1e-9, atol=1e-12)
+    at_fit, at_zero = (
+        efron(stop, event, x, fit.coef_, start=start),
+        efron(stop, event, x, [0, 0], start=start),
+    )
+    np.testing.assert_allclose(fit.var_, np.linalg.inv(at_fit.info), rtol=1e-9)
+    assert fit.loglik_ == pytest.approx((at_zero.loglik, at_fit.loglik), rel=1e-12)
+    score_test = at_zero.score @ np.linalg.solve(at_zero.info, at_zero.score)
+    assert fit.score_test_ == pytest.approx(score_test, rel=1e-10)
+    assert null_model(stop, event, x, start=start) == pytest.approx(
+        (at_zero.loglik, score_test), rel=1e-10
+    )
+    assert (fit.n_, fit.events_, fit.converged_) == (stop.size, int(event.sum()), True)
+    assert not fit.infinite_.any()
+    # Newton–Raphson from 0 on a smooth concave likelihood: a handful of steps
+    assert 3 <= fit.iterations_ <= 8
+
+
+def test_collapsed_fit_equals_the_reference_on_counted_rows() -> None:
+    stop, event, x = tied(80, seed=9)
+    x = np.round(x)
+    fit = fit_efron(stop, event, x, collapse=True)
+    c_stop, c_event, c_x, _, counts = collapse_rows(stop, event, x)
+    np.testing.assert_allclose(fit.coef_, newton(stop, event, x), rtol=1e-9)
+    np.testing.assert_allclose(fit.coef_, newton(c_stop, c_event, c_x, counts=counts), rtol=1e-9)
+    assert (fit.n_, fit.events_) == (80, int(event.sum()))
+
+
+def test_zph_pieces_equal_the_expanded_model_by_definition() -> None:
+    stop, event, x = tied(50, seed=10)
+    fit = fit_efron(stop, event, x)
+    reference = efron(stop, event, x, fit.coef_)
+    # the pooled Kaplan–Meier 1 - S(t-) at each event time, centred with the deaths' weights
+    at_risk = np.array([(stop >= t).sum() for t in reference.times])
+    deaths = np.array([(event & (stop == t)).sum() for t in reference.times])
+    surv = np.cumprod(1 - deaths / at_risk)
+    g = 1 - np.r_[1.0, surv[:-1]]
+    g = g - np.average(g, weights=deaths)
+    u2, i12, i22 = _evaluate(fit.risk_sets, fit.coef_, g).zph
+    np.testing.assert_allclose(u2, g @ reference.score_by_time, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(i12, np.einsum("k,kij->ij", g, reference.info_by_time), rtol=1e-9)
+    np.testing.assert_allclose(i22, np.einsum("k,kij->ij", g**2, reference.info_by_time), rtol=1e-9)
+
+
+def test_rows_that_cannot_be_fitted_are_analysis_errors() -> None:
+    with pytest.raises(AnalysisError, match="no rows"):
+        _RiskSets([], [], np.zeros((0, 1)))
+    with pytest.raises(AnalysisError, match="differ in length"):
+        _RiskSets([1.0, 2.0], [True], [[0.0], [1.0]])
+    with pytest.raises(AnalysisError, match="differ in length"):
+        _RiskSets([1.0, 2.0], [True, False], [[0.0]])
+    with pytest.raises(AnalysisError, match="finite"):
+        _RiskSets([1.0, np.inf], [True, False], [[0.0], [1.0]])
+    with pytest.raises(AnalysisError, match="finite"):
+        _RiskSets([1.0, 2.0], [True, False], [[0.0], [np.nan]])
+    with pytest.raises(AnalysisError, match="start < stop"):
+        _RiskSets([1.0, 2.0], [True, False], [[0.0], [1.0]], start=[0.0, 2.0])
