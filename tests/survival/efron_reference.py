@@ -62,13 +62,25 @@ def efron(stop, event, x, beta, *, start=None, counts=None) -> EfronTerms:
     return EfronTerms(loglik, score, info, times, np.array(score_by_time), np.array(info_by_time))
 
 
-def newton(stop, event, x, *, start=None, counts=None, tol: float = 1e-12) -> np.ndarray:
+def newton(
+    stop, event, x, *, start=None, counts=None, tol: float = 1e-12, max_iter: int = 100
+) -> np.ndarray:
     """The maximum partial likelihood estimate by plain Newton–Raphson on :func:`efron`."""
-    beta = np.zeros(np.asarray(x, dtype=float).reshape(len(stop), -1).shape[1])
-    for _ in range(100):
-        terms = efron(stop, event, x, beta, start=start, counts=counts)
+    return newton_path(stop, event, x, start=start, counts=counts, tol=tol, max_iter=max_iter)[-1]
+
+
+def newton_path(
+    stop, event, x, *, start=None, counts=None, tol: float = 1e-12, max_iter: int = 100
+) -> list[np.ndarray]:
+    """Every iterate of plain Newton–Raphson from 0 (no step halving) until a step < ``tol``,
+    or the first ``max_iter + 1`` iterates."""
+    path = [np.zeros(np.asarray(x, dtype=float).reshape(len(stop), -1).shape[1])]
+    for _ in range(max_iter):
+        terms = efron(stop, event, x, path[-1], start=start, counts=counts)
         step = np.linalg.solve(terms.info, terms.score)
-        beta = beta + step
+        path.append(path[-1] + step)
         if np.max(np.abs(step)) < tol:
-            return beta
+            return path
+    if max_iter < 100:
+        return path
     raise AssertionError("the reference Newton–Raphson did not converge")

@@ -153,3 +153,144 @@ def test_rows_that_cannot_be_fitted_are_analysis_errors() -> None:
         _RiskSets([1.0, 2.0], [True, False], [[0.0], [np.nan]])
     with pytest.raises(AnalysisError, match="start < stop"):
         _RiskSets([1.0, 2.0], [True, False], [[0.0], [1.0]], start=[0.0, 2.0])
+
+
+def test_iterations_stop_at_the_documented_tolerances() -> None:
+    from efron_reference import newton_path
+
+    from toolkit.survival.cox import LOGLIK_TOL, STEP_TOL
+
+    stop, event, x = tied(60, seed=8)
+    path = newton_path(stop, event, x)
+    logliks = [efron(stop, event, x, b).loglik for b in path]
+    # the first iteration whose step is below STEP_TOL or whose gain is at most LOGLIK_TOL
+    expected = next(
+        i
+        for i in range(1, len(path))
+        if np.max(np.abs(path[i] - path[i - 1])) < STEP_TOL
+        or logliks[i] - logliks[i - 1] <= LOGLIK_TOL * abs(logliks[i])
+    )
+    assert fit_efron(stop, event, x).iterations_ == expected
+
+
+def test_a_fit_stopped_by_max_iter_is_not_converged_and_says_what_still_moves() -> None:
+    from efron_reference import newton_path
+
+    stop, event, x = tied(60, seed=8)
+    x = x * np.array([4.0, 0.001])  # the second coefficient moves by far more than 1e-3
+    path = newton_path(stop, event, x, max_iter=2)
+    fit = fit_efron(stop, event, x, max_iter=2)
+    assert (fit.iterations_, fit.converged_) == (2, False)
+    np.testing.assert_allclose(fit.coef_, path[2], rtol=1e-9)
+    np.testing.assert_array_equal(fit.infinite_, np.abs(path[2] - path[1]) > 1e-3)
+    assert fit.infinite_.tolist() == [False, True]
+
+
+def test_a_newton_step_on_a_singular_information_skips_the_flat_directions() -> None:
+    from toolkit.survival.cox import _step
+
+    info = np.diag([100.0, 1e-12, -1.0])  # not positive definite: no Cholesky factor
+    np.testing.assert_allclose(_step(info, np.array([1.0, 1.0, 1.0])), [0.01, 0.0, 0.0])
+    np.testing.assert_allclose(_step(np.diag([4.0, 2.0]), np.array([2.0, 1.0])), [0.5, 0.5])
+
+
+def test_quadratic_forms_without_an_inverse_are_nan() -> None:
+    import math
+
+    from toolkit.survival.cox import _quadratic
+
+    assert _quadratic(np.array([1.0, 2.0]), np.diag([1.0, 4.0])) == pytest.approx(2.0)
+    assert math.isnan(_quadratic(np.array([1.0, 1.0]), np.zeros((2, 2))))
+    assert math.isnan(_quadratic(np.array([1e200]), np.array([[1e-200]])))
+
+
+def test_engine_errors_say_what_is_wrong() -> None:
+    from toolkit.survival.cox import _solve, zph_test
+
+    with pytest.raises(AnalysisError, match=r"^the Cox model needs at least one event$"):
+        fit_efron([1.0, 2.0], [False, False], [[0.0], [1.0]])
+    with pytest.raises(
+        AnalysisError,
+        match=r"^the Cox model's information matrix is singular \(a covariate is constant or "
+        r"collinear with others among the rows used\)$",
+    ):
+        _solve(np.zeros((1, 1)), np.ones(1))
+    stop, event, x, start = delayed()
+    with pytest.raises(
+        AnalysisError, match=r"^the cox.zph test here is for right-censored data only$"
+    ):
+        zph_test(fit_efron(stop, event, x, start=start), {"a": [0]})
+
+
+def test_zph_result_is_terms_then_global() -> None:
+    from toolkit.survival.cox import METHODS, zph_test
+
+    stop, event, x = tied(50, seed=10)
+    result = zph_test(fit_efron(stop, event, x), {"a": [0], "b": [1]})
+    assert list(result) == ["terms", "global", "transform", "method"]
+    assert [row["term"] for row in result["terms"]] == ["a", "b"]
+    assert list(result["global"]) == ["chisq", "df", "p"] and result["global"]["df"] == 2
+    assert (result["transform"], result["method"]) == ("km", METHODS["ph_test"])
+
+
+def test_fit_efron_fits_the_rows_as_given_unless_told_to_collapse() -> None:
+    import inspect
+
+    assert inspect.signature(fit_efron).parameters["collapse"].default is False
+    stop, event, x = tied(30, seed=3)
+    assert fit_efron(stop, event, x).risk_sets.weights is None
+
+
+def test_warnings_in_full() -> None:
+    from types import SimpleNamespace
+
+    from toolkit.survival.cox import fit_warnings, left_out_warnings
+
+    fit = SimpleNamespace(converged_=False, iterations_=7, infinite_=np.array([False, True]))
+    assert fit_warnings(fit, [("age", None), ("ecog", "2")]) == [
+        "Newton–Raphson did not converge in 7 iterations",
+        "the coefficient of ecog=2 is infinite (monotone likelihood, e.g. a level without events "
+        "or with all events); its hazard ratio is not estimable",
+    ]
+    assert left_out_warnings(
+        [
+            {"covariate": "sex", "level": "F", "reason": "single_level"},
+            {"covariate": "m_stage", "level": "M1c", "reason": "aliased"},
+        ]
+    ) == [
+        "sex takes one value (F) among the rows used; it is left out of the model",
+        "the coefficient of m_stage=M1c is not estimable (constant or collinear with other "
+        "covariates among the risk sets of the events); it is left out of the model, as R's "
+        "coxph gives it NA",
+    ]
+
+
+def test_nothing_to_estimate_says_why() -> None:
+    from toolkit.survival.cox import Design, _nothing_to_estimate
+
+    common = {
+        "references": {},
+        "keep": np.ones(3, bool),
+        "missing": {},
+        "single_level": {"sex": "F"},
+    }
+    constant = Design(matrix=np.zeros((3, 0)), columns=[], assign={}, **common)
+    aliased = Design(matrix=np.ones((3, 1)), columns=[("a", None)], assign={"a": [0]}, **common)
+    assert _nothing_to_estimate(constant) == (
+        "the Cox model has nothing to compare: sex takes one value among the rows used"
+    )
+    assert _nothing_to_estimate(aliased) == (
+        "no coefficient of the Cox model is estimable: every covariate is constant or "
+        "collinear among the risk sets of the events"
+    )
+
+
+def test_the_reference_stratum_is_the_default_only_when_present() -> None:
+    import polars as pl
+
+    from toolkit.study import builtin_study_path, load_study
+    from toolkit.survival.cox import reference_stratum
+
+    study = load_study(builtin_study_path())
+    assert reference_stratum(study, pl.Series(["il2_pd1", "il2_only"])) == "il2_only"
+    assert reference_stratum(study, pl.Series(["il2_pd1", "il2_ipi"])) is None
