@@ -294,3 +294,97 @@ def test_the_reference_stratum_is_the_default_only_when_present() -> None:
     study = load_study(builtin_study_path())
     assert reference_stratum(study, pl.Series(["il2_pd1", "il2_only"])) == "il2_only"
     assert reference_stratum(study, pl.Series(["il2_pd1", "il2_ipi"])) is None
+
+
+def test_missing_values_of_each_kind() -> None:
+    import polars as pl
+
+    from toolkit.survival.cox import missing_mask
+
+    floats = pl.Series([1.0, None, float("nan"), 2.0])
+    assert missing_mask(floats, ["missing"]).tolist() == [False, True, True, False]
+    texts = pl.Series(["a", None, "missing", "unknown"])
+    assert missing_mask(texts, ["missing", "unknown"]).tolist() == [False, True, True, True]
+    assert missing_mask(texts, []).tolist() == [False, True, False, False]
+    integers = pl.Series([1, None, 3])
+    assert missing_mask(integers, ["1"]).tolist() == [False, True, False]
+
+
+def test_design_matrix_levels_references_and_errors() -> None:
+    import polars as pl
+
+    from toolkit.survival.cox import design_matrix
+
+    frame = pl.DataFrame(
+        {
+            "g": ["b", "a", "c", "b", "a", "missing", "c", "b"],
+            "h": ["x"] * 8,
+            "age": [50.0, 60, 70, None, 40, 45, 55, 65],
+        }
+    )
+    design = design_matrix(frame, continuous=["age"], categorical={"g": None, "h": None})
+    # rows 3 (age) and 5 (g) missing: a a b b c c → the most frequent level, ties
+    # alphabetically: a; h takes one value
+    assert design.keep.tolist() == [True, True, True, False, True, False, True, True]
+    assert design.references == {"g": "a"} and design.single_level == {"h": "x"}
+    assert design.columns == [("g", "b"), ("g", "c"), ("age", None)]
+    assert design.assign == {"g": [0, 1], "age": [2]}
+    np.testing.assert_array_equal(
+        design.matrix,
+        [[1, 0, 50], [0, 0, 60], [0, 1, 70], [0, 0, 40], [0, 1, 55], [1, 0, 65]],
+    )
+    assert design.missing == {"age": 1, "g": 1, "h": 0}
+    ordered = design_matrix(frame, categorical={"g": "b"}, level_order={"g": ["c", "a"]})
+    assert ordered.columns == [("g", "c"), ("g", "a")]
+    nothing = design_matrix(frame, categorical=["h"])
+    assert nothing.matrix.shape == (8, 0) and nothing.single_level == {"h": "x"}
+    with pytest.raises(AnalysisError, match=r"^the data have no column x, y for the Cox model$"):
+        design_matrix(frame, continuous=["x"], categorical=["y"])
+    with pytest.raises(AnalysisError, match=r"^the reference level 'z' of g has no row"):
+        design_matrix(frame, categorical={"g": "z"})
+
+
+def test_cox_ph_passes_its_options_to_the_design_and_the_result() -> None:
+    import polars as pl
+
+    from toolkit.survival.cox import cox_ph, stratum_cox
+
+    stop, event, x = tied(90, seed=11)
+    group = np.where(x[:, 0] > 0.4, "c", np.where(x[:, 0] < -0.4, "b", "a")).astype(object)
+    group[:5] = "unknown"
+    frame = pl.DataFrame({"t": stop, "e": event, "g": group, "z": x[:, 1]})
+    result = cox_ph(
+        frame,
+        time="t",
+        event="e",
+        continuous=["z"],
+        categorical={"g": "a"},
+        missing_levels=["unknown"],
+        level_order={"g": ["c", "b"]},
+        labels={"c": "Level C"},
+        ph_test=False,
+    )
+    assert result.name == "cox" and result.ph_test_ is None
+    assert [t.term for t in result.terms_] == ["g=c", "g=b", "z"]
+    assert result.dropped_missing_ == {"total": 5, "by_covariate": {"z": 0, "g": 5}}
+    assert (result.n_, result.n_input_) == (85, 90)
+    assert result.terms_[0].label == "Level C"
+    used = frame[5:]
+    design = np.column_stack([used["g"] == "c", used["g"] == "b", used["z"]]).astype(float)
+    np.testing.assert_allclose(
+        [t.coef_ for t in result.terms_],
+        newton(used["t"].to_numpy(), used["e"].to_numpy(), design),
+        rtol=1e-8,
+    )
+    assert cox_ph(frame, time="t", event="e", categorical=["g"]).ph_test_ is not None
+
+    from test_cox import small_adtte
+
+    from toolkit.study import builtin_study_path, load_study
+
+    study = load_study(builtin_study_path())
+    adjusted = stratum_cox(small_adtte(), study, adjusted=True, ph_test=False)
+    unadjusted = stratum_cox(small_adtte(), study)
+    assert (adjusted.name, unadjusted.name) == ("adjusted", "unadjusted")
+    # the strata in display order, after the reference
+    assert [t.term for t in unadjusted.terms_] == ["stratum_key=il2_ipi", "stratum_key=il2_pd1"]
