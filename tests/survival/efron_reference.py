@@ -34,7 +34,11 @@ def efron(stop, event, x, beta, *, start=None, counts=None) -> EfronTerms:
     counts = np.ones(stop.size) if counts is None else np.asarray(counts, dtype=float)
     beta = np.asarray(beta, dtype=float)
     p = x.shape[1]
-    r = np.exp(x @ beta)
+    # exp of the linear predictor less its largest value: every denominator is a sum of such
+    # terms, so each log-denominator is log(Σ r) + c, which the numerator's (eta - c) cancels
+    eta = x @ beta
+    c = float(eta.max())
+    r = np.exp(eta - c)
     times = np.unique(stop[event])
     loglik, score, info = 0.0, np.zeros(p), np.zeros((p, p))
     score_by_time, info_by_time = [], []
@@ -47,7 +51,7 @@ def efron(stop, event, x, beta, *, start=None, counts=None) -> EfronTerms:
         d0, d1, d2 = w_died.sum(), w_died @ x, (x.T * w_died) @ x
         u = (counts * died) @ x
         i = np.zeros((p, p))
-        loglik += float((counts * died) @ (x @ beta))
+        loglik += float((counts * died) @ (eta - c))
         for tie in range(d):
             share = tie / d  # Efron: the deaths' share already gone
             den = s0 - share * d0

@@ -271,11 +271,15 @@ def _evaluate(rs: _RiskSets, beta: np.ndarray, gk: np.ndarray | None = None) -> 
     den = e0[k] + keep * d0[k]
     loglik = float((eta[rs.deaths] - shift).sum() - np.log(den).sum())
     inv = 1.0 / den
-    terms = np.stack([inv, keep * inv, rs.frac * inv, inv * inv, keep * inv**2, keep**2 * inv**2])
+    # The squared terms are of e1 / den etc., formed as (e1 / s0) (s0 / den): s0 / den lies in
+    # [1, d], where 1 / den² would underflow to 0 once den exceeds ~1e154 (eta ~354).
+    rel = s0[k] * inv
+    terms = np.stack([inv, keep * inv, rs.frac * inv, rel * rel, keep * rel**2, keep**2 * rel**2])
     sums, squares = np.split(_tie_sums(rs, terms), 2)
     mean_sum = e1 * sums[0] + d1 * sums[1]
     score = (rs.death_x - mean_sum).sum(axis=1)
     gram = _gram(rs.xt, _row_weights(rs, r, sums[0], sums[2]))
+    e1, d1 = e1 / s0, d1 / s0
     info = gram - _mean_outer(e1, d1, squares, 1.0)
     zph = None
     if gk is not None:
@@ -440,7 +444,9 @@ def _newton_steps(rs: _RiskSets, current: _Evaluation, max_iter: int):
         if float(np.max(np.abs(step))) < STEP_TOL:
             return beta, current, iteration, True, np.zeros(beta.size, bool)
         if gain <= LOGLIK_TOL * abs(current.loglik):
-            return beta, current, iteration, True, np.abs(step) > 1e-3
+            # a coefficient the full Newton step still moves is running off (the halved step
+            # that gained nothing says nothing)
+            return beta, current, iteration, True, np.abs(full_step) > 1e-3
     return beta, current, max_iter, False, np.abs(step) > 1e-3
 
 
