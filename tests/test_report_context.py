@@ -93,7 +93,7 @@ def hand_context() -> dict:
     con = hand_registry()
     try:
         study = load_study(builtin_study_path())
-        return build_context(build_cohort(con, study, CUTOFF), study, edition="internal")
+        return build_context(build_cohort(con, study, CUTOFF), study)  # the default edition
     finally:
         con.close()
 
@@ -131,6 +131,12 @@ def test_groups_count_patients_events_and_medians_by_hand(hand_context: dict) ->
     # the longest follow-up is P12's 739 days = 24.3 months: ticks every 6 months to 24
     assert hand_context["at_risk_times"] == [0.0, 6.0, 12.0, 18.0, 24.0]
     assert hand_context["landmarks"] == [12.0, 24.0]
+    for table in (
+        hand_context["overall"]["at_risk"],
+        *hand_context["aware_figures"]["simon_makuch"],
+    ):
+        times = [row["time"] for row in (table if isinstance(table, list) else table["at_risk"])]
+        assert times == [0.0, 6.0, 12.0, 18.0, 24.0]
     at_12 = hand_context["overall"]["survival_at"][0]
     # at 12 months (365.25 days) P01 has died and P11 was censored at day 365: 8 at risk,
     # S still 9/10
@@ -344,7 +350,13 @@ def test_context_keys_are_the_ones_the_templates_read(hand_context: dict) -> Non
     ] * 3
     assert hand_context["comparisons"]["rmst_tau"] == hand_context["rmst"]["tau"]
     assert hand_context["aware_figures"]["landmark"]["landmark"] == 12.0
-    assert [row["label"] for row in hand_context["comparison_rows"]][:1] != []
+    assert [row["label"] for row in hand_context["comparison_rows"]] == [
+        "IL-2 → ipilimumab",
+        "IL-2 → anti-PD-1",
+    ]
+    # every patient is female: the adjusted model leaves sex out, named by its Table 1 label
+    notes = hand_context["comparison_notes"]
+    assert "Adjusted Cox model: Sex left out (one value among the patients used)." in notes
 
 
 def test_the_study_and_its_texts_are_carried_over(hand_context: dict) -> None:
@@ -386,14 +398,6 @@ def test_rmst_at_twelve_months_by_hand(hand_context: dict) -> None:
         assert got["ci"] == pytest.approx(want["ci"], rel=1e-9)
     for key in ("il2_ipi", "il2_pd1"):
         assert rmst["strata"][key] == {"estimate": 12.0, "ci": [12.0, 12.0], "se": 0.0}
-
-
-def test_build_context_is_the_internal_edition_unless_told() -> None:
-    import inspect
-
-    from toolkit.report_context import build_context
-
-    assert inspect.signature(build_context).parameters["edition"].default == "internal"
 
 
 def test_software_versions_are_the_installed_ones(hand_context: dict) -> None:
@@ -713,3 +717,77 @@ def test_provenance_of_several_submissions_adds_rows_per_file() -> None:
         ("aaa", "2015-01-05", {"patients": 3}, 0),
         ("ccc", None, {}, 1),
     ]
+
+
+def test_a_stratum_nobody_is_in_gets_an_empty_summary() -> None:
+    import polars as pl
+
+    from toolkit.report_context import _group_summaries
+    from toolkit.study import builtin_study_path, load_study
+
+    study = load_study(builtin_study_path())
+    adtte = pl.DataFrame(
+        {"aval": [3.0, 5.0, 8.0], "is_event": [True, False, True], "stratum_key": ["il2_only"] * 3}
+    )
+    zero = {
+        "n_progressed_before_later_therapy": 0,
+        "n_related_autoimmune_post_therapy": 0,
+        "n_treatment_related_deaths": 0,
+    }
+    counts = pl.DataFrame([{"stratum_key": s.key, **zero} for s in study.strata])
+    groups = _group_summaries(_Frames(adtte=adtte, stratum_counts=counts), study, [0.0, 6.0])
+    assert [(g["key"], g["n"], g["events"]) for g in groups] == [
+        ("il2_only", 3, 2),
+        ("il2_ipi", 0, 0),
+        ("il2_pd1", 0, 0),
+    ]
+    assert groups[1]["median"] is None and groups[1]["curve"]["time"] == []
+
+
+def test_table1_without_age_has_no_age_row() -> None:
+    import polars as pl
+
+    from toolkit.report_context import _table1
+    from toolkit.study import builtin_study_path, load_study
+
+    study = load_study(builtin_study_path())
+    study = study.model_copy(
+        update={"baseline": study.baseline.model_copy(update={"covariates": ("sex",)})}
+    )
+    adtte = pl.DataFrame({"stratum_key": ["il2_only", "il2_pd1"]})
+    categorical = pl.DataFrame(
+        {
+            "covariate": ["sex"] * 3,
+            "stratum_key": ["il2_only", "il2_pd1", None],
+            "level": ["F", "M", "F"],
+            "n_patients": [1, 1, 1],
+        }
+    )
+    table1 = _table1(_Frames(adtte=adtte, baseline_categorical=categorical), study)
+    assert table1["age"] is None
+    assert [c["key"] for c in table1["covariates"]] == ["sex"]
+
+
+def test_provenance_without_extract_dates() -> None:
+    import polars as pl
+
+    from toolkit.report_context import _provenance
+
+    submissions = pl.DataFrame(
+        {
+            "submission_id": ["aaa"],
+            "site_id": ["S01"],
+            "extracted_on": pl.Series([None], dtype=pl.Date),
+            "n_warnings": [0],
+            "row_counts": ["{}"],
+        }
+    )
+    provenance = _provenance(_Frames(submissions=submissions))
+    assert (provenance["extracted_from"], provenance["extracted_to"]) == (None, None)
+
+
+def test_every_agent_class_has_a_name_in_words() -> None:
+    from toolkit.report_context import CLASS_NAMES
+    from toolkit.study import AGENT_CLASS
+
+    assert set(CLASS_NAMES) == set(AGENT_CLASS.values())

@@ -85,7 +85,7 @@ def _stratum_rule(stratum: Stratum, first: bool) -> str:
         values = " or ".join(stratum.baseline.values)
         rule = f"{stratum.baseline.column.replace('_', ' ')} {values} at baseline"
     elif stratum.later_agent_classes:
-        names = " or ".join(CLASS_NAMES.get(c, c) for c in stratum.later_agent_classes)
+        names = " or ".join(CLASS_NAMES[c] for c in stratum.later_agent_classes)
         rule = f"{names} course started on or after the index date"
     else:
         return "all other patients" if not first else "all patients"
