@@ -306,12 +306,12 @@ def test_nothing_to_estimate_says_why() -> None:
         "references": {},
         "keep": np.ones(3, bool),
         "missing": {},
-        "single_level": {"sex": "F"},
+        "single_level": {"sex": "F", "ecog": "1"},
     }
     constant = Design(matrix=np.zeros((3, 0)), columns=[], assign={}, **common)
     aliased = Design(matrix=np.ones((3, 1)), columns=[("a", None)], assign={"a": [0]}, **common)
     assert _nothing_to_estimate(constant) == (
-        "the Cox model has nothing to compare: sex takes one value among the rows used"
+        "the Cox model has nothing to compare: sex, ecog takes one value among the rows used"
     )
     assert _nothing_to_estimate(aliased) == (
         "no coefficient of the Cox model is estimable: every covariate is constant or "
@@ -370,6 +370,13 @@ def test_design_matrix_levels_references_and_errors() -> None:
     assert design.missing == {"age": 1, "g": 1, "h": 0}
     ordered = design_matrix(frame, categorical={"g": "b"}, level_order={"g": ["c", "a"]})
     assert ordered.columns == [("g", "c"), ("g", "a")]
+    # h has no column, g still gets its own; without age row 3 stays: b is the most frequent
+    after_single = design_matrix(frame, categorical=["h", "g"])
+    assert after_single.columns == [("g", "a"), ("g", "c")]
+    smaller = design.without(np.array([False, True, False]))
+    np.testing.assert_array_equal(smaller.matrix, design.matrix[:, [0, 2]])
+    assert smaller.columns == [("g", "b"), ("age", None)]
+    assert smaller.assign == {"g": [0], "age": [1]}
     nothing = design_matrix(frame, categorical=["h"])
     assert nothing.matrix.shape == (8, 0) and nothing.single_level == {"h": "x"}
     with pytest.raises(AnalysisError, match=r"^the data have no column x, y for the Cox model$"):
@@ -411,6 +418,19 @@ def test_cox_ph_passes_its_options_to_the_design_and_the_result() -> None:
         rtol=1e-8,
     )
     assert cox_ph(frame, time="t", event="e", categorical=["g"]).ph_test_ is not None
+    from toolkit.survival.cox import METHODS
+
+    assert result.methods == METHODS and result.iterations_ >= 3
+    # the joint Wald test of g's two coefficients: b' V⁻¹ b with V the inverse information
+    b = np.array([t.coef_ for t in result.terms_])
+    var = np.linalg.inv(efron(used["t"].to_numpy(), used["e"].to_numpy(), design, b).info)
+    assert [(row["term"], row["df"]) for row in result.covariate_tests_] == [("g", 2), ("z", 1)]
+    assert result.covariate_tests_[0]["chisq"] == pytest.approx(
+        b[:2] @ np.linalg.solve(var[:2, :2], b[:2]), rel=1e-8
+    )
+    assert result.term("z") is result.terms_[2]
+    with pytest.raises(KeyError, match="nope"):
+        result.term("nope")
 
     from test_cox import small_adtte
 
