@@ -639,8 +639,17 @@ def test_levels_in_vocabulary_order_and_an_unnamed_covariate_in_words() -> None:
 def test_level_order_puts_numbers_first_and_unknown_then_missing_last() -> None:
     from toolkit.report_context import _level_order, level_label
 
-    levels = {"missing", "unknown", "2", "10", "b", "a", "1"}
-    assert _level_order("ecog", levels) == ["1", "10", "2", "a", "b", "unknown", "missing"]
+    levels = {"missing", "unknown", "2", "10", "b", "a", "1", "(other)"}
+    assert _level_order("ecog", levels) == [
+        "1",
+        "10",
+        "2",
+        "(other)",
+        "a",
+        "b",
+        "unknown",
+        "missing",
+    ]
     assert _level_order("sex", {"U", "M", "F"}) == ["F", "M", "U"]
     assert _level_order("sex", {"unknown", "M"}) == ["M", "unknown"]
     assert [level_label("ecog", v) for v in ("3", "yes", "no", "unknown")] == [
