@@ -665,3 +665,20 @@ BOUNDARIES = {
 def test_each_rule_on_and_beside_its_boundary(tmp_path: Path, case: str) -> None:
     changes, expected = BOUNDARIES[case]
     assert found(run(tmp_path, changes)) == sorted(expected, key=lambda f: (f[0], f[1], f[2], f[3]))
+
+
+def test_a_cross_finding_carries_its_rule_s_file_severity_and_message(tmp_path: Path) -> None:
+    finding = only(run(tmp_path, [("patients.csv", 2, "death_date", "")]))
+    rule = RULES["PAT-DEATH-DATE-REQUIRED"]
+    assert (finding["file"], finding["severity"], finding["message"]) == (
+        rule.file,
+        rule.severity,
+        rule.message,
+    )
+
+
+def test_no_cross_rule_to_run_gives_no_finding_with_the_finding_columns() -> None:
+    from schemas.cross import FINDING_SCHEMA, Context, cross_findings
+
+    findings = cross_findings(Context(tables={}, usable=frozenset()))
+    assert findings.height == 0 and findings.schema == FINDING_SCHEMA
