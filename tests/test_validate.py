@@ -682,3 +682,29 @@ def test_no_cross_rule_to_run_gives_no_finding_with_the_finding_columns() -> Non
 
     findings = cross_findings(Context(tables={}, usable=frozenset()))
     assert findings.height == 0 and findings.schema == FINDING_SCHEMA
+
+
+def test_a_patient_whose_own_dates_contradict_lends_no_dates_to_other_files(
+    tmp_path: Path,
+) -> None:
+    # death before diagnosis: reported once on the patient, and the treatments after that
+    # impossible death date are not reported again
+    result = run(tmp_path, [("patients.csv", 2, "death_date", "2010-01-01")])
+    assert found(result) == [("patients.csv", 2, "death_date", "PAT-DEATH-BEFORE-DIAGNOSIS")]
+
+
+def test_a_patient_without_last_contact_still_lends_a_consistent_death_date(
+    tmp_path: Path,
+) -> None:
+    result = run(
+        tmp_path,
+        [
+            ("patients.csv", 2, "last_contact_date", ""),
+            ("patients.csv", 2, "death_date", "2012-07-01"),
+        ],
+    )
+    assert found(result) == [
+        ("assessments.csv", 2, "assessment_date", "ASM-AFTER-DEATH"),
+        ("patients.csv", 2, "last_contact_date", "PAT-LAST-CONTACT-DATE-REQUIRED"),
+        ("treatments.csv", 3, "start_date", "TRT-AFTER-DEATH"),
+    ]
