@@ -708,3 +708,40 @@ def test_a_patient_without_last_contact_still_lends_a_consistent_death_date(
         ("patients.csv", 2, "last_contact_date", "PAT-LAST-CONTACT-DATE-REQUIRED"),
         ("treatments.csv", 3, "start_date", "TRT-AFTER-DEATH"),
     ]
+
+
+def test_death_and_last_contact_on_the_diagnosis_day_are_consistent(tmp_path: Path) -> None:
+    # the patient's dates stand (death = diagnosis is possible), so every later row of the
+    # other files is after the last contact
+    result = run(
+        tmp_path,
+        [
+            ("patients.csv", 2, "death_date", "2012-05-01"),
+            ("patients.csv", 2, "last_contact_date", "2012-05-01"),
+        ],
+    )
+    assert found(result) == [
+        ("adverse_events.csv", 2, "onset_date", "AE-ONSET-AFTER-LAST-CONTACT"),
+        ("adverse_events.csv", 3, "onset_date", "AE-ONSET-AFTER-LAST-CONTACT"),
+        ("assessments.csv", 2, "assessment_date", "ASM-DATE-AFTER-LAST-CONTACT"),
+        ("treatments.csv", 2, "end_date", "TRT-END-AFTER-LAST-CONTACT"),
+        ("treatments.csv", 2, "start_date", "TRT-START-AFTER-LAST-CONTACT"),
+        ("treatments.csv", 3, "start_date", "TRT-START-AFTER-LAST-CONTACT"),
+    ]
+
+
+def test_a_duplicated_patient_id_lends_no_dates(tmp_path: Path) -> None:
+    # 00123 twice; its first row's last contact (2012-12-01) precedes its second treatment,
+    # which is not reported: the id is ambiguous, not the treatment
+    changes = [
+        ("patients.csv", 3, "patient_id", "00123"),
+        ("patients.csv", 2, "last_contact_date", "2012-12-01"),
+        ("patients.csv", 2, "vital_status", "alive"),
+        ("patients.csv", 2, "death_date", ""),
+        ("patients.csv", 2, "cause_of_death", ""),
+    ]
+    assert found(run(tmp_path, changes)) == [
+        ("assessments.csv", 3, "patient_id", "ASM-PATIENT-REF"),
+        ("patients.csv", 3, "patient_id", "PAT-PATIENT-ID-UNIQUE"),
+        ("treatments.csv", 4, "patient_id", "TRT-PATIENT-REF"),
+    ]
