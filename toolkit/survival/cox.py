@@ -279,14 +279,14 @@ def _evaluate(rs: _RiskSets, beta: np.ndarray, gk: np.ndarray | None = None) -> 
     mean_sum = e1 * sums[0] + d1 * sums[1]
     score = (rs.death_x - mean_sum).sum(axis=1)
     gram = _gram(rs.xt, _row_weights(rs, r, sums[0], sums[2]))
-    e1, d1 = e1 / s0, d1 / s0
-    info = gram - _mean_outer(e1, d1, squares, 1.0)
+    e1_rel, d1_rel = e1 / s0, d1 / s0  # the sums over s0, to pair with the squares of s0 / den
+    info = gram - _mean_outer(e1_rel, d1_rel, squares, 1.0)
     zph = None
     if gk is not None:
         powers = (gk, gk**2)
         weights = [_row_weights(rs, r, sums[0] * g, sums[2] * g) for g in powers]
         pairs = zip(_grams(rs.xt, weights), powers, strict=True)
-        blocks = [gram_g - _mean_outer(e1, d1, squares, g) for gram_g, g in pairs]
+        blocks = [gram_g - _mean_outer(e1_rel, d1_rel, squares, g) for gram_g, g in pairs]
         zph = ((rs.death_x - mean_sum) @ gk, *blocks)
     return _Evaluation(loglik, score, info, zph)
 
