@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -252,6 +255,9 @@ def _strip_patient(folder: Path, patient_id: str) -> None:
 
 
 def test_second_writer_gets_a_clear_busy_error(site: Path, tmp_path: Path) -> None:
+    from toolkit.errors import DatabaseBusy
+    from toolkit.ingest import connect
+
     db = tmp_path / "registry.duckdb"
     holder = subprocess.Popen(
         [
@@ -267,11 +273,17 @@ def test_second_writer_gets_a_clear_busy_error(site: Path, tmp_path: Path) -> No
     try:
         assert holder.stdout.readline().strip() == "held"
         done = _toolkit("ingest", str(site), "--db", str(db))
+        with pytest.raises(DatabaseBusy) as caught:
+            connect(db)
     finally:
         holder.kill()
         holder.wait()
     assert done.returncode == 1
     assert "busy" in done.stderr and "Traceback" not in done.stderr
+    assert str(caught.value) == (
+        f"the database {db} is busy: another toolkit process is using it; "
+        "try again when it has finished"
+    )
     assert ingest_submission(site, db).status == "loaded"  # and the file is fine afterwards
 
 
@@ -338,22 +350,26 @@ def _consistent_state(db: Path, expected_rows: dict[str, int]) -> str:
         con.close()
 
 
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), RuntimeError("Query interrupted")])
 def test_ctrl_c_while_a_connection_is_configured_is_an_interrupt_and_loads_nothing(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
 ) -> None:
     # Ctrl-C can land on any statement; DuckDB then raises RuntimeError("Query interrupted").
     import toolkit.ingest as ingest
     from toolkit.errors import Interrupted
 
     def interrupted(con, allowed) -> None:
-        raise RuntimeError("Query interrupted")
+        raise error
 
     monkeypatch.setattr(ingest, "_lock_configuration", interrupted)
     with pytest.raises(KeyboardInterrupt):
         ingest.connect(tmp_path / "other.duckdb")
     db = tmp_path / "registry.duckdb"
-    with pytest.raises(Interrupted, match="nothing was loaded"):
+    with _ctrl_c_does_not_escape(), pytest.raises(Interrupted) as caught:
         ingest_submission(site, db)
+    assert str(caught.value) == (
+        f"interrupted: the load into {db} was rolled back; nothing was loaded"
+    )
     assert not db.exists()
     assert [p.name for p in tmp_path.iterdir() if ".new-" in p.name] == []
 
@@ -730,7 +746,7 @@ def test_ctrl_c_during_the_load_rolls_it_back(
         raise error
 
     monkeypatch.setattr(ingest, "_insert", interrupted)
-    with pytest.raises(Interrupted) as caught:
+    with _ctrl_c_does_not_escape(), pytest.raises(Interrupted) as caught:
         ingest_submission(site, db)
     assert str(caught.value) == (
         f"interrupted: the load into {db} was rolled back; nothing was loaded"
@@ -753,27 +769,41 @@ def test_another_runtime_error_during_the_load_is_not_called_an_interrupt(
     assert _query(db, "select count(*) from submissions") == [(0,)]
 
 
-def test_a_database_that_cannot_be_synced_is_not_put_in_place(
-    tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import toolkit.ingest as ingest
+@contextmanager
+def _file_size_limit(limit: int) -> Iterator[None]:
+    """Writes past ``limit`` bytes of any file fail with EFBIG, as on a full disk."""
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
+
+
+@contextmanager
+def _ctrl_c_does_not_escape() -> Iterator[None]:
+    """A KeyboardInterrupt from the code under test fails the test instead of stopping pytest
+    (which mutmut would read as a run its user interrupted, not as a kill)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped as KeyboardInterrupt instead of being reported")
+
+
+def test_a_database_that_cannot_be_synced_is_not_put_in_place(tmp_path: Path, site: Path) -> None:
     from toolkit.errors import ToolkitError
 
-    real_close = ingest._close
-
-    def close_leaving_a_wal(con, db_path) -> None:
-        real_close(con, db_path)
-        building = next(tmp_path.glob(".registry.duckdb.new-*"))
-        building.with_name(building.name + ".wal").write_bytes(b"wal")
-        building.with_name(building.name + ".tmp").mkdir()
-
-    monkeypatch.setattr(ingest, "_close", close_leaving_a_wal)
     db = tmp_path / "registry.duckdb"
-    with pytest.raises(ToolkitError) as caught:
+    # the commit's WAL fits, the checkpoint at close cannot grow the file: DuckDB closes
+    # without an error and keeps the WAL
+    with _file_size_limit(100_000), pytest.raises(ToolkitError) as caught:
         ingest_submission(site, db)
     assert str(caught.value) == f"creating the database {db} failed: it could not be synced"
     assert not db.exists()
     assert [p.name for p in tmp_path.iterdir() if ".new-" in p.name] == []
+    assert ingest_submission(site, db).status == "loaded"  # once there is room again
 
 
 def test_a_database_created_meanwhile_by_another_process_is_loaded_into(
@@ -852,3 +882,189 @@ def test_the_first_line_of_an_error() -> None:
 
     assert _first_line(ValueError("  first\nsecond ")) == "first"
     assert _first_line(ValueError("   ")) == "ValueError"
+
+
+def test_an_archive_left_by_a_crashed_run_of_this_process_id_is_replaced(
+    tmp_path: Path, site: Path
+) -> None:
+    from toolkit.ingest import archive
+    from toolkit.submission import receive
+
+    received = receive(site)
+    stale = tmp_path / "r-archive" / f".{received.sha256}.partial-{os.getpid()}"
+    stale.mkdir(parents=True)
+    (stale / "left.csv").write_text("from a run that crashed")
+    target = archive(received, tmp_path / "r.duckdb")
+    assert sorted(p.name for p in target.iterdir()) == sorted(received.blobs)
+    assert [p.name for p in target.parent.iterdir()] == [received.sha256]
+
+
+def test_an_archive_write_that_fails_leaves_no_partial_folder(tmp_path: Path, site: Path) -> None:
+    from toolkit.errors import ToolkitError
+    from toolkit.ingest import archive
+    from toolkit.submission import receive
+
+    received = receive(site)
+    with _file_size_limit(10), pytest.raises(ToolkitError) as caught:
+        archive(received, tmp_path / "r.duckdb")
+    assert str(caught.value) == (
+        f"cannot archive the submission into {tmp_path / 'r-archive'}: file too large; "
+        "nothing was ingested"
+    )
+    assert list((tmp_path / "r-archive").iterdir()) == []
+
+
+def test_an_archive_written_meanwhile_by_another_process_is_kept(
+    tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import toolkit.ingest as ingest
+    from toolkit.submission import receive
+
+    real_replace = os.replace
+
+    def replace_after_another(source, target) -> None:
+        shutil.copytree(source, target)  # the other process's archive of the same bytes
+        real_replace(source, target)  # fails: the folder is there and not empty
+
+    monkeypatch.setattr(ingest.os, "replace", replace_after_another)
+    received = receive(site)
+    target = ingest.archive(received, tmp_path / "r.duckdb")
+    assert all((target / n).read_bytes() == data for n, data in received.blobs.items())
+    assert [p.name for p in target.parent.iterdir()] == [received.sha256]
+
+
+def test_a_new_database_that_cannot_be_put_in_place_is_a_clear_error(
+    tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import toolkit.ingest as ingest
+    from toolkit.errors import ToolkitError
+
+    def refused(source, target) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(target))
+
+    monkeypatch.setattr(ingest.os, "link", refused)
+    db = tmp_path / "registry.duckdb"
+    with pytest.raises(ToolkitError) as caught:
+        ingest_submission(site, db)
+    assert str(caught.value) == f"creating the database {db} failed: operation not permitted ({db})"
+    assert not db.exists()
+    assert [p.name for p in tmp_path.iterdir() if ".new-" in p.name] == []
+
+
+def test_a_failed_load_into_a_database_created_meanwhile_names_it(
+    tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import toolkit.ingest as ingest
+    from toolkit.errors import ToolkitError
+
+    def link_after_another(source, target) -> None:
+        _duckdb_file(Path(target), "create table submissions (x integer)")  # not a registry's
+        raise FileExistsError(target)
+
+    monkeypatch.setattr(ingest.os, "link", link_after_another)
+    db = tmp_path / "registry.duckdb"
+    with pytest.raises(ToolkitError) as caught:
+        ingest_submission(site, db)
+    assert str(caught.value).startswith(
+        f"loading into {db} failed and was rolled back: Binder Error: "
+    )
+    assert _query(db, "select * from submissions") == []
+
+
+def test_leftovers_are_removed_and_what_cannot_be_removed_is_left(tmp_path: Path) -> None:
+    from toolkit.ingest import _remove
+
+    file, folder = tmp_path / "a.duckdb", tmp_path / "a.duckdb.wal"
+    file.write_text("x")
+    folder.mkdir()
+    _remove([file, folder, tmp_path / "missing"])
+    assert [p.name for p in tmp_path.iterdir()] == [folder.name]
+
+
+def test_a_rollback_without_a_transaction_is_harmless(tmp_path: Path) -> None:
+    from toolkit.ingest import _rollback, connect
+
+    con = connect(tmp_path / "r.duckdb")
+    try:
+        _rollback(con)
+        assert con.execute("select 1").fetchone() == (1,)
+    finally:
+        con.close()
+
+
+_FINDING = {"rule": ["PAT-SEX"], "severity": ["error"], "message": ["not a sex"]}
+
+
+def _incoming_is_registered(con: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        con.execute("select count(*) from incoming")
+    except duckdb.CatalogException:
+        return False
+    return True
+
+
+def test_an_insert_leaves_no_view_behind_whether_it_succeeds_or_fails(tmp_path: Path) -> None:
+    import polars as pl
+
+    from toolkit.ingest import DDL, _insert, connect
+
+    con = connect(tmp_path / "r.duckdb")
+    try:
+        con.execute(DDL)
+        _insert(con, "findings", pl.DataFrame(_FINDING), "sid")
+        assert not _incoming_is_registered(con)
+        assert con.execute("select submission_id, rule from findings").fetchall() == [
+            ("sid", "PAT-SEX")
+        ]
+        with pytest.raises(duckdb.BinderException):
+            _insert(con, "findings", pl.DataFrame({"no_such_column": [1]}), "sid")
+        assert not _incoming_is_registered(con)
+    finally:
+        con.close()
+
+
+class _InterruptedWhileExecuting:
+    """A real connection whose every execute is interrupted, as Ctrl-C does, until it stops."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._con, name)
+
+    def execute(self, *args: object) -> object:
+        import threading
+
+        stop = threading.Event()
+
+        def keep_interrupting() -> None:
+            while not stop.is_set():
+                self._con.interrupt()
+                time.sleep(0.001)
+
+        thread = threading.Thread(target=keep_interrupting)
+        thread.start()
+        try:
+            return self._con.execute(*args)
+        finally:
+            stop.set()
+            thread.join()
+
+
+def test_an_interrupted_insert_is_reported_as_the_interrupt(tmp_path: Path) -> None:
+    import polars as pl
+
+    from toolkit.ingest import DDL, _insert, connect
+
+    con = connect(tmp_path / "r.duckdb")
+    con.execute(DDL)
+    con.execute("begin transaction")
+    frame = pl.DataFrame(_FINDING).select(pl.all().repeat_by(2_000_000).explode())
+    try:
+        # the aborted transaction makes unregistering fail too; the interrupt is what surfaces
+        with pytest.raises(duckdb.InterruptException):
+            _insert(_InterruptedWhileExecuting(con), "findings", frame, "s")
+    finally:
+        con.close()

@@ -525,7 +525,8 @@ def _load_into(path: Path, db_path: Path, batch: _Batch) -> IngestOutcome:
             f"loading into {db_path} failed and was rolled back: {_first_line(error)}"
         ) from None
     finally:
-        _close(con, db_path)
+        # DuckDB checkpoints here; when it cannot (a full disk) it keeps the committed WAL
+        con.close()
     return batch.outcome("loaded" if batch.tables is not None else "rejected", newer)
 
 
@@ -583,14 +584,6 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
     """Roll back if a transaction is open; a connection DuckDB invalidated rolls back itself."""
     with suppress(duckdb.Error):
         con.execute("rollback")
-
-
-def _close(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
-    """Close (DuckDB checkpoints then); a failure here is the load's failure."""
-    try:
-        con.close()
-    except duckdb.Error as error:
-        raise ToolkitError(f"closing the database {db_path} failed: {_first_line(error)}") from None
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, sid: str) -> None:
