@@ -551,7 +551,9 @@ def test_a_damaged_database_is_a_clear_error(tmp_path: Path) -> None:
         connect(db, read_only=True)
     assert not isinstance(caught.value, UsageError)
     message = str(caught.value)
-    assert message.startswith(f"cannot open the database {db}: ")
+    assert message.startswith(
+        f"cannot open the database {db}: Corrupt database file: computed checksum "
+    )
     assert "\n" not in message and "Traceback" not in message
 
 
@@ -1068,3 +1070,16 @@ def test_an_interrupted_insert_is_reported_as_the_interrupt(tmp_path: Path) -> N
             _insert(_InterruptedWhileExecuting(con), "findings", frame, "s")
     finally:
         con.close()
+
+
+def test_a_new_database_leaves_nothing_beside_it(tmp_path: Path, site: Path) -> None:
+    # A crashed run of this process id left its building file, WAL and spill folder.
+    folder = tmp_path / "registry"
+    folder.mkdir()
+    building = folder / f".r.duckdb.new-{os.getpid()}"
+    building.write_bytes(b"partial")
+    Path(f"{building}.wal").write_bytes(b"partial")
+    Path(f"{building}.tmp").mkdir()
+    (Path(f"{building}.tmp") / "spill.block").write_bytes(b"partial")
+    assert ingest_submission(site, folder / "r.duckdb").status == "loaded"
+    assert sorted(p.name for p in folder.iterdir()) == ["r-archive", "r.duckdb"]

@@ -8,7 +8,7 @@ from math import factorial, prod
 
 import pytest
 
-from toolkit.report_context import _categorical_test
+from toolkit.report_context import _categorical_test, _ticks
 
 
 def test_chi_square_by_hand() -> None:
@@ -65,6 +65,17 @@ def test_fisher_monte_carlo_agrees_with_the_exact_p(table: list[list[int]], r_va
     # 10,000 resamples: a standard error of at most 0.005
     assert test["p_value"] == pytest.approx(exact, abs=0.02)
     assert _categorical_test(table) == test  # a fixed seed: the same p every time
+
+
+def test_fisher_monte_carlo_orders_tables_by_their_probability() -> None:
+    # exactly 41/66 = 0.621 by enumeration; ordering the tables by the product of (x + 1)!
+    # instead of x! would give 0.318
+    table = [[5, 4, 1], [0, 1, 1]]
+    exact = _exact_fisher(table)
+    assert exact == pytest.approx(41 / 66, rel=1e-9)
+    test = _categorical_test(table)
+    assert test["name"] == "Fisher's exact (Monte Carlo)"
+    assert test["p_value"] == pytest.approx(exact, abs=0.02)
 
 
 def test_empty_levels_and_strata_are_dropped_and_one_left_is_no_test() -> None:
@@ -800,3 +811,44 @@ def test_every_agent_class_has_a_name_in_words() -> None:
     from toolkit.study import AGENT_CLASS
 
     assert set(CLASS_NAMES) == set(AGENT_CLASS.values())
+
+
+@pytest.mark.parametrize(
+    ("longest", "every", "ticks"),
+    [
+        (24.0, 6.0, [0.0, 6.0, 12.0, 18.0, 24.0]),  # a tick on the longest follow-up
+        (23.9, 6.0, [0.0, 6.0, 12.0, 18.0]),
+        (1.0, 0.1, [0.1 * i for i in range(11)]),  # 1.0 // 0.1 == 9.0 would lose the last
+        (0.0, 6.0, [0.0]),
+    ],
+)
+def test_ticks_run_from_zero_to_the_longest_follow_up(
+    longest: float, every: float, ticks: list[float]
+) -> None:
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    cohort = SimpleNamespace(adtte=pl.DataFrame({"aval": [longest / 2, longest]}))
+    assert _ticks(cohort, every) == ticks
+
+
+def test_no_rmst_when_a_stratum_is_followed_for_less_than_the_first_landmark() -> None:
+    # 60 days before the cutoff the one ipilimumab patient is followed 11.4 months (12.9
+    # at the cutoff): no landmark (12, 24) is reached by every stratum, so no RMST horizon
+    from datetime import timedelta
+
+    from hand_registry import CUTOFF, hand_registry
+
+    from toolkit.cohort import build_cohort
+    from toolkit.report_context import build_context
+    from toolkit.study import builtin_study_path, load_study
+
+    con = hand_registry()
+    try:
+        study = load_study(builtin_study_path())
+        context = build_context(build_cohort(con, study, CUTOFF - timedelta(days=60)), study)
+    finally:
+        con.close()
+    assert context["rmst"] == {"tau": None, "overall": None, "strata": {}}
+    assert context["comparisons"]["rmst"] is None

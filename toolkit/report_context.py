@@ -20,7 +20,8 @@ __all__ = ["build_context"]
 
 def _ticks(cohort: Cohort, every: float) -> list[float]:
     longest = float(cohort.adtte["aval"].max())
-    return [every * i for i in range(int(longest // every) + 1)]
+    # true division: 1.0 // 0.1 is 9.0 in binary floating point, and would drop the last tick
+    return [every * i for i in range(int(longest / every) + 1)]
 
 
 def _group_summaries(cohort: Cohort, study: Study, ticks: list[float]) -> list[dict]:

@@ -240,7 +240,7 @@ def simon_makuch(
     study,
     *,
     at_times: Sequence[float] | None = None,
-    ticks: Sequence[float] | None = None,
+    ticks: Sequence[float] = (),
 ) -> SimonMakuchResult:
     """Simon–Makuch curves of the study's strata from the cohort's episodes.
 
@@ -250,12 +250,12 @@ def simon_makuch(
         ``patient_key``, ``episode_stratum_key``, ``tstart`` and ``tstop`` (months),
         ``is_event``.
     study : toolkit.study.Study
-        The strata (in display order), landmarks and numbers-at-risk interval.
+        The strata (in display order) and landmarks.
     at_times : sequence of float, optional
         Times of S(t) (default: the study's landmarks).
-    ticks : sequence of float, optional
-        Times of the numbers at risk (default: every ``at_risk_every_months`` up to the
-        longest follow-up).
+    ticks : sequence of float
+        Times of the numbers at risk (the report's, so that every figure's table has the same
+        columns; none by default).
 
     Returns
     -------
@@ -263,10 +263,6 @@ def simon_makuch(
     """
     if at_times is None:
         at_times = study.endpoint.landmarks_months
-    if ticks is None:
-        every = study.endpoint.at_risk_every_months
-        longest = float(episodes["tstop"].max() or 0.0)
-        ticks = [every * i for i in range(int(longest // every) + 1)]
     # Integer patient codes: the patient counts need distinct ids, and text ids sort slowly.
     coded = episodes.with_columns(pl.col("patient_key").rank("dense").alias("patient_code"))
     groups = []
