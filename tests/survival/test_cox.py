@@ -19,12 +19,15 @@ import pytest
 from toolkit.errors import AnalysisError
 from toolkit.study import builtin_study_path, load_study
 from toolkit.survival.cox import (
+    _chisq_row,
     aliased_columns,
     collapse_rows,
     cox_ph,
     design_matrix,
     fit_efron,
+    fit_estimable,
     stratum_cox,
+    wald_terms,
     zph_test,
 )
 
@@ -363,6 +366,10 @@ def test_aliased_columns_follow_the_order_of_elimination() -> None:
     assert aliased_columns(info).tolist() == [False, False, True]
     assert aliased_columns(np.zeros((2, 2))).tolist() == [True, True]
     assert aliased_columns(np.eye(2) * 1e-13 + np.diag([1.0, 0.0])).tolist() == [False, True]
+    # the tolerance is relative to the largest diagonal element: a covariate on a tiny scale
+    # (an information of 1e-13) is not singular, and a collinear column is found at any scale
+    assert aliased_columns(np.eye(2) * 1e-13).tolist() == [False, False]
+    assert aliased_columns(info * 1e-13).tolist() == [False, False, True]
 
 
 def test_a_covariate_with_one_value_is_left_out_and_said() -> None:
@@ -578,3 +585,106 @@ def test_a_fit_with_an_aliased_column_equals_the_fit_without_it() -> None:
     assert with_alias.ph_test_ == without.ph_test_
     fitted = [t.to_dict() for t in with_alias.terms_ if not t.aliased_]
     assert fitted == [t.to_dict() for t in without.terms_ if not t.aliased_]
+
+
+def _braf_study(tmp_path: Path, display_order: list[str]):
+    text = builtin_study_path("braf").read_text(encoding="utf-8")
+    order = ", ".join(f'"{key}"' for key in display_order)
+    text = text.replace("[study]\n", f"[study]\nstrata_display_order = [{order}]\n", 1)
+    (tmp_path / "braf.toml").write_text(text, encoding="utf-8")
+    return load_study(tmp_path / "braf.toml")
+
+
+def test_stratum_cox_levels_follow_the_display_order_after_the_default_stratum(
+    tmp_path: Path,
+) -> None:
+    # BRAF unknown (the default stratum) is the smallest group: it is still the reference,
+    # and the other strata come in the study's display order, not alphabetically
+    study = _braf_study(tmp_path, ["braf_unknown", "braf_wildtype", "braf_mutant"])
+    adtte = small_adtte().with_columns(
+        stratum_key=pl.Series(["braf_mutant"] * 60 + ["braf_wildtype"] * 45 + ["braf_unknown"] * 15)
+    )
+    result = stratum_cox(adtte, study)
+    assert result.references_ == {"stratum_key": "braf_unknown"}
+    assert [t.term for t in result.terms_] == [
+        "stratum_key=braf_wildtype",
+        "stratum_key=braf_mutant",
+    ]
+    assert [t.label for t in result.terms_] == ["BRAF wild-type", "BRAF mutant"]
+    assert result.warnings_ == []  # BRAF status is known at baseline: no immortal time
+    without_default = stratum_cox(adtte.filter(pl.col("stratum_key") != "braf_unknown"), study)
+    assert without_default.references_ == {"stratum_key": "braf_mutant"}  # the most frequent
+
+
+def test_adjusted_stratum_cox_takes_the_missing_levels_and_the_ph_test_option() -> None:
+    study = load_study(builtin_study_path())
+    adtte = small_adtte().with_columns(
+        ldh_elevated=pl.when(pl.int_range(pl.len()) < 7)
+        .then(pl.lit("unknown"))
+        .otherwise(pl.col("ldh_elevated"))
+    )
+    complete = adtte.filter(pl.col("m_stage").is_not_null() & pl.col("braf_status").is_not_null())
+    kept = stratum_cox(adtte, study, adjusted=True, ph_test=False)
+    dropped = stratum_cox(
+        adtte, study, adjusted=True, missing_levels=("missing", "unknown"), ph_test=False
+    )
+    assert kept.ph_test_ is None and dropped.ph_test_ is None
+    assert kept.n_ == complete.height
+    assert "ldh_elevated=unknown" in [t.term for t in kept.terms_]
+    assert dropped.n_ == complete.filter(pl.col("ldh_elevated") != "unknown").height
+    assert dropped.dropped_missing_["by_covariate"]["ldh_elevated"] == 7
+    assert "ldh_elevated=unknown" not in [t.term for t in dropped.terms_]
+
+
+def test_adjusted_stratum_cox_names_an_absent_covariate() -> None:
+    study = load_study(builtin_study_path())
+    with pytest.raises(AnalysisError) as caught:
+        stratum_cox(small_adtte().drop("ecog"), study, adjusted=True)
+    assert str(caught.value) == "the analysis data have no column for the covariate ecog"
+
+
+def test_an_aliased_counting_process_model_is_refitted_on_the_same_intervals() -> None:
+    frame = dataset("counting_process").with_columns(age_twice=2 * pl.col("age") + 1)
+    design = design_matrix(frame, continuous=["age", "age_twice"], categorical=["group"])
+    stop, event, start = (frame[c].to_numpy() for c in ("tstop", "event", "tstart"))
+    fit, aliased, left_out = fit_estimable(stop, event, design, start=start)
+    assert aliased.tolist() == [False, False, False, True]  # two group columns, age, age_twice
+    assert left_out == [{"covariate": "age_twice", "level": None, "reason": "aliased"}]
+    alone = fit_efron(stop, event, design.matrix[:, :3], start=start)
+    np.testing.assert_allclose(fit.coef_, alone.coef_, rtol=1e-12)
+    np.testing.assert_allclose(fit.var_, alone.var_, rtol=1e-12)
+
+
+def test_wald_terms_by_hand() -> None:
+    # Coefficients 1 (se 0.5, infinite) and 2 (se 1) for g=b and x, g=c aliased between them:
+    # z = 2, p = erfc(2 / sqrt 2) = 0.0455; HR e^2, CI e^(2 ± 1.959964)
+    from types import SimpleNamespace
+
+    fit = SimpleNamespace(
+        coef_=np.array([1.0, 2.0]), var_=np.diag([0.25, 1.0]), infinite_=np.array([True, False])
+    )
+    columns = [("g", "b"), ("g", "c"), ("x", None)]
+    b, c, x = wald_terms(
+        fit, columns, {"g": "a"}, {"b": "B", "c": "C"}, aliased=np.array([False, True, False])
+    )
+    assert (b.term, b.reference, b.label, b.infinite_, b.aliased_) == ("g=b", "a", "B", True, False)
+    assert (c.term, c.label, c.infinite_, c.aliased_) == ("g=c", "C", False, True)
+    assert all(math.isnan(v) for v in (c.coef_, c.se_, c.hr_, *c.hr_ci_, c.z_, c.p_))
+    assert (x.term, x.reference, x.label, x.infinite_) == ("x", None, None, False)
+    assert (x.coef_, x.se_, x.z_) == (2.0, 1.0, 2.0)
+    assert x.p_ == pytest.approx(0.04550026389635842, rel=1e-12)
+    assert x.hr_ == pytest.approx(math.exp(2.0), rel=1e-12)
+    z = 1.959963984540054
+    assert x.hr_ci_ == pytest.approx((math.exp(2.0 - z), math.exp(2.0 + z)), rel=1e-12)
+    assert b.z_ == 2.0 and b.p_ == x.p_
+
+
+def test_a_chi_square_that_cannot_be_computed_has_no_p() -> None:
+    assert _chisq_row("age", float("inf"), 1)["p"] is None
+    assert _chisq_row("age", float("nan"), 1)["p"] is None
+    assert _chisq_row("age", 3.841458820694124, 1) == {
+        "term": "age",
+        "chisq": 3.841458820694124,
+        "df": 1,
+        "p": pytest.approx(0.05, rel=1e-12),
+    }

@@ -88,6 +88,16 @@ def test_a_huge_linear_predictor_is_shifted_not_overflowed() -> None:
     assert_terms(evaluation, efron(stop, event, x, beta), rel=1e-8)
 
 
+@pytest.mark.parametrize("beta", [600.0, -600.0])
+def test_a_linear_predictor_spread_widely_below_the_shift_is_not_shifted(beta: float) -> None:
+    # a centred linear predictor in [-300, 300]: exp() of it is finite, and shifting it down by
+    # more than its maximum would underflow the smallest weights to 0
+    stop, event, x = tied(25, p=1, seed=6)
+    x[:, 0] = np.linspace(0, 1, 25)
+    evaluation = _evaluate(_RiskSets(stop, event, x), np.array([beta]))
+    assert_terms(evaluation, efron(stop, event, x, np.array([beta])), rel=1e-8)
+
+
 def test_one_death_and_no_death() -> None:
     stop, event, x = tied(12, seed=7)
     event = np.zeros(12, bool)
@@ -442,3 +452,63 @@ def test_cox_ph_passes_its_options_to_the_design_and_the_result() -> None:
     assert (adjusted.name, unadjusted.name) == ("adjusted", "unadjusted")
     # the strata in display order, after the reference
     assert [t.term for t in unadjusted.terms_] == ["stratum_key=il2_ipi", "stratum_key=il2_pd1"]
+
+
+def test_a_step_whose_every_halving_overflows_stops_at_the_current_point() -> None:
+    # An information of 1e-20 in the first direction makes the Newton step 1e20; halved 30
+    # times it is still ~9e10, and the death at time 2 then has a risk set whose weights all
+    # underflow to 0: no trial is finite, so the fit stops where it is, not converged, with
+    # the coefficients the full step moves by more than 1e-3 flagged (the second moves by
+    # exactly 1e-3: not flagged). The overflow warnings of the trials are silenced.
+    import warnings
+
+    from toolkit.survival.cox import _Evaluation, _newton
+
+    x = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    rs = _RiskSets([1.0, 2.0, 3.0], [1, 1, 1], x)
+    start = _evaluate(rs, np.zeros(3))
+    current = _Evaluation(start.loglik, np.array([1.0, 1e-3, 0.5]), np.diag([1e-20, 1.0, 1.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        beta, evaluation, iterations, converged, infinite = _newton(rs, current, 20)
+    assert beta.tolist() == [0.0, 0.0, 0.0] and evaluation is current
+    assert (iterations, converged) == (1, False)
+    assert infinite.tolist() == [True, False, True]
+
+
+def test_a_step_that_loses_likelihood_is_halved() -> None:
+    # Cauchy covariates (outliers): the full Newton step from 0 lowers the partial likelihood,
+    # its half does not; after one iteration the fit is at that half (R's coxph halves too)
+    rng = np.random.default_rng(8)
+    x = rng.standard_cauchy((15, 2))
+    stop = np.ceil(rng.exponential(5, 15))
+    event = rng.random(15) < 0.7
+    at_zero = efron(stop, event, x, np.zeros(2))
+    full = np.linalg.solve(at_zero.info, at_zero.score)
+    assert efron(stop, event, x, full).loglik < at_zero.loglik
+    assert efron(stop, event, x, full / 2).loglik > at_zero.loglik
+    one = fit_efron(stop, event, x, max_iter=1)
+    np.testing.assert_allclose(one.coef_, full / 2, rtol=1e-10)
+    # stopped by the iteration limit: not converged, and both coefficients (moved by 0.27 and
+    # 0.005 in the last step, more than 1e-3) are flagged as still running
+    assert (one.converged_, one.iterations_, one.infinite_.tolist()) == (False, 1, [True, True])
+    # plain Newton–Raphson (the reference's) does not converge here; the halving fit does
+    at_end = efron(stop, event, x, fit_efron(stop, event, x).coef_)
+    np.testing.assert_allclose(at_end.score, [0.0, 0.0], atol=1e-8)
+    assert np.all(np.linalg.eigvalsh(at_end.info) > 0)
+
+
+def test_a_coefficient_running_off_stops_once_the_likelihood_gains_nothing() -> None:
+    # 50 of 400 patients (x1 = 1) never die: the likelihood rises for ever as beta1 → -inf.
+    # The fit stops at the first iteration that gains at most 1e-13 × |log-likelihood|
+    # (measured here by refitting with fewer iterations), converged, beta1 flagged infinite.
+    rng = np.random.default_rng(3)
+    x = np.column_stack([np.arange(400) < 50, rng.normal(size=400)]).astype(float)
+    stop = np.ceil(rng.exponential(10, 400))
+    event = np.arange(400) >= 50
+    fit = fit_efron(stop, event, x)
+    assert fit.converged_ and fit.infinite_.tolist() == [True, False]
+    k = fit.iterations_
+    loglik = [fit_efron(stop, event, x, max_iter=m).loglik_[1] for m in (k - 2, k - 1)]
+    tolerance = 1e-13 * abs(fit.loglik_[1])
+    assert fit.loglik_[1] - loglik[1] <= tolerance < loglik[1] - loglik[0]

@@ -886,13 +886,13 @@ def wald_terms(
                 covariate=covariate,
                 level=level,
                 reference=references.get(covariate),
-                label=(labels or {}).get(level) if level is not None else None,
+                label=(labels or {}).get(level),
                 coef_=coef,
                 se_=s,
                 hr_=hr,
                 hr_ci_=(low, high),
                 z_=z,
-                p_=nan if aliased[i] else normal_two_sided_p(z),
+                p_=normal_two_sided_p(z),  # NaN for an aliased column, as z is
                 infinite_=False if aliased[i] else bool(fit.infinite_[j]),
                 aliased_=bool(aliased[i]),
             )
