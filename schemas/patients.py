@@ -22,8 +22,6 @@ from schemas.checks import (
 
 __all__ = ["PatientsModel"]
 
-_F = "patients.csv"
-
 
 class PatientsModel(pa.DataFrameModel):
     """patients.csv: one row per patient with metastatic melanoma.

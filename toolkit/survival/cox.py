@@ -356,16 +356,18 @@ class EfronFit:
     risk_sets: _RiskSets = field(repr=False)
 
 
+_SINGULAR = (
+    "the Cox model's information matrix is singular (a covariate is constant or collinear "
+    "with others among the rows used)"
+)
+
+
 def _solve(info: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """info⁻¹ rhs for a positive definite information matrix."""
     try:
         factor = np.linalg.cholesky(info)
     except np.linalg.LinAlgError:
-        raise SingularInformation(
-            "the Cox model's information matrix is singular (a covariate is constant or "
-            "collinear with others among the rows used)",
-            info,
-        ) from None
+        raise SingularInformation(_SINGULAR, info) from None
     return np.linalg.solve(factor.T, np.linalg.solve(factor, rhs))
 
 
@@ -543,6 +545,10 @@ def fit_efron(
     if rs.deaths.size == 0:
         raise AnalysisError("the Cox model needs at least one event")
     null = _evaluate(rs, np.zeros(rs.xt.shape[0]))
+    # R's cholesky2 rule decides, not rounding: an exactly collinear column can leave a pivot
+    # of rounding noise that is positive, and Cholesky alone would then accept it
+    if aliased_columns(null.info).any():
+        raise SingularInformation(_SINGULAR, null.info)
     score_test = float(null.score @ _solve(null.info, null.score))
     beta, final, iterations, converged, infinite = _newton(rs, null, max_iter)
     values, vectors = np.linalg.eigh(final.info)

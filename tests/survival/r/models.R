@@ -199,6 +199,9 @@ lung_aliased <- transform(lung, age2 = 2 * age + 1)
 write_json(list(dataset = "aliased", models = list(
   cox_reference("lung_collinear", Surv(time, event) ~ age + sex + age2, lung_aliased,
                 zph = FALSE),
+  # 1.1 * age: collinear too, but rounding leaves the information a small positive pivot
+  cox_reference("lung_collinear_rounding", Surv(time, event) ~ age + sex + age2,
+                transform(lung, age2 = 1.1 * age), zph = FALSE),
   cox_reference("level_without_contrast", Surv(time, event) ~ g + x,
                 transform(aliased, g = factor(g)), zph = FALSE)
 )), "aliased")
