@@ -349,3 +349,16 @@ def test_rejected_ingest_prints_the_summary_and_writes_the_steward_report(
         "queries.csv",
         "validation.html",
     ]
+
+
+@pytest.mark.parametrize("threshold", ["0", "-3"])
+def test_a_threshold_below_one_is_refused_before_anything_is_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, threshold: str
+) -> None:
+    # no database exists: the argument is refused first, and no folder is made
+    out = tmp_path / "report"
+    args = ("report", "--db", tmp_path / "none.duckdb", "--out", out)
+    code, err = _run(capsys, *args, "--suppress-below", threshold)
+    assert code == 2
+    assert _one_error_line(err) == "error: --suppress-below must be at least 1"
+    assert not out.exists()

@@ -19,6 +19,7 @@ from rich.console import Console
 from toolkit.errors import SubmissionRejected, SubmissionUnreadable, ToolkitError, UsageError
 
 __all__ = [
+    "check_submission",
     "ingest_submission",
     "analysis_cohort",
     "build_report",
@@ -48,6 +49,26 @@ def protected_paths(db_path: Path) -> dict[Path, str]:
     }
 
 
+def check_submission(path: Path):
+    """Validate a submission without ingesting it: its facts and findings.
+
+    A submission that cannot be read (no such folder or zip, a damaged zip, an unreadable
+    file) gets its one ``SUBMISSION-UNREADABLE`` finding. Returns ``(SubmissionInfo,
+    findings)``.
+    """
+    from toolkit.submission import receive
+    from toolkit.validate import unreadable_findings
+    from toolkit.validation_report import SubmissionInfo
+
+    name = path.resolve().name
+    try:
+        received = receive(path)
+    except (SubmissionUnreadable, OSError) as exc:
+        return SubmissionInfo(name, None), unreadable_findings(name, _reason(exc, path, name))
+    info, findings, _ = _validated(received, path)
+    return info, findings
+
+
 def ingest_submission(path: Path, db_path: Path):
     """Archive a submission's bytes, then validate it and record it; load it when accepted.
 
@@ -57,9 +78,7 @@ def ingest_submission(path: Path, db_path: Path):
     """
     from toolkit.atomic import os_error_text
     from toolkit.ingest import IngestOutcome, archive, check_ingest_target, load, previous_status
-    from toolkit.submission import open_submission, receive
-    from toolkit.validate import unreadable_findings, validate
-    from toolkit.validation_report import SubmissionInfo, count_rows
+    from toolkit.submission import receive
 
     check_ingest_target(db_path)
     try:
@@ -70,31 +89,53 @@ def ingest_submission(path: Path, db_path: Path):
     seen = previous_status(db_path, received.sha256)
     if seen is not None:
         return IngestOutcome(received.sha256, f"already-{seen}", None, {}, 0, 0, archive_path)
-    name = received.source.resolve().name
+    info, findings, tables = _validated(received, path)
+    outcome = load(db_path, received, archive_path, findings, info.manifest, tables)
+    return replace(outcome, info=info, findings=findings)
+
+
+def _validated(received, path: Path):
+    """Open and validate received bytes: ``(SubmissionInfo, findings, tables)``, the tables
+    ``None`` unless the submission is accepted (an unreadable one gets its one finding)."""
+    from toolkit.submission import open_submission
+    from toolkit.validate import unreadable_findings, validate
+    from toolkit.validation_report import SubmissionInfo, count_rows
+
+    name = path.resolve().name
     try:
         submission = open_submission(received)
-    except SubmissionUnreadable as error:
-        findings = unreadable_findings(received.source.name, str(error))
-        outcome = load(db_path, received, archive_path, findings, None, None)
-        return replace(outcome, info=SubmissionInfo(name, received.sha256), findings=findings)
+    except (SubmissionUnreadable, OSError) as exc:
+        findings = unreadable_findings(name, _reason(exc, path, name))
+        return SubmissionInfo(name, received.sha256), findings, None
     result = validate(submission)
-    tables = result.tables if result.accepted else None
-    outcome = load(db_path, received, archive_path, result.findings, submission.manifest, tables)
     info = SubmissionInfo(
         name, submission.sha256, submission.manifest, count_rows(submission.files)
     )
-    return replace(outcome, info=info, findings=result.findings)
+    return info, result.findings, result.tables if result.accepted else None
 
 
-def analysis_cohort(db_path: Path, study, cutoff: date, *, refreeze: bool = False):
+def _reason(exc: Exception, path: Path, name: str) -> str:
+    """The reason in words, the submission named by its name only (the report goes to a site)."""
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+        return f"{name}: cannot be read ({exc.strerror or exc})"
+    text = str(exc)
+    for spelling in (str(path), str(path.resolve())):
+        if text.startswith(spelling):
+            return name + text[len(spelling) :]
+    return text
+
+
+def analysis_cohort(db_path: Path, study, cutoff: date | None, *, refreeze: bool = False):
     """Freeze the cutoff's submissions (first use, or on request) and build its cohort.
 
-    The database is read through read-only connections; only a freeze (a cutoff's first use,
-    or ``refreeze``) opens it for writing, for that one transaction.
+    ``cutoff`` ``None`` is the study's default cutoff. The database is read through read-only
+    connections; only a freeze (a cutoff's first use, or ``refreeze``) opens it for writing,
+    for that one transaction.
     """
     from toolkit.cohort import build_cohort, freeze_cutoff, is_frozen
     from toolkit.ingest import open_registry
 
+    cutoff = cutoff or study.study.default_cutoff
     con = open_registry(db_path, read_only=True)
     try:
         needs_freeze = refreeze or not is_frozen(con, cutoff)
@@ -154,7 +195,6 @@ def build_report(
     check_formats(formats, FORMATS, "report")
     _check_edition(edition, suppress_below)
     study = load_study(study_path)
-    cutoff = cutoff or study.study.default_cutoff
     check_out_dir(out_dir, "--out", protected_paths(db_path))
     if "pdf" in formats:
         import_weasyprint()  # a missing Pango is said now, not after the analysis
@@ -191,9 +231,7 @@ def export_cutoff(
 
     study = load_study(study_path)
     check_out_dir(out_dir, "--out", protected_paths(db_path))
-    cohort = analysis_cohort(
-        db_path, study, cutoff or study.study.default_cutoff, refreeze=refreeze
-    )
+    cohort = analysis_cohort(db_path, study, cutoff, refreeze=refreeze)
     make_out_dir(out_dir, "--out")
     with writing("--out", out_dir):
         return export_cohort(cohort, out_dir)

@@ -69,6 +69,23 @@ class SynthSpec:
     def n_patients(self) -> int:
         return sum(self.kind_counts)
 
+    @property
+    def site_ids(self) -> tuple[str, ...]:
+        """S01, S02, …: one per site."""
+        return tuple(f"S{i + 1:02d}" for i in range(self.sites))
+
+    @property
+    def site_extract_lags(self) -> tuple[int, ...]:
+        """Days from the cutoff to each site's extraction (``extract_lags_days`` cycled)."""
+        lags = self.extract_lags_days
+        return tuple(lags[i % len(lags)] for i in range(self.sites))
+
+    @property
+    def extracted_on(self) -> dict[str, date]:
+        """Each site's extraction date, by site id."""
+        dates = (self.cutoff + timedelta(days=lag) for lag in self.site_extract_lags)
+        return dict(zip(self.site_ids, dates, strict=True))
+
 
 PROCLAIM = SynthSpec(kind_counts=(123, 78, 35, 8, 5), sites=6)
 
@@ -147,7 +164,7 @@ class RegistryGenerator:
         kind = np.repeat(np.arange(5), spec.kind_counts)
         n = kind.size
         site = rng.integers(0, spec.sites, n)
-        lags = np.array(spec.extract_lags_days)[np.arange(spec.sites) % len(spec.extract_lags_days)]
+        lags = np.array(spec.site_extract_lags)
         cutoff = _day(spec.cutoff)
         extract_day = cutoff + lags[site]
 
@@ -581,7 +598,7 @@ class RegistryGenerator:
         counts = np.bincount(p.site, minlength=self.spec.sites)
         local = np.empty(n, dtype=np.int64)
         local[order] = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts)
-        site_ids = np.array([f"S{i + 1:02d}" for i in range(self.spec.sites)])
+        site_ids = np.array(self.spec.site_ids)
         return pl.DataFrame(
             {
                 "patient": np.arange(n),
@@ -688,21 +705,20 @@ def write_submissions(
     text_tables: dict[str, pl.DataFrame], spec: SynthSpec, out_dir: Path
 ) -> list[Path]:
     """One folder per site with ``manifest.json`` and the four CSV files."""
+    from schemas.codes import CONTRACT_VERSION
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    lags = spec.extract_lags_days
     folders = []
     by_site = {
         name: frame.partition_by("_site", as_dict=True, include_key=False)
         for name, frame in text_tables.items()
     }
-    for i in range(spec.sites):
-        site_id = f"S{i + 1:02d}"
+    for site_id, extracted in spec.extracted_on.items():
         folder = out_dir / site_id
         folder.mkdir(exist_ok=True)
-        extracted = spec.cutoff + timedelta(days=lags[i % len(lags)])
         manifest = {
             "site_id": site_id,
-            "contract_version": "1",
+            "contract_version": CONTRACT_VERSION,
             "extracted_on": extracted.isoformat(),
         }
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -741,7 +757,8 @@ def synthesise(
     if error_rate > 0:
         from toolkit.synth_errors import inject_errors
 
-        text, injected = inject_errors(text, spec, error_rate, np.random.default_rng(seed + 1))
+        rng = np.random.default_rng(seed + 1)
+        text, injected = inject_errors(text, spec.extracted_on, error_rate, rng)
     folders = write_submissions(text, spec, out_dir)
     if injected is not None:
         injected.write_csv(out_dir / "injected.csv", line_terminator="\n")

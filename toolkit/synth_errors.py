@@ -8,14 +8,12 @@ columns) are not injected here; they have their own corpus of malformed submissi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
-
-from toolkit.synth import SynthSpec
 
 __all__ = ["inject_errors", "INJECTIONS"]
 
@@ -321,15 +319,9 @@ INJECTIONS: tuple[Injection, ...] = (
 )
 
 
-def _context(text: dict[str, Frame], spec: SynthSpec) -> dict[str, Frame]:
+def _context(text: dict[str, Frame], extracted_on: Mapping[str, date]) -> dict[str, Frame]:
     """Each table with the helper columns the eligibility rules read (prefixed ``_``)."""
-    lags = spec.extract_lags_days
-    extract = pl.DataFrame(
-        {
-            "_site": [f"S{i + 1:02d}" for i in range(spec.sites)],
-            "_extract": [spec.cutoff + timedelta(lags[i % len(lags)]) for i in range(spec.sites)],
-        }
-    )
+    extract = pl.DataFrame({"_site": list(extracted_on), "_extract": list(extracted_on.values())})
     key = ["_site", "patient_id"]
     treat = text["treatments"]
     first_start = treat.group_by(key).agg(_first_start=_d("start_date").min())
@@ -370,14 +362,20 @@ def _context(text: dict[str, Frame], spec: SynthSpec) -> dict[str, Frame]:
 
 
 def inject_errors(
-    text: dict[str, Frame], spec: SynthSpec, rate: float, rng: np.random.Generator
+    text: dict[str, Frame],
+    extracted_on: Mapping[str, date],
+    rate: float,
+    rng: np.random.Generator,
 ) -> tuple[dict[str, Frame], Frame]:
     """Return the tables with violations injected, and the list of what was injected.
+
+    ``extracted_on`` gives each site's extraction date, by site id (the rules about the
+    future compare with it).
 
     About ``rate`` of each table's rows receive one violation, spread evenly over the kinds
     that apply to that table (at least one of each kind).
     """
-    frames = _context(text, spec)
+    frames = _context(text, extracted_on)
     used = pl.DataFrame(schema={"_site": pl.String, "patient_id": pl.String})
     records: list[dict] = []
     kinds_per_table = {t: sum(1 for k in INJECTIONS if k.table == t) for t in text}

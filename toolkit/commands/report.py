@@ -51,8 +51,6 @@ def command(
     wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
     if not wanted or set(wanted) - {"html", "pdf"}:
         raise UsageError("--format takes html, pdf or html,pdf")
-    if suppress_below is not None and suppress_below < 1:
-        raise UsageError("--suppress-below must be at least 1")
     cutoff_date = parse_cutoff(cutoff)
     files = build_report(
         db_path,

@@ -13,17 +13,13 @@ Jinja2) are imported when the command runs, so ``toolkit --help`` stays fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
 from toolkit.commands._validation_summary import SHOWN_RULES, print_summary
 from toolkit.errors import ToolkitError
 
-if TYPE_CHECKING:
-    from toolkit.validation_report import SubmissionInfo
-
-__all__ = ["command", "SHOWN_RULES", "default_out_dir", "check_submission"]
+__all__ = ["command", "SHOWN_RULES", "default_out_dir"]
 
 
 @click.command(name="validate")
@@ -50,6 +46,7 @@ def command(ctx: click.Context, submission: Path, out_dir: Path | None, as_json:
     Exit status 0 accepted (warnings allowed), 1 rejected or unreadable, 2 usage problem.
     """
     from toolkit.atomic import check_out_dir, writing
+    from toolkit.pipeline import check_submission
     from toolkit.validation_report import findings_json, write_validation_report
 
     try:
@@ -75,38 +72,3 @@ def default_out_dir(submission: Path) -> Path:
     if submission.is_file() and name.lower().endswith(".zip"):
         name = name[: -len(".zip")]
     return Path(f"validation-{name}")
-
-
-def check_submission(path: Path) -> tuple[SubmissionInfo, Any]:
-    """The submission's facts and findings; an unreadable one gets its one finding."""
-    from toolkit.errors import SubmissionUnreadable
-    from toolkit.submission import open_submission, receive
-    from toolkit.validate import unreadable_findings, validate
-    from toolkit.validation_report import SubmissionInfo, count_rows
-
-    name = path.resolve().name
-    try:
-        received = receive(path)
-    except (SubmissionUnreadable, OSError) as exc:
-        return SubmissionInfo(name, None), unreadable_findings(name, _reason(exc, path, name))
-    try:
-        submission = open_submission(received)
-    except (SubmissionUnreadable, OSError) as exc:
-        info = SubmissionInfo(name, received.sha256)
-        return info, unreadable_findings(name, _reason(exc, path, name))
-    result = validate(submission)
-    info = SubmissionInfo(
-        name, submission.sha256, submission.manifest, count_rows(submission.files)
-    )
-    return info, result.findings
-
-
-def _reason(exc: Exception, path: Path, name: str) -> str:
-    """The reason in words, the submission named by its name only (the report goes to a site)."""
-    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
-        return f"{name}: cannot be read ({exc.strerror or exc})"
-    text = str(exc)
-    for spelling in (str(path), str(path.resolve())):
-        if text.startswith(spelling):
-            return name + text[len(spelling) :]
-    return text
