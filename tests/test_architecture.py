@@ -136,3 +136,18 @@ def test_a_shared_module_imports_no_stage() -> None:
     staged = {n for n in modules() if _stage(n) is not None}
     offending = {n: sorted(graph()[n] & staged) for n in shared if graph()[n] & staged}
     assert offending == {}
+
+
+def test_every_module_of_the_readme_stage_table_exists() -> None:
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("## What it does", 1)[1].split("\n\n", 2)[1]
+    named = re.findall(r"`((?:toolkit|schemas|queries|templates)[^`]*)`", table)
+    assert len(named) >= 10
+    assert [n for n in named if not (ROOT / n).exists()] == []
+    # and every stage of STAGES is in the table
+    for prefixes in STAGES[:-2]:
+        for prefix in prefixes:
+            path = prefix.replace(".", "/")
+            assert any(n.rstrip("/").removesuffix(".py") == path for n in named), prefix
