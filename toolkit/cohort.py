@@ -10,16 +10,18 @@ reader's filters reach the tables underneath. Parameters reach the SQL as DuckDB
 from __future__ import annotations
 
 import re
+import tomllib
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from toolkit.errors import AnalysisError, Interrupted
-from toolkit.resources import read_sql, sql_files
+from toolkit.resources import asset_dir, read_sql, sql_files
 from toolkit.study import Study
 
 __all__ = [
@@ -58,42 +60,48 @@ class Cohort:
     baseline_continuous: pl.DataFrame
 
 
+@cache
+def sources() -> dict:
+    """``queries/00_sources/sources.toml``: what the SQL reads without creating it."""
+    path = asset_dir("queries") / "00_sources" / "sources.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
 def _set_parameters(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> None:
-    variables = {
-        "cutoff_date": (cutoff, "date"),
-        "days_per_month": (study.endpoint.days_per_month, "double"),
-        "index_agent_classes": (list(study.index.agent_classes), "varchar[]"),
-        "index_min_doses": (study.index.min_doses, "integer"),
-        "excluding_prior_classes": (list(study.exclusions.prior_agent_classes), "varchar[]"),
-        "treatment_related": (list(study.adverse_events.treatment_related), "varchar[]"),
-        "baseline_covariates": (list(study.baseline.covariates), "varchar[]"),
+    """Set the variables and create the tables that sources.toml says the runner provides."""
+    values = {
+        "cutoff_date": cutoff,
+        "days_per_month": study.endpoint.days_per_month,
+        "index_agent_classes": list(study.index.agent_classes),
+        "index_min_doses": study.index.min_doses,
+        "excluding_prior_classes": list(study.exclusions.prior_agent_classes),
+        "treatment_related": list(study.adverse_events.treatment_related),
+        "baseline_covariates": list(study.baseline.covariates),
     }
-    for name, (value, sql_type) in variables.items():
-        con.execute(f"set variable {name} = ?::{sql_type}", [value])
-    con.execute(
-        """
-        create or replace temp table study_strata (
-            rule_order integer, stratum_key varchar, stratum_label varchar,
-            later_agent_classes varchar[], baseline_column varchar, baseline_values varchar[],
-            is_default boolean
+    declared = sources()["runner"]["variables"]
+    if values.keys() != declared.keys():
+        raise AnalysisError(
+            f"queries/00_sources/sources.toml declares the variables {sorted(declared)}; "
+            f"the runner sets {sorted(values)}"
         )
-        """
-    )
-    con.executemany(
-        "insert into study_strata values (?, ?, ?, ?, ?, ?, ?)",
+    for name, value in values.items():
+        con.execute(f"set variable {name} = ?::{declared[name]['type']}", [value])
+    columns = sources()["runner"]["tables"]["study_strata"]["columns"]
+    listed = ", ".join(f"{c['name']} {c['type']}" for c in columns)
+    con.execute(f"create or replace temp table study_strata ({listed})")
+    rows = [
         [
-            [
-                order,
-                s.key,
-                s.label,
-                list(s.later_agent_classes),
-                s.baseline.column if s.baseline else None,
-                list(s.baseline.values) if s.baseline else [],
-                s.is_default,
-            ]
-            for order, s in enumerate(study.strata)
-        ],
-    )
+            order,
+            s.key,
+            s.label,
+            list(s.later_agent_classes),
+            s.baseline.column if s.baseline else None,
+            list(s.baseline.values) if s.baseline else [],
+            s.is_default,
+        ]
+        for order, s in enumerate(study.strata)
+    ]
+    con.executemany(f"insert into study_strata values ({', '.join('?' * len(columns))})", rows)
 
 
 def _references(sql: str, names: set[str]) -> set[str]:
