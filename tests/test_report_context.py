@@ -1,90 +1,12 @@
-"""Table 1's tests of association against hand-computed values, R's fisher.test and an exact
-enumeration written in the test (independent of the report context's code)."""
+"""The report context: the hand-written registry's context worked out by hand, and Table 1,
+the safety counts and the provenance on frames made up here."""
 
 from __future__ import annotations
 
-import itertools
-from math import factorial, prod
-
 import pytest
+from exact_fisher import exact_fisher
 
-from toolkit.report_context import _categorical_test, _ticks
-
-
-def test_chi_square_by_hand() -> None:
-    # expected 25 in every cell: (5² / 25) × 4 = 4 on 1 df; R chisq.test(correct = FALSE)
-    test = _categorical_test([[20, 30], [30, 20]])
-    assert test["name"] == "chi-square"
-    assert (test["statistic"], test["df"]) == (pytest.approx(4.0), 1)
-    assert test["p_value"] == pytest.approx(0.04550026389635842, rel=1e-9)
-
-
-def test_fisher_two_by_two_by_hand() -> None:
-    # margins 4, 4 / 4, 4: P(X = k) = C(4, k) C(4, 4 - k) / 70 = 1, 16, 36, 16, 1 (/70); the
-    # two-sided p of X = 3 sums the tables no more likely: (1 + 16 + 16 + 1) / 70
-    test = _categorical_test([[3, 1], [1, 3]])
-    assert (test["name"], test["statistic"], test["df"]) == ("Fisher's exact", None, None)
-    assert test["p_value"] == pytest.approx(34 / 70, rel=1e-12)
-
-
-def _exact_fisher(table: list[list[int]]) -> float:
-    """Fisher's exact p of an r × c table: every table with the same margins, enumerated."""
-    rows = [sum(r) for r in table]
-    cols = [sum(c) for c in zip(*table, strict=True)]
-    n = sum(rows)
-
-    def probability(t: list[list[int]]) -> float:
-        top = prod(factorial(x) for x in rows) * prod(factorial(x) for x in cols)
-        return top / (factorial(n) * prod(factorial(x) for row in t for x in row))
-
-    observed = probability(table)
-    total = 0.0
-    for first in itertools.product(*(range(min(rows[0], c) + 1) for c in cols)):
-        if sum(first) != rows[0]:
-            continue
-        second = [c - f for c, f in zip(cols, first, strict=True)]
-        if min(second) < 0:
-            continue
-        p = probability([list(first), second])
-        if p <= observed * (1 + 1e-7):
-            total += p
-    return total
-
-
-# R 4.2.2: fisher.test(matrix(c(3, 0, 0, 3, 1, 1), nrow = 2))$p.value = 0.05714286 and
-# fisher.test(matrix(c(4, 1, 1, 2, 0, 4), nrow = 2))$p.value = 0.06565657
-FISHER_R = [([[3, 0, 1], [0, 3, 1]], 0.05714286), ([[4, 1, 0], [1, 2, 4]], 0.06565657)]
-
-
-@pytest.mark.parametrize(("table", "r_value"), FISHER_R)
-def test_fisher_monte_carlo_agrees_with_the_exact_p(table: list[list[int]], r_value: float) -> None:
-    test = _categorical_test(table)
-    assert test["name"] == "Fisher's exact (Monte Carlo)" and test["resamples"] == 10_000
-    exact = _exact_fisher(table)
-    assert exact == pytest.approx(r_value, rel=1e-6)
-    # 10,000 resamples: a standard error of at most 0.005
-    assert test["p_value"] == pytest.approx(exact, abs=0.02)
-    assert _categorical_test(table) == test  # a fixed seed: the same p every time
-
-
-def test_fisher_monte_carlo_orders_tables_by_their_probability() -> None:
-    # exactly 41/66 = 0.621 by enumeration; ordering the tables by the product of (x + 1)!
-    # instead of x! would give 0.318
-    table = [[5, 4, 1], [0, 1, 1]]
-    exact = _exact_fisher(table)
-    assert exact == pytest.approx(41 / 66, rel=1e-9)
-    test = _categorical_test(table)
-    assert test["name"] == "Fisher's exact (Monte Carlo)"
-    assert test["p_value"] == pytest.approx(exact, abs=0.02)
-
-
-def test_empty_levels_and_strata_are_dropped_and_one_left_is_no_test() -> None:
-    assert _categorical_test([[20, 0, 30], [30, 0, 20], [0, 0, 0]]) == _categorical_test(
-        [[20, 30], [30, 20]]
-    )
-    assert _categorical_test([[5, 7], [0, 0]]) is None
-    assert _categorical_test([[5, 0], [7, 0]]) is None
-
+from toolkit.report_context import _ticks
 
 # --- the context of the hand-written registry (tests/hand_registry.py), worked out by hand ------
 
@@ -220,7 +142,7 @@ def test_table1_levels_by_hand(hand_context: dict) -> None:
     assert [c["pct"] for c in braf["levels"][0]["cells"]] == [28.6, 0.0, 50.0, 30.0]
     # tested without the missing level and the empty ipilimumab row: [[2, 4, 1], [1, 1, 0]]
     assert braf["test"]["name"] == "Fisher's exact (Monte Carlo)"
-    assert braf["test"]["p_value"] == pytest.approx(_exact_fisher([[2, 4, 1], [1, 1, 0]]), abs=0.02)
+    assert braf["test"]["p_value"] == pytest.approx(exact_fisher([[2, 4, 1], [1, 1, 0]]), abs=0.02)
     assert table1["missing_excluded_from_tests"] is True
 
 
@@ -482,69 +404,6 @@ def test_strata_rules_in_words() -> None:
 # --- Table 1's statistics and labels on tables made up here ------------------------------------
 
 
-def test_chi_square_of_a_two_by_three_table_equals_scipy() -> None:
-    from scipy import stats
-
-    table = [[12, 20, 18], [25, 9, 16]]
-    expected = stats.chi2_contingency(table, correction=False)
-    test = _categorical_test(table)
-    assert test == {
-        "name": "chi-square",
-        "statistic": pytest.approx(expected.statistic, rel=1e-12),
-        "df": 2,
-        "p_value": pytest.approx(expected.pvalue, rel=1e-10),
-    }
-    three = [[12, 20, 18, 7], [25, 9, 16, 8], [10, 10, 10, 10]]
-    assert _categorical_test(three)["df"] == 6
-    assert _categorical_test(three)["statistic"] == pytest.approx(
-        stats.chi2_contingency(three, correction=False).statistic, rel=1e-12
-    )
-
-
-def test_an_expected_count_of_exactly_five_keeps_the_chi_square() -> None:
-    assert _categorical_test([[5, 5], [5, 5]])["name"] == "chi-square"
-    assert _categorical_test([[6, 4], [4, 5]])["name"] == "Fisher's exact"
-
-
-def test_a_stratum_with_one_patient_stays_in_the_test() -> None:
-    table = [[1, 0], [12, 30], [30, 12]]
-    test = _categorical_test(table)
-    # an expected count of 0.5; without the one patient's row it would be 2 × 2 (exact test)
-    assert test["name"] == "Fisher's exact (Monte Carlo)"
-    assert test["p_value"] == pytest.approx(_exact_fisher_rows(table), abs=0.02)
-
-
-def _exact_fisher_rows(table: list[list[int]]) -> float:
-    """Fisher's exact p of an r × 2 table (the transpose of :func:`_exact_fisher`'s 2 × c)."""
-    return _exact_fisher([list(column) for column in zip(*table, strict=True)])
-
-
-def test_monte_carlo_p_counts_the_observed_table_and_every_as_likely_one() -> None:
-    # the least likely table of its margins: no random table is as extreme, p = 1 / 10001;
-    # the most likely one: every random table is at most as likely, p = 1
-    least = _categorical_test([[5, 0, 0], [0, 5, 0], [0, 0, 5]])
-    assert least == {
-        "name": "Fisher's exact (Monte Carlo)",
-        "statistic": None,
-        "df": None,
-        "resamples": 10_000,
-        "p_value": 1 / 10_001,
-    }
-    assert _categorical_test([[1, 1, 1], [1, 1, 1]])["p_value"] == 1.0
-
-
-def test_kruskal_wallis_with_ties_equals_scipy() -> None:
-    import numpy as np
-    from scipy import stats
-
-    from toolkit.report_context import _kruskal_wallis
-
-    samples = [np.array([3, 5, 5, 7, 9, 9, 9]), np.array([1, 5, 6, 6]), np.array([9, 2, 2])]
-    h, p = stats.kruskal(*samples)
-    assert _kruskal_wallis(samples) == (pytest.approx(h, rel=1e-12), pytest.approx(p, rel=1e-12))
-    assert _kruskal_wallis(samples[:2])[0] == pytest.approx(stats.kruskal(*samples[:2])[0])
-
-
 class _Frames:
     """A stand-in for a cohort: just the frames the function under test reads."""
 
@@ -634,7 +493,7 @@ def test_levels_in_vocabulary_order_and_an_unnamed_covariate_in_words() -> None:
     ]
     # a level a stratum does not have is 0 in the test: [[4, 0, 3, 0], [6, 2, 0, 1]]
     assert site["test"]["p_value"] == pytest.approx(
-        _exact_fisher([[4, 0, 3, 0], [6, 2, 0, 1]]), abs=0.02
+        exact_fisher([[4, 0, 3, 0], [6, 2, 0, 1]]), abs=0.02
     )
     other = _categorical_rows(_Frames(baseline_categorical=frame), "prior_lines", groups)
     assert other["label"] == "Prior lines"

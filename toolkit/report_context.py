@@ -14,6 +14,7 @@ from toolkit.cohort import Cohort
 from toolkit.comparisons import comparison_notes, comparison_rows, comparisons, figure_groups
 from toolkit.study import Stratum, Study
 from toolkit.survival import METHODS, empty_summary, kaplan_meier, median_followup, rmst
+from toolkit.survival.association import categorical_test, kruskal_wallis
 
 __all__ = ["build_context"]
 
@@ -251,12 +252,6 @@ SAFETY_ROWS = (
     ("treatment_related_deaths", "Treatment-related deaths", False),
 )
 
-#: Expected cell count below which Fisher's exact test replaces the chi-square test.
-_MIN_EXPECTED = 5
-#: Monte Carlo tables for Fisher's exact test of tables larger than 2 × 2 (fixed seed).
-_FISHER_RESAMPLES = 10_000
-_FISHER_SEED = 20150316
-
 
 def level_label(covariate: str, level: str) -> str:
     """The human label of one level of a covariate (the level itself if none is known)."""
@@ -286,115 +281,6 @@ def _pct(count: int, total: int) -> float | None:
     return round(100 * count / total, 1) if total else None
 
 
-def _categorical_test(table: list[list[int]]) -> dict | None:
-    """Chi-square test of a strata × levels table, or Fisher's exact when an expected count < 5.
-
-    Levels with no patient and strata with no patient are dropped; ``None`` when fewer than two
-    rows or columns remain. Fisher's exact test is exact for 2 × 2 tables; larger tables get a
-    Monte Carlo p-value over tables with the same margins (fixed seed, so reproducible).
-    """
-    import numpy as np
-
-    counts = np.array(table, dtype=np.int64)
-    counts = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0]
-    if counts.ndim != 2 or min(counts.shape) < 2:
-        return None
-    expected, statistic, df, p_value = _chi_square(counts)
-    if expected.min() >= _MIN_EXPECTED:
-        return {"name": "chi-square", "statistic": statistic, "df": df, "p_value": p_value}
-    if counts.shape == (2, 2):
-        from scipy import stats
-
-        p_value = float(stats.fisher_exact(counts).pvalue)
-        return {"name": "Fisher's exact", "statistic": None, "df": None, "p_value": p_value}
-    return {
-        "name": "Fisher's exact (Monte Carlo)",
-        "statistic": None,
-        "df": None,
-        "resamples": _FISHER_RESAMPLES,
-        "p_value": _fisher_monte_carlo(counts),
-    }
-
-
-def _chi_square(counts) -> tuple:
-    """Pearson's chi-square test of independence, without continuity correction.
-
-    The operations of ``scipy.stats.chi2_contingency(counts, correction=False)``, so the same
-    numbers, without importing ``scipy.stats`` (seconds): expected counts from the margins,
-    Σ (observed - expected)² / expected, and the upper tail of chi-square with
-    (rows - 1)(columns - 1) degrees of freedom.
-
-    Returns
-    -------
-    tuple
-        The expected counts, the statistic, the degrees of freedom and the p-value.
-    """
-    import numpy as np
-    from scipy.special import chdtrc
-
-    observed = counts.astype(np.float64)
-    expected = observed.sum(axis=1, keepdims=True) * observed.sum(axis=0, keepdims=True)
-    expected = expected / observed.sum()
-    statistic = np.sum((observed - expected) ** 2 / expected)
-    df = (counts.shape[0] - 1) * (counts.shape[1] - 1)
-    return expected, float(statistic), df, float(chdtrc(float(df), statistic))
-
-
-def _kruskal_wallis(samples: list) -> tuple[float, float]:
-    """Kruskal–Wallis H (corrected for ties) and its chi-square p-value.
-
-    The operations of ``scipy.stats.kruskal(*samples)``, so the same numbers, without
-    importing ``scipy.stats`` (seconds): mid-ranks of the pooled values, the rank sums per
-    sample (sums of half-integers, exact in any order), the tie correction over the tie
-    counts laid out as scipy lays them, and the upper tail of chi-square with k - 1 degrees
-    of freedom.
-    """
-    import numpy as np
-    from scipy.special import chdtrc
-
-    sizes = [s.size for s in samples]
-    pooled = np.concatenate(samples).astype(np.float64)
-    values = np.sort(pooled)
-    first = np.r_[True, values[1:] != values[:-1]]
-    starts = np.flatnonzero(first)
-    ties = np.diff(starts, append=values.size).astype(np.float64)
-    rank = (starts + 1).astype(np.float64) + (ties - 1) / 2
-    level = np.searchsorted(values[starts], pooled)
-    sample = np.repeat(np.arange(len(samples)), sizes)
-    rank_sums = np.bincount(sample, weights=rank[level], minlength=len(samples))
-    t = np.zeros(values.size)
-    t[first] = ties
-    total = sum(sizes)
-    correction = 1 - np.sum(t**3 - t) / (total**3 - total)
-    ssbn = sum(rank_sums[i] ** 2 / sizes[i] for i in range(len(samples)))
-    h = 12.0 / (total * (total + 1)) * ssbn - 3 * (total + 1)
-    h /= correction
-    return float(h), float(chdtrc(float(len(samples) - 1), h))
-
-
-def _fisher_monte_carlo(counts) -> float:
-    """Share of random tables with the observed margins at most as probable as the observed one."""
-    import numpy as np
-    from scipy.special import gammaln
-
-    rows = np.repeat(np.arange(counts.shape[0]), counts.sum(axis=1))
-    cols = np.repeat(np.arange(counts.shape[1]), counts.sum(axis=0))
-
-    def log_prob(table) -> float:
-        """Log probability of a table with these margins, less the margins' constant term."""
-        return float(-gammaln(table + 1).sum())
-
-    observed = log_prob(counts)
-    rng = np.random.default_rng(_FISHER_SEED)
-    shape = counts.shape
-    as_extreme = 0
-    for _ in range(_FISHER_RESAMPLES):
-        table = np.zeros(shape, dtype=np.int64)
-        np.add.at(table, (rows, rng.permutation(cols)), 1)
-        as_extreme += log_prob(table) <= observed + 1e-7
-    return (as_extreme + 1) / (_FISHER_RESAMPLES + 1)
-
-
 def _kruskal_test(cohort: Cohort, groups: list[dict]) -> dict | None:
     """Kruskal–Wallis test of the per-patient ages across strata (``adtte.age_years``)."""
     samples = []
@@ -405,7 +291,7 @@ def _kruskal_test(cohort: Cohort, groups: list[dict]) -> dict | None:
             samples.append(ages)
     if len(samples) < 2:
         return None
-    statistic, p_value = _kruskal_wallis(samples)
+    statistic, p_value = kruskal_wallis(samples)
     return {
         "name": "Kruskal–Wallis",
         "statistic": statistic,
@@ -459,7 +345,7 @@ def _categorical_rows(cohort: Cohort, covariate: str, groups: list[dict]) -> dic
         "key": covariate,
         "label": COVARIATE_LABELS.get(covariate, covariate.replace("_", " ").capitalize()),
         "levels": rows,
-        "test": _categorical_test(tested),
+        "test": categorical_test(tested),
     }
 
 

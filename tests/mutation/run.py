@@ -55,6 +55,10 @@ MODULES: dict[str, list[str]] = {
         "--deselect=tests/test_ingest.py::test_killed_ingest_leaves_the_database_before_or_after",
     ],
     "toolkit/report_context.py": ["tests/test_report_context.py"],
+    "toolkit/survival/association.py": [
+        "tests/survival/test_association.py",
+        "tests/test_report_context.py",
+    ],
     # the cohort SQL, mutated by tests/mutation/sql.py and tested by its TESTS
     "queries": [],
 }

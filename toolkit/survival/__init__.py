@@ -14,6 +14,8 @@ JSON-able form. Formatting belongs to the report. Every result names its method.
 - :mod:`~toolkit.survival.simon_makuch` — :func:`simon_makuch`
 - :mod:`~toolkit.survival.immortal_time` — :func:`assess_immortal_time`
 - :mod:`~toolkit.survival.table` — :func:`read_survival_table` (CSV / Parquet input)
+- :mod:`~toolkit.survival.association` — Table 1's tests: :func:`categorical_test` (chi-square
+  or Fisher's exact), :func:`kruskal_wallis`
 """
 
 from toolkit.survival.cox import CoxResult, CoxTerm, cox_ph, stratum_cox
