@@ -151,3 +151,21 @@ def test_every_module_of_the_readme_stage_table_exists() -> None:
         for prefix in prefixes:
             path = prefix.replace(".", "/")
             assert any(n.rstrip("/").removesuffix(".py") == path for n in named), prefix
+
+
+def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """A function's lines without its docstring."""
+    lines = node.end_lineno - node.lineno + 1
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        lines -= first.end_lineno - first.lineno + 1
+    return lines
+
+
+def test_no_function_is_longer_than_80_lines() -> None:
+    long = []
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _code_lines(node) > 80:
+                long.append(f"{name}.{node.name}: {_code_lines(node)} lines")
+    assert long == []

@@ -139,6 +139,101 @@ class _Patients:
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+class _Courses:
+    """Treatment courses, added part by part (patients, agent as sent, dates, doses, response)."""
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, np.ndarray]] = []
+
+    def add(self, who, agent, start, end, doses, response) -> None:
+        who = np.asarray(who)
+        m = who.size
+
+        def full(x, dtype=None):
+            arr = np.asarray(x, dtype=dtype)
+            return np.broadcast_to(arr, (m,)).copy() if arr.ndim == 0 else arr
+
+        self.parts.append(
+            {
+                "patient": who,
+                "agent": full(agent, object),
+                "start": full(start).astype(np.int64),
+                "end": full(end).astype(np.float64),
+                "doses": full(doses).astype(np.float64),
+                "response": full(response, object),
+            }
+        )
+
+    def frame(self) -> pl.DataFrame:
+        parts = self.parts
+        frame = pl.DataFrame(
+            {k: np.concatenate([part[k] for part in parts]) for k in parts[0] if k != "agent"}
+            | {"agent": pl.Series([x for part in parts for x in part["agent"]], dtype=pl.String)}
+            | {
+                "response": pl.Series(
+                    [x for part in parts for x in part["response"]], dtype=pl.String
+                )
+            }
+        )
+        return frame.sort(["patient", "start", "agent"])
+
+
+def _course_ids(treatments: pl.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per patient index, the treatment_id of the first HD IL-2 course and of the course that
+    starts the later therapy (``None`` where there is none)."""
+    il2 = (
+        treatments.filter(pl.col("agent").is_in(["aldesleukin", "Proleukin", "IL-2"]))
+        .group_by("patient")
+        .agg(pl.col("treatment_id").first(), pl.col("start").first())
+        .sort("patient")
+    )
+    il2_tid = np.empty(n, dtype=object)
+    il2_tid[il2["patient"].to_numpy()] = il2["treatment_id"].to_list()
+    later = (
+        treatments.filter(pl.col("start") == pl.col("later_day"))
+        .group_by("patient")
+        .agg(pl.col("treatment_id").first())
+        .sort("patient")
+    )
+    later_tid = np.empty(n, dtype=object)
+    later_tid[later["patient"].to_numpy()] = later["treatment_id"].to_list()
+    return il2_tid, later_tid
+
+
+class _Events:
+    """Adverse events, added part by part, then one frame."""
+
+    def __init__(self) -> None:
+        self.rows: list[pl.DataFrame] = []
+
+    def add(self, who, term, autoimmune, grade, relatedness, onset, tid, outcome) -> None:
+        m = len(who)
+        if m == 0:
+            return
+
+        def col(x):
+            arr = np.asarray(x, dtype=object)
+            return (np.broadcast_to(arr, (m,)) if arr.ndim == 0 else arr).tolist()
+
+        self.rows.append(
+            pl.DataFrame(
+                {
+                    "patient": np.asarray(who, dtype=np.int64),
+                    "onset": np.asarray(onset, dtype=np.int64),
+                    "term": pl.Series(col(term), dtype=pl.String),
+                    "autoimmune": pl.Series(col(autoimmune), dtype=pl.String),
+                    "grade": np.broadcast_to(np.asarray(grade, dtype=np.int64), (m,)),
+                    "relatedness": pl.Series(col(relatedness), dtype=pl.String),
+                    "ae_treatment_id": pl.Series(col(tid), dtype=pl.String),
+                    "outcome": pl.Series(col(outcome), dtype=pl.String),
+                }
+            )
+        )
+
+    def frame(self) -> pl.DataFrame:
+        return pl.concat(self.rows).sort(["patient", "onset", "term"])
+
+
 class RegistryGenerator:
     """Draw a synthetic registry and write it as submission folders.
 
@@ -230,36 +325,24 @@ class RegistryGenerator:
 
     # --------------------------------------------------------------- treatments
     def _treatments(self, p: _Patients) -> pl.DataFrame:
-        """All courses, one row each: patient index, agent as sent, dates, doses, response."""
-        rng, spec = self.rng, self.spec
-        n = p.kind.size
-        cutoff = _day(spec.cutoff)
-        parts: list[dict[str, np.ndarray]] = []
+        """All courses, one row each: patient index, agent as sent, dates, doses, response.
 
-        def course(who, agent, start, end, doses, response):
-            who = np.asarray(who)
-            m = who.size
+        The parts draw from the generator in this order, so a seed gives the same courses.
+        """
+        courses = _Courses()
+        self._courses_before_index(p, courses)
+        pd_flag = self._il2_courses(p, courses)
+        self._checkpoint_courses(p, courses, pd_flag)
+        self._later_courses(p, courses)
+        return courses.frame()
 
-            def full(x, dtype=None):
-                arr = np.asarray(x, dtype=dtype)
-                return np.broadcast_to(arr, (m,)).copy() if arr.ndim == 0 else arr
-
-            parts.append(
-                {
-                    "patient": who,
-                    "agent": full(agent, object),
-                    "start": full(start).astype(np.int64),
-                    "end": full(end).astype(np.float64),
-                    "doses": full(doses).astype(np.float64),
-                    "response": full(response, object),
-                }
-            )
-
+    def _courses_before_index(self, p: _Patients, courses: _Courses) -> None:
+        rng, n = self.rng, p.kind.size
         everyone = np.arange(n)
         # Prior non-checkpoint therapy for a fifth of patients (line 1 before HD IL-2).
         prior = everyone[rng.uniform(size=n) < 0.2]
         prior_start = p.index_day[prior] - rng.integers(90, 240, prior.size)
-        course(
+        courses.add(
             prior,
             rng.choice(["vemurafenib", "dabrafenib", "dacarbazine", "Zelboraf"], prior.size),
             prior_start,
@@ -270,8 +353,13 @@ class RegistryGenerator:
         # Checkpoint before HD IL-2: these patients must be excluded.
         pre = np.flatnonzero(p.kind == EXCL_PRIOR_CP)
         pre_start = p.index_day[pre] - rng.integers(100, 300, pre.size)
-        course(pre, "ipilimumab", pre_start, pre_start + 63, 4, "PD")
+        courses.add(pre, "ipilimumab", pre_start, pre_start + 63, 4, "PD")
 
+    def _il2_courses(self, p: _Patients, courses: _Courses) -> np.ndarray:
+        """The index and second HD IL-2 courses; returns who progresses on HD IL-2."""
+        rng, n = self.rng, p.kind.size
+        everyone = np.arange(n)
+        cutoff = _day(self.spec.cutoff)
         # The index course of HD IL-2 (0 doses for the zero-dose exclusions).
         zero = p.kind == EXCL_ZERO_DOSE
         il2_doses = np.where(zero, 0, rng.integers(6, 29, n))
@@ -286,7 +374,7 @@ class RegistryGenerator:
         )
         il2_resp = np.where(zero, None, il2_resp)
         il2_name = rng.choice(["aldesleukin", "aldesleukin", "aldesleukin", "Proleukin", "IL-2"], n)
-        course(everyone, il2_name, p.index_day, il2_end, il2_doses, il2_resp)
+        courses.add(everyone, il2_name, p.index_day, il2_end, il2_doses, il2_resp)
 
         # A second HD IL-2 course for a quarter of those followed long enough.
         second_gap = rng.integers(56, 95, n)
@@ -297,7 +385,7 @@ class RegistryGenerator:
             & (p.index_day + second_gap + 6 <= np.minimum(limit, cutoff))
         ]
         s2 = p.index_day[second] + second_gap[second]
-        course(
+        courses.add(
             second,
             "aldesleukin",
             s2,
@@ -305,7 +393,12 @@ class RegistryGenerator:
             rng.integers(4, 15, second.size),
             np.where(pd_flag[second], "PD", "SD"),
         )
+        return pd_flag
 
+    def _checkpoint_courses(self, p: _Patients, courses: _Courses, pd_flag: np.ndarray) -> None:
+        """The later checkpoint courses of the strata, and the courses after the cutoff."""
+        rng, spec = self.rng, self.spec
+        cutoff = _day(spec.cutoff)
         # Ipilimumab for the ipilimumab stratum, and before anti-PD-1 for some of that stratum.
         ipi = np.flatnonzero(p.kind == IL2_IPI)
         pd1 = np.flatnonzero(p.kind == IL2_PD1)
@@ -319,7 +412,7 @@ class RegistryGenerator:
             ]
         )
         ipi_who = np.concatenate([ipi, ipi_then_pd1])
-        course(
+        courses.add(
             ipi_who,
             rng.choice(["ipilimumab", "ipilimumab", "Yervoy"], ipi_who.size),
             ipi_start,
@@ -333,7 +426,7 @@ class RegistryGenerator:
             p=[0.35, 0.3, 0.15, 0.12, 0.08],
         )
         ongoing = ~p.is_dead[pd1]
-        course(
+        courses.add(
             pd1,
             pd1_agent,
             p.later_day[pd1],
@@ -346,8 +439,10 @@ class RegistryGenerator:
         trap_ok = (p.kind == IL2_ONLY) & (p.last_contact_day > cutoff + 2)
         trap = self._pick(trap_ok, spec.late_pd1_trap)
         trap_start = cutoff + 1 + (p.last_contact_day[trap] - cutoff - 1) // 2
-        course(trap, "pembrolizumab", trap_start, np.nan, np.nan, None)
+        courses.add(trap, "pembrolizumab", trap_start, np.nan, np.nan, None)
 
+    def _later_courses(self, p: _Patients, courses: _Courses) -> None:
+        rng, n = self.rng, p.kind.size
         # Chemotherapy or targeted therapy later for some HD IL-2-only patients.
         later = np.flatnonzero(
             (p.kind == IL2_ONLY)
@@ -355,7 +450,7 @@ class RegistryGenerator:
             & (p.last_contact_day - p.index_day > 120)
         )
         later_start = p.index_day[later] + (p.last_contact_day[later] - p.index_day[later]) // 2
-        course(
+        courses.add(
             later,
             rng.choice(["dacarbazine", "temozolomide", "dabrafenib", "trametinib"], later.size),
             later_start,
@@ -363,17 +458,6 @@ class RegistryGenerator:
             np.nan,
             rng.choice(["PD", "SD"], later.size),
         )
-
-        frame = pl.DataFrame(
-            {k: np.concatenate([part[k] for part in parts]) for k in parts[0] if k != "agent"}
-            | {"agent": pl.Series([x for part in parts for x in part["agent"]], dtype=pl.String)}
-            | {
-                "response": pl.Series(
-                    [x for part in parts for x in part["response"]], dtype=pl.String
-                )
-            }
-        )
-        return frame.sort(["patient", "start", "agent"])
 
     def _progression_flags(self, p: _Patients) -> np.ndarray:
         """Which patients progress on HD IL-2 (before any later therapy)."""
@@ -426,55 +510,20 @@ class RegistryGenerator:
 
     # ---------------------------------------------------------- adverse events
     def _adverse_events(self, p: _Patients, treatments: pl.DataFrame) -> pl.DataFrame:
-        rng, spec = self.rng, self.spec
-        n = p.kind.size
-        cutoff = _day(spec.cutoff)
-        il2 = (
-            treatments.filter(pl.col("agent").is_in(["aldesleukin", "Proleukin", "IL-2"]))
-            .group_by("patient")
-            .agg(pl.col("treatment_id").first(), pl.col("start").first())
-            .sort("patient")
-        )
-        il2_tid = np.empty(n, dtype=object)
-        il2_tid[il2["patient"].to_numpy()] = il2["treatment_id"].to_list()
-        later = (
-            treatments.filter(pl.col("start") == pl.col("later_day"))
-            .group_by("patient")
-            .agg(pl.col("treatment_id").first())
-            .sort("patient")
-        )
-        later_tid = np.empty(n, dtype=object)
-        later_tid[later["patient"].to_numpy()] = later["treatment_id"].to_list()
-        rows: list[pl.DataFrame] = []
+        """Adverse events: HD IL-2 toxicity, and autoimmune events and decoys after the later
+        therapy. The parts draw from the generator in this order."""
+        il2_tid, later_tid = _course_ids(treatments, p.kind.size)
+        ae = _Events()
+        self._il2_events(p, ae, il2_tid)
+        self._later_therapy_events(p, ae, later_tid)
+        return ae.frame()
 
-        def events(who, term, autoimmune, grade, relatedness, onset, tid, outcome):
-            m = len(who)
-            if m == 0:
-                return
-
-            def col(x):
-                arr = np.asarray(x, dtype=object)
-                return (np.broadcast_to(arr, (m,)) if arr.ndim == 0 else arr).tolist()
-
-            rows.append(
-                pl.DataFrame(
-                    {
-                        "patient": np.asarray(who, dtype=np.int64),
-                        "onset": np.asarray(onset, dtype=np.int64),
-                        "term": pl.Series(col(term), dtype=pl.String),
-                        "autoimmune": pl.Series(col(autoimmune), dtype=pl.String),
-                        "grade": np.broadcast_to(np.asarray(grade, dtype=np.int64), (m,)),
-                        "relatedness": pl.Series(col(relatedness), dtype=pl.String),
-                        "ae_treatment_id": pl.Series(col(tid), dtype=pl.String),
-                        "outcome": pl.Series(col(outcome), dtype=pl.String),
-                    }
-                )
-            )
-
+    def _il2_events(self, p: _Patients, ae: _Events, il2_tid: np.ndarray) -> None:
+        rng = self.rng
         dosed = np.flatnonzero(p.kind != EXCL_ZERO_DOSE)
         # Acute HD IL-2 toxicity: common, related, not autoimmune.
         acute = dosed[rng.uniform(size=dosed.size) < 0.6]
-        events(
+        ae.add(
             acute,
             rng.choice(
                 ["hypotension", "capillary leak syndrome", "renal insufficiency", "fever"],
@@ -492,7 +541,7 @@ class RegistryGenerator:
         # Autoimmune events on HD IL-2, before any later therapy: not "post-therapy".
         room = np.where(p.later_day > 0, p.later_day, p.last_contact_day) - p.index_day
         early = dosed[(rng.uniform(size=dosed.size) < 0.1) & (room[dosed] > 20)]
-        events(
+        ae.add(
             early,
             rng.choice(["vitiligo", "thyroiditis"], early.size),
             "yes",
@@ -502,6 +551,10 @@ class RegistryGenerator:
             il2_tid[early],
             rng.choice(["resolved", "ongoing"], early.size),
         )
+
+    def _later_therapy_events(self, p: _Patients, ae: _Events, later_tid: np.ndarray) -> None:
+        rng, spec = self.rng, self.spec
+        cutoff = _day(spec.cutoff)
         # Post-therapy, treatment-related autoimmune events: exact counts per stratum.
         terms = {
             IL2_IPI: ["colitis", "hypophysitis", "dermatitis", "hepatitis"],
@@ -511,7 +564,7 @@ class RegistryGenerator:
         for stratum, k in ((IL2_IPI, spec.autoimmune_post[1]), (IL2_PD1, spec.autoimmune_post[2])):
             who = self._pick((p.kind == stratum) & (followed_after >= 21), k)
             onset = p.later_day[who] + 7 + (followed_after[who] - 7) * rng.uniform(0, 0.5, who.size)
-            events(
+            ae.add(
                 who,
                 rng.choice(terms[stratum], who.size),
                 "yes",
@@ -524,7 +577,7 @@ class RegistryGenerator:
         # Decoys that the definition must not count: unrelated autoimmune, related non-autoimmune.
         treated = np.flatnonzero((p.later_day > 0) & (followed_after >= 21))
         decoy = treated[rng.uniform(size=treated.size) < 0.15]
-        events(
+        ae.add(
             decoy,
             rng.choice(["arthritis", "psoriasis flare"], decoy.size),
             "yes",
@@ -535,7 +588,7 @@ class RegistryGenerator:
             "ongoing",
         )
         fatigue = treated[rng.uniform(size=treated.size) < 0.3]
-        events(
+        ae.add(
             fatigue,
             "fatigue",
             "no",
@@ -545,7 +598,6 @@ class RegistryGenerator:
             later_tid[fatigue],
             "resolved",
         )
-        return pl.concat(rows).sort(["patient", "onset", "term"])
 
     # -------------------------------------------------------------- write out
     def generate(self) -> dict[str, pl.DataFrame]:
