@@ -488,3 +488,21 @@ def test_hr_without_a_finite_estimate_and_interval_reads_not_estimable() -> None
     table = text[text.index("Table 4. Comparisons") :]
     assert table.count("not estimable") == 2
     assert "0.71 (0.40–1.26)" in table
+
+
+def test_every_document_extends_the_one_base_template() -> None:
+    from toolkit.resources import asset_dir
+
+    templates = asset_dir("templates")
+    documents = sorted(p.name for p in templates.glob("*.html.j2") if not p.name.startswith("_"))
+    assert documents == [
+        "base.html.j2",
+        "dictionary.html.j2",
+        "report.html.j2",
+        "validation.html.j2",
+    ]
+    for name in documents:
+        text = (templates / name).read_text(encoding="utf-8")
+        assert ("<!DOCTYPE html>" in text) == (name == "base.html.j2"), name
+        if name != "base.html.j2":
+            assert '{% extends "base.html.j2" %}' in text, name
