@@ -11,6 +11,17 @@ import pytest
 PIPELINE_FIXTURES = frozenset({"demo_dir", "proclaim_dir"})
 
 
+@pytest.fixture(autouse=True)
+def _numpy_error_state():
+    """Each test starts from, and leaves, numpy's error state as it was: lifelines'
+    KaplanMeierFitter calls ``numpy.seterr`` when it fits, which would otherwise silence the
+    warnings that later tests require to be absent."""
+    import numpy as np
+
+    with np.errstate():
+        yield
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):

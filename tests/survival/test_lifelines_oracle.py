@@ -327,3 +327,10 @@ def test_the_demo_strata_agree_with_lifelines(demo_adtte: pl.DataFrame) -> None:
     np.testing.assert_allclose(
         cox.coef_, _lifelines_cox(time, event, design.matrix).params_, atol=1e-7, rtol=0
     )
+
+
+def test_a_lifelines_fit_changes_numpy_error_state_which_the_suite_restores() -> None:
+    # why tests/conftest.py saves numpy's error state around every test
+    before = np.geterr()
+    _lifelines_km(np.array([1.0, 2.0, 3.0]), np.array([1, 0, 1]))
+    assert np.geterr() != before
