@@ -210,3 +210,22 @@ def test_steps_of_unsorted_input() -> None:
     assert steps.censored.tolist() == [1, 1, 0]
     assert steps.survival.tolist() == pytest.approx([1.0, 2 / 3, 0.0])
     assert steps.events.dtype == np.int64
+
+
+def test_a_ci_curve_at_exactly_one_minus_p_to_the_end_takes_the_last_time() -> None:
+    """The plain lower limit is clipped to 0 from the last death (t = 8) on; for p = 1 it
+    equals 1 − p = 0 there and never falls below, so the limit is the midpoint of 8 and the
+    last follow-up time 10. R 4.2.2, survival 3.5.3:
+
+        f <- survfit(Surv(1:10, c(1, 1, 1, 1, 1, 1, 0, 1, 0, 0)) ~ 1, conf.type = "plain")
+        quantile(f, probs = c(0.5, 0.9, 1))
+        # quantile 5.5 NA NA; lower 3 6 9; upper NA NA NA
+    """
+    km = kaplan_meier(
+        list(range(1, 11)), [1, 1, 1, 1, 1, 1, 0, 1, 0, 0], conf_type="plain", probs=(0.5, 0.9, 1.0)
+    )
+    assert [(q["time"], q["ci"]) for q in km.to_dict()["quantiles"]] == [
+        (5.5, [3.0, None]),
+        (None, [6.0, None]),
+        (None, [9.0, None]),
+    ]
