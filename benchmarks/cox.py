@@ -118,7 +118,8 @@ def timed(function, runs: int = 1):
 
 
 def toolkit_cox(adtte: pl.DataFrame, runs: int) -> dict:
-    from toolkit.survival.cox import cox_ph, fit_efron
+    from toolkit.survival.cox import cox_ph
+    from toolkit.survival.cox_engine import fit_efron
 
     x = adtte.select(NAMES).to_numpy()
     engine_s, fit = timed(
@@ -131,7 +132,7 @@ def toolkit_cox(adtte: pl.DataFrame, runs: int) -> dict:
 
 
 def toolkit_tv(episodes: pl.DataFrame, runs: int) -> dict:
-    from toolkit.survival.cox import fit_efron
+    from toolkit.survival.cox_engine import fit_efron
 
     x = episodes.select(NAMES).to_numpy()
     seconds, fit = timed(

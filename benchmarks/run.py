@@ -41,7 +41,8 @@ BROKEN_RATE = 0.05
 COX_SETUP = f"""
 import sys; sys.path.insert(0, {str(HERE)!r})
 from cox import NAMES, generate, r_fit
-from toolkit.survival.cox import cox_ph, fit_efron
+from toolkit.survival.cox import cox_ph
+from toolkit.survival.cox_engine import fit_efron
 adtte, episodes = generate({{n}})
 """
 

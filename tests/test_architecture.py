@@ -21,7 +21,7 @@ STAGES = (
     ("toolkit.ingest",),
     ("toolkit.cohort", "toolkit.export"),
     ("toolkit.survival",),
-    ("toolkit.comparisons",),
+    ("toolkit.analyses",),
     ("toolkit.report_context", "toolkit.disclosure"),
     ("toolkit.figures", "toolkit.render"),
     ("toolkit.pipeline",),
@@ -136,6 +136,21 @@ def test_a_shared_module_imports_no_stage() -> None:
     staged = {n for n in modules() if _stage(n) is not None}
     offending = {n: sorted(graph()[n] & staged) for n in shared if graph()[n] & staged}
     assert offending == {}
+
+
+def test_the_estimators_know_nothing_of_studies() -> None:
+    # toolkit.survival takes arrays or frames plus column names: of the package it imports
+    # only itself and the error types; the study-bound analyses are toolkit.analyses
+    allowed = {"toolkit.errors", "toolkit"}
+    imports = {
+        name: sorted(
+            m for m in graph()[name] if not m.startswith("toolkit.survival") and m not in allowed
+        )
+        for name in modules()
+        if name.startswith("toolkit.survival")
+    }
+    assert {name: found for name, found in imports.items() if found} == {}
+    assert "toolkit.study" in graph()["toolkit.analyses.strata"]  # the test sees the glue
 
 
 def test_every_module_of_the_readme_stage_table_exists() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.comparisons import ANALYSIS_NAMES
+from toolkit.analyses.comparisons import ANALYSIS_NAMES
 from toolkit.pipeline import build_report, ingest_submission
 from toolkit.study import builtin_study_path
 from toolkit.synth import synthesise

@@ -10,8 +10,13 @@ from importlib import metadata
 
 import polars as pl
 
+from toolkit.analyses.comparisons import (
+    comparison_notes,
+    comparison_rows,
+    comparisons,
+    figure_groups,
+)
 from toolkit.cohort import Cohort
-from toolkit.comparisons import comparison_notes, comparison_rows, comparisons, figure_groups
 from toolkit.study import Stratum, Study
 from toolkit.survival import METHODS, empty_summary, kaplan_meier, median_followup, rmst
 from toolkit.survival.association import categorical_test, kruskal_wallis

@@ -32,6 +32,16 @@ TARGET = 0.85
 #: Leave out the tests that run the whole pipeline (tests/conftest.py marks them).
 QUICK = ["-m", "not demo"]
 
+#: The Cox model's public fit, engine and tests are tested together.
+COX_TESTS = [
+    "tests/survival/test_cox.py",
+    "tests/survival/test_cox_engine.py",
+    "tests/survival/test_time_varying.py",
+    "tests/analyses/test_landmark.py",
+    "tests/analyses/test_strata.py",
+    "tests/survival/test_lifelines_oracle.py",
+]
+
 #: Module → the fast tests that cover it (no demo run, no subprocess per test).
 MODULES: dict[str, list[str]] = {
     "toolkit/survival/kaplan_meier.py": [
@@ -40,13 +50,9 @@ MODULES: dict[str, list[str]] = {
         "tests/survival/test_km_curve_zero.py",
         "tests/survival/test_lifelines_oracle.py",
     ],
-    "toolkit/survival/cox.py": [
-        "tests/survival/test_cox.py",
-        "tests/survival/test_cox_engine.py",
-        "tests/survival/test_time_varying.py",
-        "tests/survival/test_landmark.py",
-        "tests/survival/test_lifelines_oracle.py",
-    ],
+    "toolkit/survival/cox.py": COX_TESTS,
+    "toolkit/survival/cox_engine.py": COX_TESTS,
+    "toolkit/survival/cox_inference.py": COX_TESTS,
     "schemas/cross.py": ["tests/test_validate.py", "tests/schemas"],
     "toolkit/disclosure.py": ["tests/test_disclosure.py"],
     "toolkit/ingest.py": [

@@ -10,7 +10,7 @@ import pytest
 from efron_reference import efron, newton
 
 from toolkit.errors import AnalysisError
-from toolkit.survival.cox import _evaluate, _RiskSets, collapse_rows, fit_efron, null_model
+from toolkit.survival.cox_engine import _evaluate, _RiskSets, collapse_rows, fit_efron, null_model
 
 
 def tied(n: int = 40, p: int = 2, seed: int = 1):
@@ -119,13 +119,13 @@ def test_one_covariate_may_be_given_as_a_vector() -> None:
 
 
 def test_gram_products_add_up_over_blocks_of_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    from toolkit.survival import cox
+    from toolkit.survival import cox_engine
 
     rng = np.random.default_rng(13)
     xt, w, v = rng.normal(size=(3, 11)), rng.random(11), rng.normal(size=11)
-    monkeypatch.setattr(cox, "_GRAM_BLOCK", 4)  # 11 rows: blocks of 4, 4 and 3
-    np.testing.assert_allclose(cox._gram(xt, w), (xt * w) @ xt.T, rtol=1e-12)
-    first, second = cox._grams(xt, [w, v])
+    monkeypatch.setattr(cox_engine, "_GRAM_BLOCK", 4)  # 11 rows: blocks of 4, 4 and 3
+    np.testing.assert_allclose(cox_engine._gram(xt, w), (xt * w) @ xt.T, rtol=1e-12)
+    first, second = cox_engine._grams(xt, [w, v])
     np.testing.assert_allclose(first, (xt * w) @ xt.T, rtol=1e-12)
     np.testing.assert_allclose(second, (xt * v) @ xt.T, rtol=1e-12)
 
@@ -202,7 +202,7 @@ def test_rows_that_cannot_be_fitted_are_analysis_errors() -> None:
 def test_iterations_stop_at_the_documented_tolerances() -> None:
     from efron_reference import newton_path
 
-    from toolkit.survival.cox import LOGLIK_TOL, STEP_TOL
+    from toolkit.survival.cox_engine import LOGLIK_TOL, STEP_TOL
 
     stop, event, x = tied(60, seed=8)
     path = newton_path(stop, event, x)
@@ -231,7 +231,7 @@ def test_a_fit_stopped_by_max_iter_is_not_converged_and_says_what_still_moves() 
 
 
 def test_a_newton_step_on_a_singular_information_skips_the_flat_directions() -> None:
-    from toolkit.survival.cox import _step
+    from toolkit.survival.cox_engine import _step
 
     info = np.diag([100.0, 1e-12, -1.0])  # not positive definite: no Cholesky factor
     np.testing.assert_allclose(_step(info, np.array([1.0, 1.0, 1.0])), [0.01, 0.0, 0.0])
@@ -241,7 +241,7 @@ def test_a_newton_step_on_a_singular_information_skips_the_flat_directions() -> 
 def test_quadratic_forms_without_an_inverse_are_nan() -> None:
     import math
 
-    from toolkit.survival.cox import _quadratic
+    from toolkit.survival.cox_inference import _quadratic
 
     assert _quadratic(np.array([1.0, 2.0]), np.diag([1.0, 4.0])) == pytest.approx(2.0)
     assert math.isnan(_quadratic(np.array([1.0, 1.0]), np.zeros((2, 2))))
@@ -249,7 +249,8 @@ def test_quadratic_forms_without_an_inverse_are_nan() -> None:
 
 
 def test_engine_errors_say_what_is_wrong() -> None:
-    from toolkit.survival.cox import _solve, zph_test
+    from toolkit.survival.cox_engine import _solve
+    from toolkit.survival.cox_inference import zph_test
 
     with pytest.raises(AnalysisError, match=r"^the Cox model needs at least one event$"):
         fit_efron([1.0, 2.0], [False, False], [[0.0], [1.0]])
@@ -267,7 +268,8 @@ def test_engine_errors_say_what_is_wrong() -> None:
 
 
 def test_zph_result_is_terms_then_global() -> None:
-    from toolkit.survival.cox import METHODS, zph_test
+    from toolkit.survival.cox import METHODS
+    from toolkit.survival.cox_inference import zph_test
 
     stop, event, x = tied(50, seed=10)
     result = zph_test(fit_efron(stop, event, x), {"a": [0], "b": [1]})
@@ -329,17 +331,6 @@ def test_nothing_to_estimate_says_why() -> None:
     )
 
 
-def test_the_reference_stratum_is_the_default_only_when_present() -> None:
-    import polars as pl
-
-    from toolkit.study import builtin_study_path, load_study
-    from toolkit.survival.cox import reference_stratum
-
-    study = load_study(builtin_study_path())
-    assert reference_stratum(study, pl.Series(["il2_pd1", "il2_only"])) == "il2_only"
-    assert reference_stratum(study, pl.Series(["il2_pd1", "il2_ipi"])) is None
-
-
 def test_missing_values_of_each_kind() -> None:
     import polars as pl
 
@@ -398,7 +389,7 @@ def test_design_matrix_levels_references_and_errors() -> None:
 def test_cox_ph_passes_its_options_to_the_design_and_the_result() -> None:
     import polars as pl
 
-    from toolkit.survival.cox import cox_ph, stratum_cox
+    from toolkit.survival.cox import cox_ph
 
     stop, event, x = tied(90, seed=11)
     group = np.where(x[:, 0] > 0.4, "c", np.where(x[:, 0] < -0.4, "b", "a")).astype(object)
@@ -442,17 +433,6 @@ def test_cox_ph_passes_its_options_to_the_design_and_the_result() -> None:
     with pytest.raises(KeyError, match="nope"):
         result.term("nope")
 
-    from test_cox import small_adtte
-
-    from toolkit.study import builtin_study_path, load_study
-
-    study = load_study(builtin_study_path())
-    adjusted = stratum_cox(small_adtte(), study, adjusted=True, ph_test=False)
-    unadjusted = stratum_cox(small_adtte(), study)
-    assert (adjusted.name, unadjusted.name) == ("adjusted", "unadjusted")
-    # the strata in display order, after the reference
-    assert [t.term for t in unadjusted.terms_] == ["stratum_key=il2_ipi", "stratum_key=il2_pd1"]
-
 
 def test_a_step_whose_every_halving_overflows_stops_at_the_current_point() -> None:
     # An information of 1e-20 in the first direction makes the Newton step 1e20; halved 30
@@ -462,7 +442,7 @@ def test_a_step_whose_every_halving_overflows_stops_at_the_current_point() -> No
     # exactly 1e-3: not flagged). The overflow warnings of the trials are silenced.
     import warnings
 
-    from toolkit.survival.cox import _Evaluation, _newton
+    from toolkit.survival.cox_engine import _Evaluation, _newton
 
     x = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     rs = _RiskSets([1.0, 2.0, 3.0], [1, 1, 1], x)

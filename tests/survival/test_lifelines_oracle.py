@@ -28,7 +28,8 @@ from toolkit.survival import (
     pairwise_logrank,
     rmst,
 )
-from toolkit.survival.cox import design_matrix, fit_efron
+from toolkit.survival.cox import design_matrix
+from toolkit.survival.cox_engine import fit_efron
 
 HERE = Path(__file__).resolve().parent
 

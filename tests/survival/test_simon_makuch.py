@@ -12,9 +12,10 @@ import numpy as np
 import polars as pl
 import pytest
 
+from toolkit.analyses.simon_makuch import simon_makuch
 from toolkit.study import Study, builtin_study_path, load_study
 from toolkit.survival.kaplan_meier import kaplan_meier
-from toolkit.survival.simon_makuch import extended_kaplan_meier, simon_makuch
+from toolkit.survival.simon_makuch import extended_kaplan_meier
 
 HERE = Path(__file__).resolve().parent
 REL = 1e-4

@@ -12,10 +12,11 @@ import numpy as np
 import polars as pl
 import pytest
 
+from toolkit.analyses.time_varying import time_varying_cox
 from toolkit.errors import AnalysisError
 from toolkit.study import Study, builtin_study_path, load_study
-from toolkit.survival.cox import fit_efron
-from toolkit.survival.time_varying import counting_process_cox, time_varying_cox
+from toolkit.survival.cox_engine import fit_efron
+from toolkit.survival.time_varying import counting_process_cox
 
 HERE = Path(__file__).resolve().parent
 REL = 1e-4

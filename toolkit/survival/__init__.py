@@ -1,5 +1,9 @@
-"""Survival analysis as plain data: Kaplan–Meier, log-rank, RMST, follow-up, Cox models, and the
-analyses that remove immortal-time bias (landmark, time-varying Cox, Simon–Makuch).
+"""Survival estimators as plain data: Kaplan–Meier, log-rank, RMST, follow-up, Cox models
+(right-censored and counting-process), the extended Kaplan–Meier, and Table 1's tests.
+
+The estimators take arrays or frames plus column names and know nothing of studies: the
+study-bound analyses (strata models, landmark, Simon–Makuch curves of the strata, the
+immortal-time assessment, the comparisons) are :mod:`toolkit.analyses`.
 
 Results are frozen dataclasses whose fitted attributes end in ``_``; ``to_dict()`` gives the
 JSON-able form. Formatting belongs to the report. Every result names its method.
@@ -8,19 +12,18 @@ JSON-able form. Formatting belongs to the report. Every result names its method.
 - :mod:`~toolkit.survival.logrank` — :func:`logrank_test`, :func:`pairwise_logrank`
 - :mod:`~toolkit.survival.rmst` — :func:`rmst`, :func:`rmst_by_group`
 - :mod:`~toolkit.survival.followup` — :func:`median_followup`
-- :mod:`~toolkit.survival.cox` — :func:`cox_ph`, :func:`stratum_cox` (Efron ties, cox.zph)
-- :mod:`~toolkit.survival.time_varying` — :func:`time_varying_cox`
-- :mod:`~toolkit.survival.landmark` — :func:`landmark_analysis`, :func:`landmark_analyses`
-- :mod:`~toolkit.survival.simon_makuch` — :func:`simon_makuch`
-- :mod:`~toolkit.survival.immortal_time` — :func:`assess_immortal_time`
+- :mod:`~toolkit.survival.cox` — :func:`cox_ph`, the public fit (design matrix, Wald terms);
+  its engine :mod:`~toolkit.survival.cox_engine` (Efron ties, Newton–Raphson on arrays) and
+  its tests :mod:`~toolkit.survival.cox_inference` (likelihood ratio, Wald, score, cox.zph)
+- :mod:`~toolkit.survival.time_varying` — :func:`counting_process_cox`
+- :mod:`~toolkit.survival.simon_makuch` — :func:`extended_kaplan_meier`
 - :mod:`~toolkit.survival.table` — :func:`read_survival_table` (CSV / Parquet input)
 - :mod:`~toolkit.survival.association` — Table 1's tests: :func:`categorical_test` (chi-square
   or Fisher's exact), :func:`kruskal_wallis`
 """
 
-from toolkit.survival.cox import CoxResult, CoxTerm, cox_ph, stratum_cox
+from toolkit.survival.cox import CoxResult, CoxTerm, cox_ph
 from toolkit.survival.followup import FollowUp, median_followup
-from toolkit.survival.immortal_time import ImmortalTimeAssessment, assess_immortal_time
 from toolkit.survival.kaplan_meier import (
     CONF_TYPES,
     METHODS,
@@ -29,12 +32,11 @@ from toolkit.survival.kaplan_meier import (
     kaplan_meier,
     kaplan_meier_by_group,
 )
-from toolkit.survival.landmark import LandmarkResult, landmark_analyses, landmark_analysis
 from toolkit.survival.logrank import LogRankTest, PairwiseLogRank, logrank_test, pairwise_logrank
 from toolkit.survival.rmst import RMSTComparison, RMSTEstimate, rmst, rmst_by_group
-from toolkit.survival.simon_makuch import SimonMakuchCurve, SimonMakuchResult, simon_makuch
+from toolkit.survival.simon_makuch import SimonMakuchCurve, extended_kaplan_meier
 from toolkit.survival.table import SurvivalTable, read_survival_table
-from toolkit.survival.time_varying import TimeVaryingCoxResult, time_varying_cox
+from toolkit.survival.time_varying import TimeVaryingCoxResult, counting_process_cox
 
 __all__ = [
     "CONF_TYPES",
@@ -42,31 +44,24 @@ __all__ = [
     "CoxResult",
     "CoxTerm",
     "FollowUp",
-    "ImmortalTimeAssessment",
     "KaplanMeierSummary",
-    "LandmarkResult",
     "LogRankTest",
     "PairwiseLogRank",
     "RMSTComparison",
     "RMSTEstimate",
     "SimonMakuchCurve",
-    "SimonMakuchResult",
     "SurvivalTable",
     "TimeVaryingCoxResult",
-    "assess_immortal_time",
+    "counting_process_cox",
     "cox_ph",
     "empty_summary",
+    "extended_kaplan_meier",
     "kaplan_meier",
     "kaplan_meier_by_group",
-    "landmark_analyses",
-    "landmark_analysis",
     "logrank_test",
     "median_followup",
     "pairwise_logrank",
     "read_survival_table",
     "rmst",
     "rmst_by_group",
-    "simon_makuch",
-    "stratum_cox",
-    "time_varying_cox",
 ]

@@ -31,21 +31,17 @@ from toolkit.errors import AnalysisError
 from toolkit.survival._common import result_dict
 from toolkit.survival.cox import (
     CoxTerm,
-    EfronFit,
-    covariate_tests,
     design_matrix,
     fit_estimable,
     fit_warnings,
     left_out_warnings,
     missing_mask,
-    model_tests,
-    null_model,
-    reference_stratum,
-    study_covariates,
     wald_terms,
 )
+from toolkit.survival.cox_engine import EfronFit, null_model
+from toolkit.survival.cox_inference import covariate_tests, model_tests
 
-__all__ = ["METHODS", "ENGINES", "TimeVaryingCoxResult", "counting_process_cox", "time_varying_cox"]
+__all__ = ["METHODS", "ENGINES", "TimeVaryingCoxResult", "counting_process_cox"]
 
 ENGINES = ("numpy", "lifelines")
 
@@ -244,61 +240,3 @@ _ENGINE_TEXT = {
     "lifelines": "lifelines CoxTimeVaryingFitter (Efron); null log-likelihood and score test "
     "evaluated with the NumPy code",
 }
-
-
-def time_varying_cox(
-    episodes: pl.DataFrame,
-    study,
-    *,
-    adtte: pl.DataFrame | None = None,
-    adjusted: bool = False,
-    engine: str = "numpy",
-    missing_levels: Sequence[str] = ("missing",),
-) -> TimeVaryingCoxResult:
-    """Cox model of the study's strata as a time-varying covariate, from the episodes.
-
-    Parameters
-    ----------
-    episodes : polars.DataFrame
-        The cohort's episodes (``patient_key``, ``episode_stratum_key``, ``tstart`` and
-        ``tstop`` in months, ``is_event``).
-    study : toolkit.study.Study
-        The strata; the reference is the default stratum.
-    adtte : polars.DataFrame, optional
-        The ADTTE, for the baseline covariates (needed when ``adjusted``).
-    adjusted : bool
-        Also adjust for the study's baseline covariates (as
-        :func:`toolkit.survival.cox.stratum_cox`).
-    engine : {"numpy", "lifelines"}
-        See :func:`counting_process_cox`.
-    missing_levels : sequence of str
-        Covariate values treated as missing (besides nulls).
-
-    Returns
-    -------
-    TimeVaryingCoxResult
-        Named ``"time-varying, unadjusted"`` or ``"time-varying, adjusted"``.
-    """
-    default = reference_stratum(study, episodes["episode_stratum_key"])
-    frame = episodes
-    continuous, categorical = [], []
-    if adjusted:
-        if adtte is None:
-            raise AnalysisError("the adjusted time-varying Cox model needs the ADTTE")
-        continuous, categorical = study_covariates(study, adtte.columns)
-        covariates = adtte.select("patient_key", *continuous, *categorical)
-        frame = episodes.join(covariates, on="patient_key", how="left")
-    return counting_process_cox(
-        frame,
-        start="tstart",
-        stop="tstop",
-        event="is_event",
-        id_col="patient_key",
-        continuous=continuous,
-        categorical={"episode_stratum_key": default} | dict.fromkeys(categorical),
-        missing_levels=missing_levels,
-        level_order={"episode_stratum_key": [s.key for s in study.strata_for_display]},
-        labels={s.key: s.label for s in study.strata},
-        name="time-varying, adjusted" if adjusted else "time-varying, unadjusted",
-        engine=engine,
-    )

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from toolkit.analyses.comparisons import comparisons
 from toolkit.cohort import build_cohort
-from toolkit.comparisons import comparisons
 from toolkit.ingest import connect
 from toolkit.study import builtin_study_path, load_study
 

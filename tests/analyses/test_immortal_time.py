@@ -9,14 +9,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from toolkit.analyses.immortal_time import REMEDIES, assess_immortal_time
+from toolkit.analyses.landmark import landmark_analyses
+from toolkit.analyses.simon_makuch import simon_makuch
+from toolkit.analyses.strata import stratum_cox
+from toolkit.analyses.time_varying import time_varying_cox
 from toolkit.cohort import build_cohort
 from toolkit.ingest import connect
 from toolkit.study import builtin_study_path, load_study
-from toolkit.survival.cox import stratum_cox
-from toolkit.survival.immortal_time import REMEDIES, assess_immortal_time
-from toolkit.survival.landmark import landmark_analyses
-from toolkit.survival.simon_makuch import simon_makuch
-from toolkit.survival.time_varying import time_varying_cox
 
 START = date(2013, 1, 1)
 

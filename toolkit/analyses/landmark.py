@@ -30,9 +30,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from toolkit.analyses.strata import reference_stratum
 from toolkit.errors import AnalysisError
 from toolkit.survival._common import result_dict
-from toolkit.survival.cox import CoxResult, cox_ph, reference_stratum
+from toolkit.survival.cox import CoxResult, cox_ph
 from toolkit.survival.kaplan_meier import KaplanMeierSummary, kaplan_meier
 from toolkit.survival.logrank import LogRankTest, logrank_test
 

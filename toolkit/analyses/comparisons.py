@@ -1,6 +1,6 @@
 """Comparisons between strata for the report: the naive ones and the immortal-time-aware ones.
 
-Part of the report-context stage: it runs the survival models on the cohort and returns plain
+The study analyses' last step: it runs the survival models on the cohort and returns plain
 JSON-able data. When the strata depend on therapy received after the index date, the naive
 log-rank and Cox comparisons carry immortal-time bias, so the landmark analyses, the Cox model
 with later therapy as a time-varying covariate and the Simon–Makuch curves are computed beside
@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import polars as pl
 
+from toolkit.analyses.immortal_time import assess_immortal_time
+from toolkit.analyses.landmark import landmark_analyses
+from toolkit.analyses.simon_makuch import simon_makuch
+from toolkit.analyses.strata import stratum_cox
+from toolkit.analyses.time_varying import time_varying_cox
 from toolkit.cohort import Cohort
 from toolkit.errors import AnalysisError
 from toolkit.study import Study
-from toolkit.survival import (
-    assess_immortal_time,
-    landmark_analyses,
-    logrank_test,
-    pairwise_logrank,
-    rmst_by_group,
-    simon_makuch,
-    stratum_cox,
-    time_varying_cox,
-)
+from toolkit.survival import logrank_test, pairwise_logrank, rmst_by_group
 
 __all__ = ["comparisons", "comparison_notes", "comparison_rows", "figure_groups", "rmst_horizon"]
 

@@ -33,19 +33,19 @@ METHODS = {
 REMEDIES = (
     {
         "analysis": "landmark",
-        "function": "toolkit.survival.landmark.landmark_analyses",
+        "function": "toolkit.analyses.landmark.landmark_analyses",
         "description": "groups fixed by the therapy received by each landmark; survival "
         "compared from the landmark among patients still followed then",
     },
     {
         "analysis": "time_varying_cox",
-        "function": "toolkit.survival.time_varying.time_varying_cox",
+        "function": "toolkit.analyses.time_varying.time_varying_cox",
         "description": "Cox model with the later therapy as a time-varying covariate: the "
         "time before it counts in the group the patient was in",
     },
     {
         "analysis": "simon_makuch",
-        "function": "toolkit.survival.simon_makuch.simon_makuch",
+        "function": "toolkit.analyses.simon_makuch.simon_makuch",
         "description": "Kaplan–Meier curves whose risk sets follow patients as they move "
         "from the default group into a later-therapy group",
     },

@@ -13,11 +13,11 @@ import numpy as np
 import polars as pl
 import pytest
 
+from toolkit.analyses.landmark import landmark_analyses, landmark_analysis
 from toolkit.study import Study, builtin_study_path, load_study
 from toolkit.survival._common import chi2_upper_p
-from toolkit.survival.landmark import landmark_analyses, landmark_analysis
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "survival"  # the R reference data
 REL = 1e-4
 START = date(2012, 1, 1)
 DAYS_PER_MONTH = 30.4375
