@@ -189,6 +189,7 @@ def build_report(
     from toolkit.documents import check_formats, document_contents, import_weasyprint
     from toolkit.render import FORMATS, render_html, render_pdf
     from toolkit.report_context import build_context
+    from toolkit.results import declared
     from toolkit.study import load_study
 
     console = console or Console(stderr=True)
@@ -201,7 +202,8 @@ def build_report(
     with console.status("building the cohort with SQL"):
         cohort = analysis_cohort(db_path, study, cutoff, refreeze=refreeze)
     with console.status("computing survival"):
-        context = edition_context(build_context(cohort, study), edition, suppress_below)
+        # rendered and saved only in the declared shape (toolkit.results), in its key order
+        context = declared(edition_context(build_context(cohort, study), edition, suppress_below))
     with console.status("rendering " + " and ".join(formats)):
         documents = document_contents(
             render_html(context, paper=paper),

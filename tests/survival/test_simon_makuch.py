@@ -104,7 +104,10 @@ def test_hand_computed_move_between_groups() -> None:
     assert a.survival_at_[0]["estimate"] == 0.75 and a.survival_at_[0]["at_risk"] == 2
     assert c.n_patients == 0 and c.median_ is None and c.curve_["time"].tolist() == [0.0]
     assert result.n_patients_ == 4
-    json.dumps(result.to_dict())
+    # events are counts in results.json, in every group (np.r_ once made floats of them)
+    groups = json.loads(json.dumps(result.to_dict()))["groups"]
+    assert [g["curve"]["events"] for g in groups] == [[0, 1, 1, 0], [0, 1], [0]]
+    assert all(type(e) is int for g in groups for e in g["curve"]["events"])
 
 
 def test_without_moves_it_is_kaplan_meier() -> None:

@@ -204,5 +204,6 @@ def _curve(steps, starts, stops, last: float) -> dict[str, np.ndarray]:
         "at_risk": np.r_[
             _risk_at_tick(starts, stops, 0.0), n_risk, _at_risk(starts, stops, np.array(tail))
         ],
-        "events": np.r_[0, deaths, [0] * len(tail)],
+        # counts: np.r_ turns them into floats where ``deaths`` is a float array (or empty)
+        "events": np.r_[0, deaths, [0] * len(tail)].astype(np.int64),
     }
