@@ -33,22 +33,14 @@ import polars as pl
 
 from schemas import codes as c
 from schemas.checks import is_repeat
+from schemas.findings import FINDING_SCHEMA
 from schemas.rules import RULES
 
-__all__ = ["Context", "SENT", "FINDING_SCHEMA", "cross_findings", "cross_rule_ids"]
+__all__ = ["Context", "SENT", "cross_findings", "cross_rule_ids"]
 
 SENT = "__sent"
 """Suffix of the as-sent text columns in work frames."""
 
-FINDING_SCHEMA: dict[str, pl.DataType] = {
-    "file": pl.String(),
-    "row": pl.Int64(),
-    "column": pl.String(),
-    "value": pl.String(),
-    "rule": pl.String(),
-    "severity": pl.String(),
-    "message": pl.String(),
-}
 
 _PAT, _TRT, _AE, _ASM = c.CSV_FILES
 _EXTRACT_ON = "manifest.json:extracted_on"

@@ -68,13 +68,12 @@ Notes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from schemas import codes as c
+from schemas.findings import Severity
 
 __all__ = ["Rule", "Severity", "RULES", "column_rule_id", "rules_for"]
 
-Severity = Literal["error", "warning"]
 
 _PAT, _TRT, _AE, _ASM = c.CSV_FILES
 _NA_NOTE = "NA, N/A, null, -99 and . are not codes"

@@ -20,10 +20,11 @@ from small_submission import (
     write_submission,
 )
 
+from schemas.findings import FINDING_FIELDS
 from schemas.rules import RULES
 from toolkit.commands.validate import command
 from toolkit.submission import open_submission
-from toolkit.validate import FINDING_COLUMNS, ValidationResult, validate
+from toolkit.validate import ValidationResult, validate
 
 
 def run(tmp_path: Path, changes=(), raw=None) -> ValidationResult:
@@ -48,7 +49,7 @@ def test_clean_submission_is_accepted_without_findings(tmp_path: Path) -> None:
     result = run(tmp_path)
     assert result.findings.is_empty(), result.findings
     assert result.accepted
-    assert result.findings.columns == list(FINDING_COLUMNS)
+    assert result.findings.columns == list(FINDING_FIELDS)
     assert result.findings.schema["row"] == pl.Int64
 
 
@@ -678,7 +679,8 @@ def test_a_cross_finding_carries_its_rule_s_file_severity_and_message(tmp_path: 
 
 
 def test_no_cross_rule_to_run_gives_no_finding_with_the_finding_columns() -> None:
-    from schemas.cross import FINDING_SCHEMA, Context, cross_findings
+    from schemas.cross import Context, cross_findings
+    from schemas.findings import FINDING_SCHEMA
 
     findings = cross_findings(Context(tables={}, usable=frozenset()))
     assert findings.height == 0 and findings.schema == FINDING_SCHEMA

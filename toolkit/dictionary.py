@@ -1,7 +1,7 @@
 """The data dictionary for sites, generated at run time from the schemas the validator enforces.
 
 Nothing here is copied from the contract page: every file, column, type, code list, range,
-format, description and rule comes from the pandera models (:data:`toolkit.validate.MODELS`
+format, description and rule comes from the pandera models (:data:`schemas.models.MODELS`
 and :class:`schemas.manifest.ManifestModel`), the rule catalog (:data:`schemas.rules.RULES`),
 the code lists (:mod:`schemas.codes`) and the agent vocabulary (:mod:`schemas.vocabulary`). So
 the dictionary cannot disagree with validation: change a code list and both change.
@@ -59,7 +59,7 @@ _STRFTIME_WORDS = {"%Y": "YYYY", "%m": "MM", "%d": "DD"}
 def contract_models() -> dict[str, Any]:
     """The pandera model of each submission file, in contract order, as validation uses them."""
     from schemas.manifest import ManifestModel
-    from toolkit.validate import MODELS
+    from schemas.models import MODELS
 
     return {c.MANIFEST_FILE: ManifestModel, **MODELS}
 

@@ -728,18 +728,10 @@ def _as_date(column: str) -> pl.Expr:
 @functools.cache
 def contract_columns() -> dict[str, list[str]]:
     """Each contract file's columns in order, read from the pandera models in ``schemas/``."""
-    from schemas.adverse_events import AdverseEventsModel
-    from schemas.assessments import AssessmentsModel
-    from schemas.patients import PatientsModel
-    from schemas.treatments import TreatmentsModel
+    from schemas.codes import TABLE_NAME
+    from schemas.models import MODELS
 
-    models = {
-        "patients": PatientsModel,
-        "treatments": TreatmentsModel,
-        "adverse_events": AdverseEventsModel,
-        "assessments": AssessmentsModel,
-    }
-    return {name: list(model.to_schema().columns) for name, model in models.items()}
+    return {TABLE_NAME[file]: list(model.to_schema().columns) for file, model in MODELS.items()}
 
 
 def as_text(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:

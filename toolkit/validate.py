@@ -30,30 +30,20 @@ from pandera.config import config_context
 from pandera.errors import SchemaErrors
 
 from schemas import codes as c
-from schemas.adverse_events import AdverseEventsModel
-from schemas.assessments import AssessmentsModel
 from schemas.checks import parse_date, parse_integer
-from schemas.cross import FINDING_SCHEMA, SENT, Context, cross_findings
+from schemas.cross import SENT, Context, cross_findings
 from schemas.csv_format import read_text_table, scan_csv
+from schemas.findings import FINDING_FIELDS, FINDING_SCHEMA
 from schemas.manifest import ManifestModel, read_manifest
+from schemas.models import MODELS
 from schemas.patients import PatientsModel
 from schemas.rules import RULES
-from schemas.treatments import TreatmentsModel, agent_class, canonical_agent
+from schemas.treatments import agent_class, canonical_agent
 from schemas.vocabulary import nearest_agents
 from toolkit import clock
 from toolkit.submission import Submission
 
-__all__ = ["ValidationResult", "validate", "unreadable_findings", "MODELS", "FINDING_COLUMNS"]
-
-MODELS: dict[str, type[pa.DataFrameModel]] = {
-    "patients.csv": PatientsModel,
-    "treatments.csv": TreatmentsModel,
-    "adverse_events.csv": AdverseEventsModel,
-    "assessments.csv": AssessmentsModel,
-}
-"""The pandera model of each CSV file (patients' birth-year bound is set per extract)."""
-
-FINDING_COLUMNS: tuple[str, ...] = tuple(FINDING_SCHEMA)
+__all__ = ["ValidationResult", "validate", "unreadable_findings"]
 
 _RULE_TABLE = pl.DataFrame(
     {
@@ -190,7 +180,7 @@ def _findings(
 
 def _concat(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
     """Stack finding frames into the finding schema (extra helper columns dropped)."""
-    parts = [frame.select(FINDING_COLUMNS).cast(FINDING_SCHEMA) for frame in frames]
+    parts = [frame.select(FINDING_FIELDS).cast(FINDING_SCHEMA) for frame in frames]
     return pl.concat(parts) if parts else pl.DataFrame(schema=FINDING_SCHEMA)
 
 

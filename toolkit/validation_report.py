@@ -37,6 +37,7 @@ from typing import Any
 from jinja2 import Environment
 
 from schemas.codes import CONTRACT_VERSION, CSV_FILES, MANIFEST_FILE
+from schemas.findings import FINDING_FIELDS, SEVERITIES
 from schemas.rules import RULES
 
 from .atomic import write_files
@@ -46,7 +47,6 @@ from .tabular import spreadsheet_safe
 __all__ = [
     "SubmissionInfo",
     "REPORT_FILES",
-    "FINDING_FIELDS",
     "QUERY_COLUMNS",
     "SHOWN_PER_RULE",
     "write_validation_report",
@@ -64,9 +64,6 @@ REPORT_FILES: dict[str, str] = {
     "csv": "queries.csv",
 }
 """The files :func:`write_validation_report` writes, by kind."""
-
-FINDING_FIELDS: tuple[str, ...] = ("file", "row", "column", "value", "rule", "severity", "message")
-"""The fields of one finding, in the validator's order."""
 
 QUERY_COLUMNS: tuple[str, ...] = (
     "query_id",
@@ -89,7 +86,6 @@ SHOWN_PER_RULE = 50
 
 _TEMPLATE = "validation.html.j2"
 _STYLESHEETS = ("document.css", "validation.css")
-_SEVERITIES = ("error", "warning")
 _REQUEST = {
     "error": "correct and resend the extract",
     "warning": "confirm, or correct and resend",
@@ -152,7 +148,7 @@ def _records(findings: Any) -> list[dict[str, Any]]:
 
 
 def _counts(records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    counts = dict.fromkeys(_SEVERITIES, 0)
+    counts = dict.fromkeys(SEVERITIES, 0)
     for record in records:
         counts[record["severity"]] = counts.get(record["severity"], 0) + 1
     return counts
@@ -197,7 +193,7 @@ def _file_summary(
 def _rule_order(rule: str, severity: str) -> tuple[int, int, str]:
     catalog = list(RULES)
     position = catalog.index(rule) if rule in RULES else len(catalog)
-    rank = _SEVERITIES.index(severity) if severity in _SEVERITIES else len(_SEVERITIES)
+    rank = SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
     return (rank, position, rule)
 
 

@@ -9,8 +9,8 @@ import pytest
 import schemas.rules
 from schemas.cross import cross_rule_ids
 from schemas.manifest import ManifestModel
+from schemas.models import MODELS
 from schemas.rules import RULES, Rule, column_rule_id, rules_for
-from toolkit.validate import MODELS
 
 FILE_LEVEL = {
     "SUBMISSION-UNREADABLE",
