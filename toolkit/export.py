@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.cohort import Cohort
+from toolkit.study import BASELINE_COVARIATES
 from toolkit.tabular import write_parquet, write_safe_csv
 
 __all__ = ["export_cohort", "ADTTE_COLUMNS"]
@@ -30,13 +31,7 @@ ADTTE_COLUMNS = {
     "evntdesc": "EVNTDESC",
     "cnsdtdsc": "CNSDTDSC",
     "stratum_start_date": "STRSTDT",
-    "age_years": "AGE",
-    "sex": "SEX",
-    "m_stage": "MSTAGE",
-    "ecog": "ECOG",
-    "ldh_elevated": "LDHELEV",
-    "brain_metastases": "BRAINMET",
-    "braf_status": "BRAF",
+    **{c.column: c.adam for c in BASELINE_COVARIATES.values()},
 }
 
 

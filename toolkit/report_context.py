@@ -1,6 +1,8 @@
 """The report context: every number and text the report shows, as one JSON-able dict.
 
 Templates render from this dict and nothing else; the pipeline saves it as ``results.json``.
+Its shape is declared in :mod:`toolkit.results` (:class:`~toolkit.results.ReportContext`), and
+the pipeline checks it against that declaration before anything is rendered.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from toolkit.analyses.comparisons import (
     figure_groups,
 )
 from toolkit.cohort import Cohort
-from toolkit.study import Stratum, Study
+from toolkit.study import BASELINE_COVARIATES, Stratum, Study
 from toolkit.survival import METHODS, empty_summary, kaplan_meier, median_followup, rmst
 from toolkit.survival.association import categorical_test, kruskal_wallis
 
@@ -130,8 +132,9 @@ def _methods(study: Study) -> dict:
     }
 
 
-def build_context(cohort: Cohort, study: Study, *, edition: str = "internal") -> dict:
-    """Compute the survival results of ``cohort`` and assemble the report context."""
+def build_context(cohort: Cohort, study: Study) -> dict:
+    """Compute the survival results of ``cohort`` and assemble the internal report context
+    (:func:`toolkit.pipeline.edition_context` makes the other editions of it)."""
     ticks = _ticks(cohort, study.endpoint.at_risk_every_months)
     adtte = cohort.adtte
     time = adtte["aval"].to_numpy()
@@ -151,7 +154,7 @@ def build_context(cohort: Cohort, study: Study, *, edition: str = "internal") ->
             "short_title": study.study.short_title,
             "registry": study.study.registry,
             "cutoff": cohort.cutoff.isoformat(),
-            "edition": edition,
+            "edition": "internal",
             "study_sha256": study.sha256,
             "texts": {
                 "background": study.texts.background,
@@ -216,33 +219,16 @@ def _comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
 
 # --- Table 1, safety, provenance: the report's tables besides survival -------------------------
 
-#: Human labels of the baseline covariates (Table 1 rows).
-COVARIATE_LABELS = {
-    "age": "Age at index, years",
-    "sex": "Sex",
-    "primary_site": "Primary site",
-    "m_stage": "M stage",
-    "ecog": "ECOG performance status",
-    "ldh_elevated": "LDH elevated",
-    "brain_metastases": "Brain metastases",
-    "braf_status": "BRAF status",
-}
+#: Table 1's row labels of the baseline covariates.
+COVARIATE_LABELS = {name: c.table_label for name, c in BASELINE_COVARIATES.items()}
 
-#: The labels of the model columns (the ADTTE's ``age_years`` is the covariate ``age``).
-_MODEL_COVARIATE_LABELS = {"age_years": "Age at index", **COVARIATE_LABELS}
+#: The labels of the models' columns (the ADTTE's ``age_years`` is the covariate ``age``).
+_MODEL_COVARIATE_LABELS = {c.column: c.label for c in BASELINE_COVARIATES.values()}
 
 #: Human labels of covariate levels, by covariate; ``"*"`` applies to every covariate.
 LEVEL_LABELS = {
     "*": {"missing": "Missing", "unknown": "Unknown", "yes": "Yes", "no": "No"},
-    "sex": {"F": "Female", "M": "Male", "U": "Unknown"},
-    "primary_site": {
-        "cutaneous": "Cutaneous",
-        "acral": "Acral",
-        "mucosal": "Mucosal",
-        "uveal": "Uveal",
-        "unknown_primary": "Unknown primary",
-    },
-    "braf_status": {"mutant": "Mutant", "wildtype": "Wild type"},
+    **{name: c.levels for name, c in BASELINE_COVARIATES.items() if c.levels},
 }
 
 #: The safety rows of the adverse-events table: context key, label, later-therapy groups only.

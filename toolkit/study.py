@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -20,24 +21,104 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from schemas.vocabulary import AGENT_CLASS
 from toolkit.errors import UsageError
 
-__all__ = ["Study", "Stratum", "load_study", "builtin_study_path", "BASELINE_COVARIATES"]
+__all__ = [
+    "Study",
+    "Stratum",
+    "load_study",
+    "builtin_study_path",
+    "BASELINE_COVARIATES",
+    "Covariate",
+]
 
 AgentClass = Literal[tuple(sorted(set(AGENT_CLASS.values())))]  # type: ignore[valid-type]
 Months = Annotated[float, Field(gt=0)]
 
-BASELINE_COVARIATES: dict[str, str] = {
-    "age": "continuous",
-    "sex": "categorical",
-    "primary_site": "categorical",
-    "m_stage": "categorical",
-    "ecog": "categorical",
-    "ldh_elevated": "categorical",
-    "brain_metastases": "categorical",
-    "braf_status": "categorical",
-}
-"""Baseline covariates a study may use, with their kind (the patients table's columns)."""
 
-BaselineColumn = Literal[tuple(c for c, k in BASELINE_COVARIATES.items() if k == "categorical")]  # type: ignore[valid-type]
+@dataclass(frozen=True)
+class Covariate:
+    """A baseline covariate a study may use: every fact of it that the toolkit needs.
+
+    Attributes
+    ----------
+    name : str
+        Its name in a study definition (``[baseline] covariates``).
+    kind : {"continuous", "categorical"}
+        How models and Table 1 treat it.
+    label : str
+        What a reader calls it (Table 1 adds ``unit``).
+    adam : str
+        Its variable name in the ADTTE export.
+    adtte_column : str, optional
+        Its column in the analysis dataset when that is not ``name``.
+    unit : str, optional
+        The unit of a continuous covariate.
+    levels : mapping of str to str
+        Codes of its own with their labels, in the order the report lists them; other levels
+        follow, sorted, with the generic yes/no/unknown/missing labels of the report.
+    """
+
+    name: str
+    kind: Literal["continuous", "categorical"]
+    label: str
+    adam: str
+    adtte_column: str = ""
+    unit: str = ""
+    levels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def column(self) -> str:
+        """Its column in the analysis dataset (``adtte``)."""
+        return self.adtte_column or self.name
+
+    @property
+    def table_label(self) -> str:
+        """The label of its Table 1 rows: ``"Age at index, years"``."""
+        return f"{self.label}, {self.unit}" if self.unit else self.label
+
+
+BASELINE_COVARIATES: dict[str, Covariate] = {
+    covariate.name: covariate
+    for covariate in (
+        Covariate(
+            "age", "continuous", "Age at index", "AGE", adtte_column="age_years", unit="years"
+        ),
+        Covariate(
+            "sex", "categorical", "Sex", "SEX", levels={"F": "Female", "M": "Male", "U": "Unknown"}
+        ),
+        Covariate(
+            "primary_site",
+            "categorical",
+            "Primary site",
+            "PRIMSITE",
+            levels={
+                "cutaneous": "Cutaneous",
+                "acral": "Acral",
+                "mucosal": "Mucosal",
+                "uveal": "Uveal",
+                "unknown_primary": "Unknown primary",
+            },
+        ),
+        Covariate("m_stage", "categorical", "M stage", "MSTAGE"),
+        Covariate("ecog", "categorical", "ECOG performance status", "ECOG"),
+        Covariate("ldh_elevated", "categorical", "LDH elevated", "LDHELEV"),
+        Covariate("brain_metastases", "categorical", "Brain metastases", "BRAINMET"),
+        Covariate(
+            "braf_status",
+            "categorical",
+            "BRAF status",
+            "BRAF",
+            levels={"mutant": "Mutant", "wildtype": "Wild type"},
+        ),
+    )
+}
+"""The baseline covariates a study may use, declared once: models, Table 1 and the ADTTE export
+read them from here. The categorical ones are columns of the contract's patients.csv;
+``tests/test_study.py`` checks that each is carried from the contract through the registry and
+the SQL to the analysis dataset."""
+
+BaselineColumn = Literal[
+    tuple(n for n, c in BASELINE_COVARIATES.items() if c.kind == "categorical")
+]  # type: ignore[valid-type]
 
 
 class _Strict(BaseModel):

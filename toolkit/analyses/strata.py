@@ -34,15 +34,15 @@ def reference_stratum(study, present: pl.Series) -> str | None:
 def study_covariates(study, columns: Sequence[str]) -> tuple[list[str], list[str]]:
     """The study's baseline covariates as (continuous, categorical) columns of the ADTTE.
 
-    ``age`` is the ADTTE's ``age_years``; other covariates keep their name.
+    Each covariate's column is declared in :data:`toolkit.study.BASELINE_COVARIATES` (``age``
+    is the ADTTE's ``age_years``).
     """
     continuous, categorical = [], []
-    for covariate in study.baseline.covariates:
-        column = "age_years" if covariate == "age" else covariate
-        if column not in columns:
-            raise AnalysisError(f"the analysis data have no column for the covariate {covariate}")
-        kind = BASELINE_COVARIATES[covariate]
-        (continuous if kind == "continuous" else categorical).append(column)
+    for name in study.baseline.covariates:
+        covariate = BASELINE_COVARIATES[name]
+        if covariate.column not in columns:
+            raise AnalysisError(f"the analysis data have no column for the covariate {name}")
+        (continuous if covariate.kind == "continuous" else categorical).append(covariate.column)
     return continuous, categorical
 
 
