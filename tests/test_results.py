@@ -196,6 +196,15 @@ def test_markers_and_integers_are_counts(internal: dict, value: object) -> None:
     assert declared(context)["cohort"]["n_analysed"] == value
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_an_estimate_is_a_finite_number(internal: dict, value: float) -> None:
+    # results.json must stay JSON: json.dumps would write NaN or Infinity
+    context = copy.deepcopy(internal)
+    context["followup"]["median"] = value
+    with pytest.raises(UndeclaredContext, match=r"followup\.median"):
+        declared(context)
+
+
 def test_a_missing_key_is_refused(internal: dict) -> None:
     context = copy.deepcopy(internal)
     del context["followup"]["median"]

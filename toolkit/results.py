@@ -54,7 +54,8 @@ __all__ = [
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "results-v1.schema.json"
 SCHEMA_ID = "https://proclaim-registry.example/schemas/results-v1.schema.json"
 
-_STRICT = ConfigDict(extra="forbid", strict=True)
+#: No undeclared key, no coercion, and no NaN or infinity (which JSON cannot carry).
+_STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 #: What a suppressed count shows: ``"<11"`` (below the threshold) or ``"*"`` (complementary).
 Marker = Annotated[str, StringConstraints(pattern=r"^(<[1-9][0-9]*|\*)$")]
@@ -786,7 +787,7 @@ class ImmortalTimeGroup(TypedDict):
     min_delay_months: float | None
     max_delay_months: float | None
     immortal_person_months: float
-    share_of_follow_up: float
+    share_of_follow_up: float | None
 
 
 @with_config(_STRICT)
