@@ -131,3 +131,42 @@ def test_cli_help_imports_no_heavy_library() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert "dictionary" in done.stdout and "validate" in done.stdout
+
+
+# --- one base for every document ----------------------------------------------------------------
+
+
+def _rules(name: str) -> dict[str, str]:
+    """A stylesheet's plain rules (selector → declarations), comments and at-rules aside."""
+    import re
+
+    text = re.sub(
+        r"/\*.*?\*/", "", (asset_dir("templates") / name).read_text(encoding="utf-8"), flags=re.S
+    )
+    return {
+        " ".join(m.group(1).split()): " ".join(m.group(2).split())
+        for m in re.finditer(r"([^{}@]+)\{([^{}]*)\}", text)
+    }
+
+
+def test_every_document_extends_the_base_page_and_stylesheet() -> None:
+    from toolkit import dictionary, validation_report
+
+    templates = asset_dir("templates")
+    sheets = [render._STYLESHEETS, validation_report._STYLESHEETS, dictionary._STYLESHEETS]
+    assert [s[0] for s in sheets] == ["document.css"] * 3
+    own = [s[1] for s in sheets]
+    assert sorted(own) == sorted(
+        p.name for p in templates.glob("*.css") if p.name != "document.css"
+    )
+    for page in ("report.html.j2", "validation.html.j2", "dictionary.html.j2"):
+        text = (templates / page).read_text(encoding="utf-8")
+        assert '{% extends "base.html.j2" %}' in text
+        assert "{% block main_class %}document " in text
+
+
+def test_a_document_stylesheet_repeats_no_rule_of_the_base() -> None:
+    base = _rules("document.css")
+    for name in ("report.css", "validation.css", "dictionary.css"):
+        repeated = [s for s, body in _rules(name).items() if base.get(s) == body]
+        assert repeated == [], f"{name} repeats document.css: {repeated}"

@@ -672,7 +672,7 @@ _FLOW_CHAR_EM = 0.62
 _FLOW_INK = "#1d2329"
 _FLOW_LINE_COLOUR = "#5b6670"
 _FLOW_FILL = "#f2f5f8"
-_FLOW_FONT_FAMILY = "Report Sans, DejaVu Sans, sans-serif"
+_FLOW_FONT_FAMILY = "Document Sans, DejaVu Sans, sans-serif"
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ FORMATS = {"html": "report.html", "pdf": "report.pdf"}
 PAPERS = {"a4": "A4", "letter": "letter"}
 
 _TEMPLATE = "report.html.j2"
-_STYLESHEET = "report.css"
+_STYLESHEETS = ("document.css", "report.css")
 _NOT_REACHED = "not reached"
 _NOT_ESTIMABLE = "not estimable"
 
@@ -313,7 +313,7 @@ def render_html(context: Mapping[str, Any], *, embed_fonts: bool = True, paper: 
     html = env.get_template(_TEMPLATE).render(
         report=context,
         figures=_figures(context),
-        stylesheet=inline_css(_STYLESHEET, templates=templates),
+        stylesheet=inline_css(*_STYLESHEETS, templates=templates),
         page_css=page_css(context, paper),
     )
     return _embed_fonts(html, templates) if embed_fonts else html
