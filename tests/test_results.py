@@ -228,3 +228,22 @@ def test_the_sponsor_comparisons_hold_only_the_immortal_time_flag(internal: dict
     ]
     with pytest.raises(UndeclaredContext, match="comparisons"):
         declared(sponsor)
+
+
+def test_the_cli_refuses_an_undeclared_context_before_writing(
+    demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import toolkit.report_context
+    from toolkit.cli import main
+
+    build = toolkit.report_context.build_context
+    monkeypatch.setattr(
+        toolkit.report_context, "build_context", lambda *a: build(*a) | {"n_new": 3}
+    )
+    out = tmp_path / "report"
+    code = main(["report", "--db", str(demo_dir / "registry.duckdb"), "--out", str(out)])
+    assert code == 1
+    error = capsys.readouterr().err
+    assert "error: the report context does not have the shape" in error
+    assert "n_new: Extra inputs are not permitted" in error and "Traceback" not in error
+    assert not out.exists()

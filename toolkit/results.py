@@ -41,6 +41,8 @@ from pydantic import (
 # pydantic reads typing.TypedDict only from Python 3.12 on
 from typing_extensions import TypedDict
 
+from toolkit.errors import AnalysisError
+
 __all__ = [
     "Count",
     "NonCount",
@@ -52,7 +54,7 @@ __all__ = [
 
 #: The checked-in JSON Schema of ``results.json``.
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "results-v1.schema.json"
-SCHEMA_ID = "https://proclaim-registry.example/schemas/results-v1.schema.json"
+SCHEMA_ID = "urn:registry-toolkit:results:v1"
 
 #: No undeclared key, no coercion, and no NaN or infinity (which JSON cannot carry).
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
@@ -973,8 +975,9 @@ class ReportContext(TypedDict):
 _ADAPTER: TypeAdapter[ReportContext] = TypeAdapter(ReportContext)
 
 
-class UndeclaredContext(ValueError):
-    """A report context that does not have the declared shape: a bug of the toolkit."""
+class UndeclaredContext(AnalysisError):
+    """A report context that does not have the declared shape: a bug of the toolkit, said in
+    one line by the CLI before anything is written."""
 
 
 def declared(context: dict[str, Any]) -> ReportContext:
@@ -993,8 +996,8 @@ def declared(context: dict[str, Any]) -> ReportContext:
             for item in error.errors(include_url=False)
         ]
         raise UndeclaredContext(
-            "the report context does not have the shape toolkit.results declares: "
-            + "; ".join(problems[:20])
+            "the report context does not have the shape toolkit.results declares (a bug of "
+            "the toolkit; nothing was written): " + "; ".join(problems[:20])
         ) from None
 
 
