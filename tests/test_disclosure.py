@@ -417,14 +417,16 @@ def test_one_group_suppressed_as_worked_out_by_hand(one_group: dict) -> None:
     assert [entry["at_risk"] for entry in overall["survival_at"]] == [22, "*"]
     assert sponsor["cohort"]["n_analysed"] == 30
     # The curve stops at 12 months, the last time with 11 or more at risk (14, before it was
-    # hidden); a point or a censor mark at 12 itself stays.
+    # hidden); a point at 12 itself stays. The per-step numbers at risk and the censoring
+    # times are not published: they would give back the hidden cells.
     assert overall["shown_until"] == 12.0
     assert overall["curve"] == {
         "time": [0.0, 2.0, 6.0, 12.0],
         "survival": [1.0, 0.97, 0.83, 0.83],
-        "at_risk": [30, 30, 22, 14],
     }
-    assert overall["censor_marks"] == {"time": [3.0, 12.0], "survival": [0.97, 0.83]}
+    assert overall["censor_marks"] == {"time": [], "survival": []}
+    # the 12-month rate lies where the curve is still drawn
+    assert [entry["estimate"] for entry in overall["survival_at"]] == [0.83, 0.83]
     assert sponsor["edition"] == "sponsor"
     assert sponsor["min_at_risk_shown"] == K
     assert sponsor["disclosure"] == {
@@ -446,6 +448,68 @@ def test_a_study_minimum_above_the_threshold_stops_curves_earlier(one_group: dic
     assert sponsor["overall"]["shown_until"] == 0.0
     assert sponsor["overall"]["curve"]["time"] == [0.0]
     assert sponsor["overall"]["censor_marks"]["time"] == []
+    # the rates at 6 and 12 months rest on fewer than 25 at risk
+    assert sponsor["overall"]["survival_at"] == [
+        {"time": 6.0, "at_risk": 22, "estimate": "NE (<25 at risk)", "ci": [None, None]},
+        {"time": 12.0, "at_risk": "*", "estimate": "NE (<25 at risk)", "ci": [None, None]},
+    ]
+
+
+def test_estimates_after_the_curve_stops_are_not_estimable() -> None:
+    rows = [at_risk_row(0.0, 40, 0, 0), at_risk_row(6.0, 20, 11, 9), at_risk_row(12.0, 8, 6, 6)]
+    overall = group("overall", 40, 25, 15, rows)
+    overall |= {
+        "curve": {"time": [0.0, 5.123456, 14.0], "survival": [1.0, 0.512345678, 0.3]},
+        "survival_at": [
+            {"time": 6.0, "at_risk": 20, "estimate": 0.51, "ci": [0.4, 0.6]},
+            {"time": 12.0, "at_risk": 8, "estimate": 0.3, "ci": [0.2, 0.4]},
+        ],
+        # the median at 5.1 is drawn; its upper limit at 9 lies after the stop at 6
+        "median": 5.1,
+        "median_ci": [4.0, 9.0],
+        "quantiles": [
+            {"p": 0.25, "time": 2.0, "ci": [1.0, 3.0]},
+            {"p": 0.5, "time": 5.1, "ci": [4.0, 9.0]},
+            {"p": 0.75, "time": None, "ci": [7.0, None]},
+        ],
+    }
+    a = group("a", 40, 25, 15, rows) | {"median": None, "median_ci": [None, None]}
+    context = {
+        "overall": overall,
+        "strata": [a],
+        "cohort": one_step_cohort(40),
+        "rmst": {
+            "tau": 6.0,
+            "overall": {"estimate": 5.0, "ci": [4.5, 5.5], "se": 0.2},
+            "strata": {"a": {"estimate": 5.0, "ci": [4.5, 5.5], "se": 0.2}},
+        },
+    }
+    sponsor = sponsor_edition(context, K)
+    shown = sponsor["overall"]
+    ne = "NE (<11 at risk)"
+    assert shown["shown_until"] == 6.0
+    assert shown["curve"] == {"time": [0.0, 5.1], "survival": [1.0, 0.512]}
+    assert [(e["estimate"], e["ci"]) for e in shown["survival_at"]] == [
+        (0.51, [0.4, 0.6]),
+        (ne, [None, None]),
+    ]
+    assert (shown["median"], shown["median_ci"]) == (5.1, [4.0, "NE"])
+    assert [(q["time"], q["ci"]) for q in shown["quantiles"]] == [
+        (2.0, [1.0, 3.0]),
+        (5.1, [4.0, "NE"]),
+        (ne, [None, None]),  # "not reached" would claim where S(t) is after the stop
+    ]
+    assert (sponsor["strata"][0]["median"], sponsor["strata"][0]["median_ci"]) == (
+        ne,
+        [None, None],
+    )
+    # RMST up to 6 months: the curve is drawn to 6 in both groups
+    assert sponsor["rmst"]["overall"] == {"estimate": 5.0, "ci": [4.5, 5.5], "se": 0.2}
+    context["rmst"]["tau"] = 12.0
+    later = sponsor_edition(context, K)["rmst"]
+    assert (
+        later["overall"] == later["strata"]["a"] == {"estimate": ne, "ci": [None, None], "se": None}
+    )
 
 
 def test_a_curve_with_enough_at_risk_throughout_is_left_whole() -> None:
@@ -727,13 +791,19 @@ def test_the_rules_are_stated_with_the_threshold() -> None:
         "Complementary suppression: where a suppressed count could be recovered from a total "
         "(the other cells of a column, row or interval), further cells are hidden and shown as "
         "“*”.",
-        "Survival curves stop where fewer than 5 patients remain at risk.",
+        "Survival curves stop where fewer than 5 patients remain at risk, and every estimate at "
+        "a later time (survival rate, median, quartile, CI limit, RMST) is shown as “NE (<5 at "
+        "risk)”. The curves' per-step counts and the censoring times are not published; the "
+        "curves' times are rounded to 1 decimal (months) and survival to 3.",
         "Ages above 89 are shown as “90+”.",
         "No patient or site identifiers; extraction dates as month and year; the submissions "
         "are identified by one SHA-256 of the whole set.",
         "Comparisons between strata show hazard ratios, confidence intervals and p-values only: "
         "the Simon–Makuch and landmark curves and the landmark risk-set sizes are omitted.",
     ]
+    # an internal edition with small cells suppressed keeps its identifiers and dates
+    internal = rules_text(5, sponsor=False)
+    assert internal == [r for r in rules_text(5) if not r.startswith("No patient or site")]
     assert sponsor_edition(
         {"overall": group("overall", 40, 25, 15), "cohort": one_step_cohort(40)}, 5
     )["disclosure"]["rules"] == rules_text(5)

@@ -27,8 +27,15 @@ sponsor's files hold only what the sponsor may see. The rules:
    repeats over all sets until nothing changes. Such cells are shown as ``"*"``.
 6. **Curves stop** at the last at-risk time with at least ``max(threshold, study
    min_at_risk_shown)`` patients at risk (judged on the counts before suppression, so a
-   complementary-hidden number at risk does not cut a curve); the curve points and censor marks
-   after that time are removed from the context, and the time is kept as ``shown_until``.
+   complementary-hidden number at risk does not cut a curve); the curve points after that time
+   are removed from the context, and the time is kept as ``shown_until``. The curves keep no
+   per-step numbers at risk or events and no censoring times (they would give back the hidden
+   cells), and their times and survival are rounded (:data:`TIME_DIGITS`,
+   :data:`SURVIVAL_DIGITS`).
+7. **Estimates stop with the curves.** A landmark rate, median, quartile, CI limit or RMST that
+   refers to a time after ``shown_until`` rests on fewer than K patients at risk and is shown
+   as ``"NE (<K at risk)"`` (a CI limit ``"NE"``); so is a median "not reached" once the curve
+   stops, since it says where S(t) lies after the stop.
 
 The rules are written into the context (``disclosure.rules``) so the report states them.
 """
@@ -58,6 +65,13 @@ DEFAULT_THRESHOLD = 11
 AGE_TOP_CODE = 90
 #: What a complementary-suppressed cell shows.
 COMPLEMENTARY = "*"
+#: What a CI limit that lies where too few remain at risk shows.
+NOT_ESTIMABLE = "NE"
+#: Decimals of the curves' times (months: about 3 days) and survival in a suppressed edition.
+TIME_DIGITS = 1
+SURVIVAL_DIGITS = 3
+#: The curves' per-step counts, which give back every small number of events and at risk.
+_PER_EVENT_COUNTS = ("at_risk", "events")
 
 
 Key = tuple[Hashable, ...]
@@ -204,6 +218,19 @@ def _flow_cells(cells: _Cells, cohort: dict) -> None:
         cells.total(("n", "overall"), [("flow", len(flow) - 1)])
 
 
+def _other_cells(cells: _Cells, context: dict) -> None:
+    """Follow-up's n (the patients analysed) and the rows accepted per file (the patients'
+    rows are the registry's first eligibility step)."""
+    if context.get("followup"):
+        cells.add(("n", "overall"), context["followup"], "n")
+    rows = (context.get("provenance") or {}).get("rows_total") or {}
+    for name in rows:
+        cells.add(("rows", name), rows, name)
+    flow = context["cohort"].get("flow", [])
+    if "patients" in rows and flow and rows["patients"] == flow[0]["n"]:
+        cells.total(("flow", 0), [("rows", "patients")])
+
+
 def _table1_cells(cells: _Cells, table: dict) -> None:
     """Table 1: levels within a column, and a level across the strata."""
     groups = [g["key"] for g in table["groups"]]
@@ -257,6 +284,7 @@ def _collect(context: dict) -> _Cells:
         _group_cells(cells, group)
     _across_strata(cells, context)
     _flow_cells(cells, context["cohort"])
+    _other_cells(cells, context)
     if context.get("table1"):
         _table1_cells(cells, context["table1"])
     if context.get("safety"):
@@ -300,21 +328,56 @@ def _visible_until(group: dict, min_at_risk: int) -> float:
 
 
 def _cut_curve(group: dict, stop: float) -> None:
-    """Remove curve points and censor marks after ``stop``; record it as ``shown_until``."""
-    if not math.isfinite(stop):
-        group["shown_until"] = None
-        return
+    """Keep the curve's steps up to ``stop`` only, rounded as the figure draws them, without
+    the per-step counts or the censoring times; record ``stop`` as ``shown_until``."""
     curve = group.get("curve") or {}
     keep = [i for i, t in enumerate(curve.get("time", [])) if t <= stop]
+    for name in _PER_EVENT_COUNTS:
+        curve.pop(name, None)
     for name, values in list(curve.items()):
-        if isinstance(values, list):
-            curve[name] = [values[i] for i in keep]
-    marks = group.get("censor_marks") or {}
-    keep = [i for i, t in enumerate(marks.get("time", [])) if t <= stop]
-    for name, values in list(marks.items()):
-        if isinstance(values, list):
-            marks[name] = [values[i] for i in keep]
-    group["shown_until"] = stop
+        digits = TIME_DIGITS if name == "time" else SURVIVAL_DIGITS
+        curve[name] = [None if values[i] is None else round(values[i], digits) for i in keep]
+    group["censor_marks"] = {"time": [], "survival": []}
+    group["shown_until"] = stop if math.isfinite(stop) else None
+
+
+def not_estimable(threshold: int) -> str:
+    """What an estimate resting on fewer than ``threshold`` patients at risk shows."""
+    return f"NE (<{threshold} at risk)"
+
+
+def _estimates_until(group: dict, stop: float, marker: str) -> None:
+    """Every estimate of a group that refers to a time after ``stop`` becomes ``marker`` (a
+    CI limit ``"NE"``): landmark rates, the median and quartiles. A median "not reached" is
+    not estimable either once the curve stops, since it says where S(t) is after ``stop``."""
+    if not math.isfinite(stop) or group.get("n") == 0:  # a group without patients has none
+        return
+    for entry in group.get("survival_at", []):
+        if entry["time"] > stop:
+            entry["estimate"], entry["ci"] = marker, [None, None]
+    for quantile in group.get("quantiles", []):
+        quantile["time"], quantile["ci"] = _limited(quantile["time"], quantile["ci"], stop, marker)
+    if "median" in group:
+        group["median"], group["median_ci"] = _limited(
+            group["median"], group["median_ci"], stop, marker
+        )
+
+
+def _limited(time, ci: list, stop: float, marker: str) -> tuple:
+    """A quantile and its CI with whatever lies after ``stop`` (or is not reached) hidden."""
+    if time is None or time > stop:
+        return marker, [None, None]
+    return time, [limit if limit is not None and limit <= stop else NOT_ESTIMABLE for limit in ci]
+
+
+def _rmst_until(rmst: dict | None, stops: dict[str, float], marker: str) -> None:
+    """An RMST up to a horizon after a group's curve stop is not estimable."""
+    if not rmst or rmst.get("tau") is None:
+        return
+    cells = {"overall": rmst.get("overall"), **(rmst.get("strata") or {})}
+    for key, cell in cells.items():
+        if cell is not None and rmst["tau"] > stops.get(key, math.inf):
+            cell.update(estimate=marker, ci=[None, None], se=None)
 
 
 def _comparisons_without_counts(context: dict) -> None:
@@ -336,24 +399,36 @@ def _comparisons_without_counts(context: dict) -> None:
         context["aware_figures"] = {"simon_makuch": [], "landmark": None}
 
 
-def rules_text(threshold: int) -> list[str]:
-    """The disclosure rules as sentences for the report's appendix."""
-    return [
+def rules_text(threshold: int, *, sponsor: bool = True) -> list[str]:
+    """The disclosure rules as sentences for the report's appendix; an internal edition with
+    small cells suppressed keeps the identifiers and dates, and says nothing of them."""
+    rules = [
         f"Cells below {threshold} suppressed: counts from 1 to {threshold - 1} are shown as "
         f"“{primary_marker(threshold)}” without a percentage.",
         f"Complementary suppression: where a suppressed count could be recovered from a total "
         f"(the other cells of a column, row or interval), further cells are hidden and shown as "
         f"“{COMPLEMENTARY}”.",
-        f"Survival curves stop where fewer than {threshold} patients remain at risk.",
+        f"Survival curves stop where fewer than {threshold} patients remain at risk, and every "
+        f"estimate at a later time (survival rate, median, quartile, CI limit, RMST) is shown as "
+        f"“{not_estimable(threshold)}”. The curves' per-step counts and the censoring times are "
+        f"not published; the curves' times are rounded to {TIME_DIGITS} decimal (months) and "
+        f"survival to {SURVIVAL_DIGITS}.",
         f"Ages above {AGE_TOP_CODE - 1} are shown as “{AGE_TOP_CODE}+”.",
-        "No patient or site identifiers; extraction dates as month and year; the submissions "
-        "are identified by one SHA-256 of the whole set.",
         "Comparisons between strata show hazard ratios, confidence intervals and p-values only: "
         "the Simon–Makuch and landmark curves and the landmark risk-set sizes are omitted.",
     ]
+    if sponsor:
+        rules.insert(
+            -1,
+            "No patient or site identifiers; extraction dates as month and year; the "
+            "submissions are identified by one SHA-256 of the whole set.",
+        )
+    return rules
 
 
-def sponsor_edition(context: dict, threshold: int = DEFAULT_THRESHOLD) -> dict:
+def sponsor_edition(
+    context: dict, threshold: int = DEFAULT_THRESHOLD, *, edition: str = "sponsor"
+) -> dict:
     """The sponsor's copy of a report context (see the module docs for the rules).
 
     Parameters
@@ -363,16 +438,22 @@ def sponsor_edition(context: dict, threshold: int = DEFAULT_THRESHOLD) -> dict:
     threshold : int
         Counts from 1 to ``threshold - 1`` are suppressed; must be at least 1 (1 suppresses
         nothing).
+    edition : {"sponsor", "internal"}
+        ``"internal"``: the same suppression, but the provenance keeps its site ids, dates and
+        hashes (``--suppress-below`` of the internal edition).
 
     Returns
     -------
     dict
-        A new context with ``edition = "sponsor"`` and ``disclosure`` describing what was done.
+        A new context with ``edition`` set and ``disclosure`` describing what was done.
     """
     if threshold < 1:
         raise ValueError("the suppression threshold must be at least 1")
+    if edition not in ("sponsor", "internal"):
+        raise ValueError(f"unknown edition {edition!r}")
     out = copy.deepcopy(context)
-    out["edition"] = "sponsor"
+    sponsor = edition == "sponsor"
+    out["edition"] = edition
     min_at_risk = max(threshold, int(out.get("min_at_risk_shown") or 0))
     groups = [out["overall"], *out.get("strata", [])]
     stops = [(group, _visible_until(group, min_at_risk)) for group in groups]  # before suppression
@@ -386,10 +467,14 @@ def sponsor_edition(context: dict, threshold: int = DEFAULT_THRESHOLD) -> dict:
                 holder[pct] = None
     _top_code_ages(out.get("table1"))
     _comparisons_without_counts(out)
-    out["provenance"] = _provenance(out.get("provenance"))
+    if sponsor:
+        out["provenance"] = _provenance(out.get("provenance"))
     out["min_at_risk_shown"] = min_at_risk
+    not_shown = not_estimable(min_at_risk)
     for group, stop in stops:
         _cut_curve(group, stop)
+        _estimates_until(group, stop, not_shown)
+    _rmst_until(out.get("rmst"), {g["key"]: stop for g, stop in stops}, not_shown)
     kinds = list(hidden.values())
     out["disclosure"] = {
         "suppressed": True,
@@ -398,6 +483,6 @@ def sponsor_edition(context: dict, threshold: int = DEFAULT_THRESHOLD) -> dict:
         "complementary_marker": COMPLEMENTARY,
         "n_primary": kinds.count("primary"),
         "n_complementary": kinds.count("complementary"),
-        "rules": rules_text(threshold),
+        "rules": rules_text(threshold, sponsor=sponsor),
     }
     return out

@@ -289,7 +289,8 @@ def _draw_medians(ax, groups, colours) -> None:
     reached = [
         (g["median"], c)
         for g, c in zip(groups, colours, strict=True)
-        if g.get("median") is not None
+        # a suppressed edition's "NE (<K at risk)" median is not drawn either
+        if isinstance(g.get("median"), int | float)
     ]
     if not reached:
         return

@@ -264,10 +264,7 @@ def edition_context(context: dict, edition: str, suppress_below: int | None) -> 
         return sponsor_edition(context, suppress_below or DEFAULT_THRESHOLD)
     if suppress_below is None:
         return context
-    return sponsor_edition(context, suppress_below) | {
-        "edition": "internal",
-        "provenance": context["provenance"],
-    }
+    return sponsor_edition(context, suppress_below, edition="internal")
 
 
 DEMO_MARKER = ".toolkit-demo"

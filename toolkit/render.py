@@ -64,17 +64,26 @@ def fmt_number(value: float | int) -> str:
 
 
 def fmt_months(value: float | None) -> str:
-    """Months with one decimal (``18.4``); ``None`` (a median not reached) → ``"not reached"``."""
+    """Months with one decimal (``18.4``); ``None`` (a median not reached) → ``"not reached"``;
+    a suppressed edition's ``"NE (<11 at risk)"`` as it is."""
+    if isinstance(value, str):
+        return value
     return _NOT_REACHED if value is None else f"{float(value):.1f}"
 
 
 def fmt_months_unit(value: float | None) -> str:
-    """Months with their unit (``"18.4 months"``), or ``"not reached"``."""
+    """Months with their unit (``"18.4 months"``), ``"not reached"``, or a suppressed
+    edition's ``"NE (<11 at risk)"``."""
+    if isinstance(value, str):
+        return value
     return _NOT_REACHED if value is None else f"{fmt_months(value)} months"
 
 
 def fmt_pct(value: float | None) -> str:
-    """A proportion as a whole percentage (``0.57`` → ``"57%"``); ``None`` → ``"not estimable"``."""
+    """A proportion as a whole percentage (``0.57`` → ``"57%"``); ``None`` → ``"not estimable"``;
+    a suppressed edition's ``"NE (<11 at risk)"`` as it is."""
+    if isinstance(value, str):
+        return value
     return _NOT_ESTIMABLE if value is None else f"{100 * float(value):.0f}%"
 
 
@@ -114,8 +123,10 @@ def fmt_ci(pair: Sequence[float | None], unit: str = "months", *, label: bool = 
     if unit == "pct":
         if lower is None and upper is None:
             return f"({prefix}NE)"
-        low = "NE" if lower is None else f"{100 * float(lower):.0f}"
-        high = "NE" if upper is None else f"{100 * float(upper):.0f}"
+        low, high = (
+            "NE" if limit is None else limit if isinstance(limit, str) else f"{100 * limit:.0f}"
+            for limit in (lower, upper)
+        )
         return f"({prefix}{low}–{high}%)"
     if unit != "months":
         raise ValueError(f"unknown CI unit {unit!r}; expected 'months' or 'pct'")
@@ -266,7 +277,8 @@ def _css_string(text: str) -> str:
 
 
 def page_css(context: Mapping[str, Any], paper: str = "a4") -> Markup:
-    """The ``@page`` rules that depend on the report: paper size and running header.
+    """The ``@page`` rules that depend on the report: paper size, running header, and in a
+    suppressed edition a running footer with the edition and threshold.
 
     Parameters
     ----------
@@ -283,10 +295,23 @@ def page_css(context: Mapping[str, Any], paper: str = "a4") -> Markup:
     if paper not in PAPERS:
         raise UsageError(f"unknown paper size {paper!r}; choose from {', '.join(PAPERS)}")
     title = context.get("short_title") or context["title"]
-    return Markup(
+    rules = (
         f"@page {{ size: {PAPERS[paper]}; }}\n"
         f"@page {{ @top-left {{ content: {_css_string(title)}; }} }}\n"
     )
+    disclosure = context.get("disclosure") or {}
+    if disclosure.get("suppressed"):
+        # a forwarded page keeps the edition, the registry (synthetic or not) and the threshold
+        mark = (
+            f"{context['registry']} · {str(context['edition']).capitalize()} edition · "
+            f"counts below {disclosure['threshold']} suppressed"
+        )
+        rules += (
+            f"@page {{ @bottom-left {{ content: {_css_string(mark)}; width: 75%; "
+            'font-family: "Document Sans", sans-serif; font-size: 7.5pt; color: #5b6670; '
+            "vertical-align: top; padding-top: 3mm; } }\n"
+        )
+    return Markup(rules)
 
 
 def render_html(context: Mapping[str, Any], *, embed_fonts: bool = True, paper: str = "a4") -> str:

@@ -70,8 +70,13 @@ EventCount = Annotated[float, Field(ge=0, json_schema_extra={"x-count": True})]
 NonCount = Annotated[int, Field(json_schema_extra={"x-count": False})]
 #: An age, or the top code that replaced it in the sponsor edition (``"90+"``).
 Age = float | Annotated[str, StringConstraints(pattern=r"^[0-9]+\+$")] | None
+#: A suppressed edition's estimate where fewer than K remain at risk, ``"NE (<11 at risk)"``,
+#: or a CI limit there, ``"NE"``.
+NotEstimable = Annotated[str, StringConstraints(pattern=r"^NE( \(<[1-9][0-9]* at risk\))?$")]
+#: An estimate: a number, ``None`` (not reached, or not estimable from the data), or hidden.
+Estimate = float | None | NotEstimable
 #: A confidence interval: lower and upper limit, ``None`` where a limit is not reached.
-Interval = list[float | None]
+Interval = list[Estimate]
 
 
 # --- survival summaries -----------------------------------------------------------------------
@@ -82,7 +87,7 @@ class Quantile(TypedDict):
     """A survival quantile: ``p``, the first time S(t) <= 1 - p, and its CI."""
 
     p: float
-    time: float | None
+    time: Estimate
     ci: Interval
 
 
@@ -91,7 +96,7 @@ class SurvivalAt(TypedDict):
     """S(t) at a landmark time, with its CI and the number at risk then."""
 
     time: float
-    estimate: float | None
+    estimate: Estimate
     ci: Interval
     at_risk: Count
 
@@ -109,14 +114,15 @@ class AtRiskInterval(TypedDict):
 
 @with_config(_STRICT)
 class Curve(TypedDict):
-    """A survival curve's steps: one entry per event or censoring time."""
+    """A survival curve's steps: one entry per event or censoring time (a suppressed edition
+    keeps the steps up to ``shown_until``, rounded, without the per-step counts)."""
 
     time: list[float]
     survival: list[float]
     ci_lower: list[float | None]
     ci_upper: list[float | None]
-    at_risk: list[Count]
-    events: list[Count]
+    at_risk: NotRequired[list[Count]]
+    events: NotRequired[list[Count]]
 
 
 @with_config(_STRICT)
@@ -146,7 +152,7 @@ class KaplanMeierSummary(TypedDict):
     n: Count
     events: Count
     censored: Count
-    median: float | None
+    median: Estimate
     median_ci: Interval
     quantiles: list[Quantile]
     survival_at: list[SurvivalAt]
@@ -428,11 +434,12 @@ class Disclosure(TypedDict):
 
 @with_config(_STRICT)
 class RmstCell(TypedDict):
-    """Restricted mean survival time of a group, with its CI and standard error."""
+    """Restricted mean survival time of a group, with its CI and standard error (not estimable
+    in a suppressed edition when the horizon lies after the group's curve stops)."""
 
-    estimate: float
-    ci: list[float]
-    se: float
+    estimate: float | NotEstimable
+    ci: Interval
+    se: float | None
 
 
 @with_config(_STRICT)
