@@ -748,32 +748,60 @@ def test_provenance_keeps_counts_and_the_set_hash_only() -> None:
 
 
 def test_comparisons_keep_estimates_and_lose_counts() -> None:
+    hr = {"hr": 0.8, "ci": [0.5, 1.2], "p": 0.3, "infinite": False, "aliased": False}
+    strata = [
+        group("ref", 12, 8, 4) | {"label": "Reference"},
+        group("a", 20, 12, 8) | {"label": "A"},
+        group("b", 8, 5, 3) | {"label": "B"},
+    ]
+    landmark = {
+        "landmark": 12.0,
+        "n_at_risk": 23,
+        "excluded": {"total": 17, "died": 10, "censored": 7},
+        "groups": [group("ref", 9, 4, 5), group("a", 14, 6, 8)],
+    }
+
+    def row(key: str) -> dict:
+        return {
+            "key": key,
+            "reference_label": "Reference",
+            "naive": dict(hr),
+            "adjusted": None,
+            "time_varying": dict(hr),
+            "landmarks": [{"landmark": 12.0, "n_at_risk": 23, **hr}],
+        }
+
     context = {
         "overall": group("overall", 40, 25, 15),
+        "strata": strata,
         "cohort": one_step_cohort(40),
         "comparisons": {
             "immortal_time": {"depends_on_post_index": True, "person_months": 820.0},
-            "time_varying": {"n_episodes": 57},
+            "landmarks": [{"landmark": 12.0, "groups": landmark["groups"]}],
         },
-        "comparison_rows": [
-            {
-                "key": "a",
-                "naive": {"hr": 0.8},
-                "landmarks": [{"landmark": 12.0, "hr": 2.7, "n_at_risk": 9}],
-            }
-        ],
-        "aware_figures": {"simon_makuch": [{"key": "a", "n": 84}], "landmark": {"n": 9}},
+        "comparison_rows": [row("a"), row("b")],
+        "aware_figures": {"simon_makuch": [{"key": "a", "n": 84}], "landmark": landmark},
     }
     sponsor = sponsor_edition(context, K)
     assert sponsor["comparisons"] == {"immortal_time": {"depends_on_post_index": True}}
-    assert sponsor["comparison_rows"] == [
-        {
-            "key": "a",
-            "naive": {"hr": 0.8},
-            "landmarks": [{"landmark": 12.0, "hr": 2.7, "n_at_risk": None}],
-        }
+    ne = {"hr": "NE (<11 at risk)", "ci": [None, None], "p": None, "infinite": False}
+    a, b = sponsor["comparison_rows"]
+    # A (20) against the reference (12): the HRs stay; at 12 months the reference has 9
+    assert a["naive"] == a["time_varying"] == hr and a["adjusted"] is None
+    assert a["landmarks"] == [{"landmark": 12.0, "n_at_risk": None, **ne, "aliased": False}]
+    # B has 8 patients: none of its HRs is estimable
+    assert b["naive"] == b["time_varying"] == {**ne, "aliased": False}
+    assert b["landmarks"] == a["landmarks"]
+    # the landmark figure stays, suppressed like the strata; no Simon–Makuch curves
+    figure = sponsor["aware_figures"]["landmark"]
+    assert sponsor["aware_figures"]["simon_makuch"] == []
+    assert figure["excluded"] == {"total": 17, "died": "<11", "censored": "<11"}
+    assert [(g["n"], g["events"], g["censored"]) for g in figure["groups"]] == [
+        ("<11", "<11", "<11"),
+        ("*", "<11", "<11"),
     ]
-    assert sponsor["aware_figures"] == {"simon_makuch": [], "landmark": None}
+    # 23 at the landmark = 9 + 14: with the 9 hidden, the 14 is hidden too
+    assert figure["n_at_risk"] == 23
 
 
 def test_threshold_one_hides_nothing(one_group: dict) -> None:
@@ -798,8 +826,11 @@ def test_the_rules_are_stated_with_the_threshold() -> None:
         "Ages above 89 are shown as “90+”.",
         "No patient or site identifiers; extraction dates as month and year; the submissions "
         "are identified by one SHA-256 of the whole set.",
-        "Comparisons between strata show hazard ratios, confidence intervals and p-values only: "
-        "the Simon–Makuch and landmark curves and the landmark risk-set sizes are omitted.",
+        "Comparisons between strata show hazard ratios, confidence intervals and p-values, not "
+        "estimable where a compared group has fewer than 5 patients (at the landmark, for a "
+        "landmark HR). The landmark figure is suppressed like the strata; the Simon–Makuch "
+        "curves, whose groups gain patients over time, and the landmark risk-set sizes of the "
+        "table are omitted.",
     ]
     # an internal edition with small cells suppressed keeps its identifiers and dates
     internal = rules_text(5, sponsor=False)

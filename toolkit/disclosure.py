@@ -36,6 +36,11 @@ sponsor's files hold only what the sponsor may see. The rules:
    refers to a time after ``shown_until`` rests on fewer than K patients at risk and is shown
    as ``"NE (<K at risk)"`` (a CI limit ``"NE"``); so is a median "not reached" once the curve
    stops, since it says where S(t) lies after the stop.
+8. **Comparisons** keep their hazard ratios, CIs and p-values, not estimable where a compared
+   group (the stratum or its reference; at the landmark for a landmark HR) has fewer than K
+   patients. The landmark figure is kept, its groups suppressed as the strata are (they add up
+   to the patients at the landmark, who with those excluded before it add up to all patients);
+   the Simon–Makuch curves and the raw model results are dropped.
 
 The rules are written into the context (``disclosure.rules``) so the report states them.
 """
@@ -166,9 +171,10 @@ class _Cells:
             self.sets.append((total, present))
 
 
-def _group_cells(cells: _Cells, group: dict) -> None:
-    """A survival group: n, events, censored, numbers at risk, at-risk at the landmarks."""
-    g = group["key"]
+def _group_cells(cells: _Cells, group: dict, key: str | None = None) -> None:
+    """A survival group: n, events, censored, numbers at risk, at-risk at the landmarks
+    (``key`` names the group's cells when its own key is a stratum's, as at a landmark)."""
+    g = key or group["key"]
     cells.add(("n", g), group, "n")
     cells.add(("events", g), group, "events")
     cells.add(("censored", g), group, "censored")
@@ -216,6 +222,32 @@ def _flow_cells(cells: _Cells, cohort: dict) -> None:
                 cells.add(("flow_excluded", i), item, "n")
     if flow:
         cells.total(("n", "overall"), [("flow", len(flow) - 1)])
+
+
+def _landmark_key(figure: dict, group: dict) -> str:
+    return f"landmark {figure['landmark']:g}: {group['key']}"
+
+
+def _landmark_cells(cells: _Cells, figure: dict | None, n_overall: int | None) -> None:
+    """The landmark figure: each group's cells, the groups adding up to the patients at risk at
+    the landmark, the excluded (died + censored before it) adding up with them to all
+    patients."""
+    if not figure:
+        return
+    keys = [_landmark_key(figure, group) for group in figure["groups"]]
+    for group, key in zip(figure["groups"], keys, strict=True):
+        _group_cells(cells, group, key)
+    cells.add(("landmark_n",), figure, "n_at_risk")
+    excluded = figure["excluded"]
+    for name in ("total", "died", "censored"):
+        cells.add(("landmark_excluded", name), excluded, name)
+    cells.total(
+        ("landmark_excluded", "total"),
+        [("landmark_excluded", "died"), ("landmark_excluded", "censored")],
+    )
+    cells.total(("landmark_n",), [("n", key) for key in keys])
+    if n_overall == figure["n_at_risk"] + excluded["total"]:
+        cells.total(("n", "overall"), [("landmark_n",), ("landmark_excluded", "total")])
 
 
 def _other_cells(cells: _Cells, context: dict) -> None:
@@ -285,6 +317,9 @@ def _collect(context: dict) -> _Cells:
     _across_strata(cells, context)
     _flow_cells(cells, context["cohort"])
     _other_cells(cells, context)
+    _landmark_cells(
+        cells, (context.get("aware_figures") or {}).get("landmark"), context["overall"].get("n")
+    )
     if context.get("table1"):
         _table1_cells(cells, context["table1"])
     if context.get("safety"):
@@ -380,23 +415,49 @@ def _rmst_until(rmst: dict | None, stops: dict[str, float], marker: str) -> None
             cell.update(estimate=marker, ci=[None, None], se=None)
 
 
-def _comparisons_without_counts(context: dict) -> None:
-    """Keep the comparisons' estimates (hazard ratios, CIs, p-values); drop their counts.
+def _comparisons_without_counts(context: dict, min_at_risk: int, marker: str) -> None:
+    """Keep the comparisons' estimates (hazard ratios, CIs, p-values) and the landmark figure;
+    drop the other counts.
 
-    The raw model results, the Simon–Makuch and landmark curves and the landmark risk-set
-    sizes hold counts outside the additive sets above (patients entering a group, patients
-    excluded at a landmark), so the sponsor edition shows none of them.
+    The raw model results, the Simon–Makuch curves and the landmark risk-set sizes of the
+    table hold counts outside the additive sets above (patients entering a group, patients
+    excluded at each landmark), so the sponsor edition shows none of them. A hazard ratio of a
+    stratum, or of its reference, with fewer than ``min_at_risk`` patients (at the landmark,
+    for a landmark HR) is not estimable.
     """
+    sizes = {g["key"]: g.get("n") for g in context.get("strata", [])}
+    at_landmarks = {
+        lm["landmark"]: {g["key"]: g["n"] for g in lm.get("groups", [])}
+        for lm in (context.get("comparisons") or {}).get("landmarks") or []
+    }
+    labels = {g.get("label"): g["key"] for g in context.get("strata", [])}
+    for row in context.get("comparison_rows", []):
+        pair = (row["key"], labels.get(row.get("reference_label")))
+        small = any(_below(sizes.get(k), min_at_risk) for k in pair)
+        for name in ("naive", "adjusted", "time_varying"):
+            if small and row.get(name):
+                row[name] = _not_estimable_hr(row[name], marker)
+        for landmark in row["landmarks"]:
+            landmark["n_at_risk"] = None
+            n = at_landmarks.get(landmark["landmark"], {})
+            if small or any(_below(n.get(k), min_at_risk) for k in pair):
+                landmark.update(_not_estimable_hr(landmark, marker))
     if "comparisons" in context:
         immortal = context["comparisons"].get("immortal_time") or {}
         context["comparisons"] = {
             "immortal_time": {"depends_on_post_index": immortal.get("depends_on_post_index")}
         }
-    for row in context.get("comparison_rows", []):
-        for landmark in row["landmarks"]:
-            landmark["n_at_risk"] = None
     if "aware_figures" in context:
-        context["aware_figures"] = {"simon_makuch": [], "landmark": None}
+        context["aware_figures"]["simon_makuch"] = []
+
+
+def _below(n: int | None, minimum: int) -> bool:
+    """A group size under ``minimum`` (a missing group counts as none)."""
+    return n is None or n < minimum
+
+
+def _not_estimable_hr(cell: dict, marker: str) -> dict:
+    return {**cell, "hr": marker, "ci": [None, None], "p": None}
 
 
 def rules_text(threshold: int, *, sponsor: bool = True) -> list[str]:
@@ -414,8 +475,11 @@ def rules_text(threshold: int, *, sponsor: bool = True) -> list[str]:
         f"not published; the curves' times are rounded to {TIME_DIGITS} decimal (months) and "
         f"survival to {SURVIVAL_DIGITS}.",
         f"Ages above {AGE_TOP_CODE - 1} are shown as “{AGE_TOP_CODE}+”.",
-        "Comparisons between strata show hazard ratios, confidence intervals and p-values only: "
-        "the Simon–Makuch and landmark curves and the landmark risk-set sizes are omitted.",
+        "Comparisons between strata show hazard ratios, confidence intervals and p-values, not "
+        f"estimable where a compared group has fewer than {threshold} patients (at the landmark, "
+        "for a landmark HR). The landmark figure is suppressed like the strata; the "
+        "Simon–Makuch curves, whose groups gain patients over time, and the landmark risk-set "
+        "sizes of the table are omitted.",
     ]
     if sponsor:
         rules.insert(
@@ -455,8 +519,11 @@ def sponsor_edition(
     sponsor = edition == "sponsor"
     out["edition"] = edition
     min_at_risk = max(threshold, int(out.get("min_at_risk_shown") or 0))
-    groups = [out["overall"], *out.get("strata", [])]
+    landmark = (out.get("aware_figures") or {}).get("landmark")
+    groups = [out["overall"], *out.get("strata", []), *(landmark or {}).get("groups", [])]
     stops = [(group, _visible_until(group, min_at_risk)) for group in groups]  # before suppression
+    not_shown = not_estimable(min_at_risk)
+    _comparisons_without_counts(out, min_at_risk, not_shown)  # judged on the counts before
     cells = _collect(out)
     hidden = suppress_cells(cells.values, cells.sets, threshold)
     marker = primary_marker(threshold)
@@ -466,15 +533,14 @@ def sponsor_edition(
             if pct is not None:
                 holder[pct] = None
     _top_code_ages(out.get("table1"))
-    _comparisons_without_counts(out)
     if sponsor:
         out["provenance"] = _provenance(out.get("provenance"))
     out["min_at_risk_shown"] = min_at_risk
-    not_shown = not_estimable(min_at_risk)
     for group, stop in stops:
         _cut_curve(group, stop)
         _estimates_until(group, stop, not_shown)
-    _rmst_until(out.get("rmst"), {g["key"]: stop for g, stop in stops}, not_shown)
+    strata = len(out.get("strata", [])) + 1  # the RMST table has all patients and the strata
+    _rmst_until(out.get("rmst"), {g["key"]: stop for g, stop in stops[:strata]}, not_shown)
     kinds = list(hidden.values())
     out["disclosure"] = {
         "suppressed": True,

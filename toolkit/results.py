@@ -878,9 +878,10 @@ class SponsorComparisons(TypedDict):
 
 @with_config(_STRICT)
 class HazardRatio(TypedDict):
-    """A hazard ratio with its CI and p-value, as the comparisons table shows it."""
+    """A hazard ratio with its CI and p-value, as the comparisons table shows it (not
+    estimable in a suppressed edition when a compared group has fewer than K patients)."""
 
-    hr: float | None
+    hr: Estimate
     ci: Interval
     p: float | None
     infinite: bool
@@ -893,7 +894,7 @@ class LandmarkHazardRatio(TypedDict):
 
     landmark: float
     n_at_risk: Count | None
-    hr: float | None
+    hr: Estimate
     ci: Interval
     p: float | None
     infinite: bool
@@ -934,12 +935,13 @@ class LandmarkFigure(TypedDict):
     landmark: float
     n_at_risk: Count
     excluded: LandmarkExclusions
-    groups: list[KaplanMeierSummary]
+    groups: list[OverallSummary]
 
 
 @with_config(_STRICT)
 class AwareFigures(TypedDict):
-    """The immortal-time-aware figures (empty in the sponsor edition)."""
+    """The immortal-time-aware figures (a suppressed edition keeps the landmark figure, with
+    its cells suppressed, and no Simon–Makuch curves)."""
 
     simon_makuch: list[SimonMakuchFigureGroup]
     landmark: LandmarkFigure | None
