@@ -455,6 +455,28 @@ def test_a_study_minimum_above_the_threshold_stops_curves_earlier(one_group: dic
     ]
 
 
+def test_a_rate_resting_on_few_events_is_not_shown() -> None:
+    # 35 patients, one death at 2 months, none censored before 12: 97% at 12 months is 34/35
+    rows = [at_risk_row(0.0, 35, 0, 0), at_risk_row(12.0, 34, 1, 0), at_risk_row(24.0, 20, 12, 2)]
+    overall = group("overall", 35, 13, 22, rows) | {
+        "curve": {
+            "time": [0.0, 2.0, 14.0, 20.0],
+            "survival": [1.0, 0.971, 0.7, 0.6],
+            "events": [0, 1, 8, 4],
+        },
+        "survival_at": [
+            {"time": 12.0, "at_risk": 34, "estimate": 0.971, "ci": [0.8, 0.99]},
+            {"time": 24.0, "at_risk": 20, "estimate": 0.6, "ci": [0.4, 0.75]},
+        ],
+    }
+    sponsor = sponsor_edition({"overall": overall, "cohort": one_step_cohort(35)}, K)
+    assert [(e["estimate"], e["ci"]) for e in sponsor["overall"]["survival_at"]] == [
+        ("NE (<11 events)", [None, None]),
+        (0.6, [0.4, 0.75]),  # 13 events by 24 months
+    ]
+    assert "events" not in sponsor["overall"]["curve"]
+
+
 def test_estimates_after_the_curve_stops_are_not_estimable() -> None:
     rows = [at_risk_row(0.0, 40, 0, 0), at_risk_row(6.0, 20, 11, 9), at_risk_row(12.0, 8, 6, 6)]
     overall = group("overall", 40, 25, 15, rows)
@@ -822,7 +844,8 @@ def test_the_rules_are_stated_with_the_threshold() -> None:
         "Survival curves stop where fewer than 5 patients remain at risk, and every estimate at "
         "a later time (survival rate, median, quartile, CI limit, RMST) is shown as “NE (<5 at "
         "risk)”. The curves' per-step counts and the censoring times are not published; the "
-        "curves' times are rounded to 1 decimal (months) and survival to 3.",
+        "curves' times are rounded to 1 decimal (months) and survival to 3. A survival rate "
+        "that rests on 1 to 4 events is shown as “NE (<5 events)”.",
         "Ages above 89 are shown as “90+”.",
         "No patient or site identifiers; extraction dates as month and year; the submissions "
         "are identified by one SHA-256 of the whole set.",

@@ -64,6 +64,25 @@ def test_no_estimate_rests_on_fewer_than_k_at_risk(editions: tuple[dict, dict]) 
             assert isinstance(q["time"], str) or q["time"] <= stop
 
 
+def test_no_rate_gives_back_a_small_number_of_events(editions: tuple[dict, dict]) -> None:
+    internal, sponsor = editions
+    for truth, shown in zip(
+        [internal["overall"], *internal["strata"]],
+        [sponsor["overall"], *sponsor["strata"]],
+        strict=True,
+    ):
+        curve = truth["curve"]
+        for entry in shown["survival_at"]:
+            died = sum(
+                e for t, e in zip(curve["time"], curve["events"], strict=True) if t <= entry["time"]
+            )
+            assert (
+                not (1 <= died < K)
+                or isinstance(entry["estimate"], str)
+                or entry["estimate"] is None
+            )
+
+
 def test_the_sponsor_report_renders(editions: tuple[dict, dict]) -> None:
     _, sponsor = editions
     html = render_html(sponsor)

@@ -35,7 +35,8 @@ sponsor's files hold only what the sponsor may see. The rules:
 7. **Estimates stop with the curves.** A landmark rate, median, quartile, CI limit or RMST that
    refers to a time after ``shown_until`` rests on fewer than K patients at risk and is shown
    as ``"NE (<K at risk)"`` (a CI limit ``"NE"``); so is a median "not reached" once the curve
-   stops, since it says where S(t) lies after the stop.
+   stops, since it says where S(t) lies after the stop. A landmark rate that rests on 1 to K−1
+   events is ``"NE (<K events)"``: n × (1 − S(t)) would give them back.
 8. **Comparisons** keep their hazard ratios, CIs and p-values, not estimable where a compared
    group (the stratum or its reference; at the landmark for a landmark HR) has fewer than K
    patients. The landmark figure is kept, its groups suppressed as the strata are (they add up
@@ -398,6 +399,28 @@ def _estimates_until(group: dict, stop: float, marker: str) -> None:
         )
 
 
+def _events_by(group: dict) -> dict[float, int]:
+    """The events up to each landmark time of a group, from its curve's per-step events."""
+    curve = group.get("curve") or {}
+    times, events = curve.get("time", []), curve.get("events")
+    if events is None:  # a curve without per-step events (already published) gives none
+        return {}
+    return {
+        entry["time"]: int(sum(e for t, e in zip(times, events, strict=True) if t <= entry["time"]))
+        for entry in group.get("survival_at", [])
+    }
+
+
+def _rates_from_few_events(group: dict, events_by: dict[float, int], threshold: int) -> None:
+    """A landmark rate that rests on 1 to ``threshold - 1`` events gives them back (n × (1 − S)
+    when no one was censored before): it is shown as ``"NE (<K events)"``."""
+    for entry in group.get("survival_at", []):
+        if 1 <= events_by.get(entry["time"], 0) < threshold and not isinstance(
+            entry["estimate"], str
+        ):
+            entry["estimate"], entry["ci"] = f"NE (<{threshold} events)", [None, None]
+
+
 def _limited(time, ci: list, stop: float, marker: str) -> tuple:
     """A quantile and its CI with whatever lies after ``stop`` (or is not reached) hidden."""
     if time is None or time > stop:
@@ -473,7 +496,8 @@ def rules_text(threshold: int, *, sponsor: bool = True) -> list[str]:
         f"estimate at a later time (survival rate, median, quartile, CI limit, RMST) is shown as "
         f"“{not_estimable(threshold)}”. The curves' per-step counts and the censoring times are "
         f"not published; the curves' times are rounded to {TIME_DIGITS} decimal (months) and "
-        f"survival to {SURVIVAL_DIGITS}.",
+        f"survival to {SURVIVAL_DIGITS}. A survival rate that rests on 1 to {threshold - 1} "
+        f"events is shown as “NE (<{threshold} events)”.",
         f"Ages above {AGE_TOP_CODE - 1} are shown as “{AGE_TOP_CODE}+”.",
         "Comparisons between strata show hazard ratios, confidence intervals and p-values, not "
         f"estimable where a compared group has fewer than {threshold} patients (at the landmark, "
@@ -522,6 +546,7 @@ def sponsor_edition(
     landmark = (out.get("aware_figures") or {}).get("landmark")
     groups = [out["overall"], *out.get("strata", []), *(landmark or {}).get("groups", [])]
     stops = [(group, _visible_until(group, min_at_risk)) for group in groups]  # before suppression
+    events_by = [_events_by(group) for group in groups]
     not_shown = not_estimable(min_at_risk)
     _comparisons_without_counts(out, min_at_risk, not_shown)  # judged on the counts before
     cells = _collect(out)
@@ -536,9 +561,10 @@ def sponsor_edition(
     if sponsor:
         out["provenance"] = _provenance(out.get("provenance"))
     out["min_at_risk_shown"] = min_at_risk
-    for group, stop in stops:
+    for (group, stop), events in zip(stops, events_by, strict=True):
         _cut_curve(group, stop)
         _estimates_until(group, stop, not_shown)
+        _rates_from_few_events(group, events, threshold)
     strata = len(out.get("strata", [])) + 1  # the RMST table has all patients and the strata
     _rmst_until(out.get("rmst"), {g["key"]: stop for g, stop in stops[:strata]}, not_shown)
     kinds = list(hidden.values())

@@ -71,8 +71,10 @@ NonCount = Annotated[int, Field(json_schema_extra={"x-count": False})]
 #: An age, or the top code that replaced it in the sponsor edition (``"90+"``).
 Age = float | Annotated[str, StringConstraints(pattern=r"^[0-9]+\+$")] | None
 #: A suppressed edition's estimate where fewer than K remain at risk, ``"NE (<11 at risk)"``,
-#: or a CI limit there, ``"NE"``.
-NotEstimable = Annotated[str, StringConstraints(pattern=r"^NE( \(<[1-9][0-9]* at risk\))?$")]
+#: a rate resting on fewer than K events, ``"NE (<11 events)"``, or a CI limit, ``"NE"``.
+NotEstimable = Annotated[
+    str, StringConstraints(pattern=r"^NE( \(<[1-9][0-9]* (at risk|events)\))?$")
+]
 #: An estimate: a number, ``None`` (not reached, or not estimable from the data), or hidden.
 Estimate = float | None | NotEstimable
 #: A confidence interval: lower and upper limit, ``None`` where a limit is not reached.
