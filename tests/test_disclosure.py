@@ -653,6 +653,52 @@ def test_table1_suppressed_and_ages_top_coded_as_worked_out_by_hand() -> None:
     ] * 3
 
 
+def test_a_percentage_of_a_hidden_column_total_is_removed() -> None:
+    # b's 10 is hidden, so a's 50 is hidden beside it (60 = 50 + 10); a's 30 women at 60.0%
+    # would give the 50 back (30 / 0.6), so their percentage goes, the count stays
+    table1 = {
+        "groups": [{"key": "overall", "n": 60}, {"key": "a", "n": 50}, {"key": "b", "n": 10}],
+        "covariates": [
+            {
+                "key": "sex",
+                "levels": [
+                    {
+                        "key": "F",
+                        "cells": [
+                            {"n": 30, "pct": 50.0},
+                            {"n": 30, "pct": 60.0},
+                            {"n": 0, "pct": 0.0},
+                        ],
+                    },
+                    {
+                        "key": "M",
+                        "cells": [
+                            {"n": 30, "pct": 50.0},
+                            {"n": 20, "pct": 40.0},
+                            {"n": 10, "pct": 100.0},
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+    context = {
+        "overall": group("overall", 60, 25, 35),
+        "strata": [group("a", 50, 20, 30), group("b", 10, 5, 5)],
+        "cohort": one_step_cohort(60),
+    }
+    out = sponsor_edition({**context, "table1": table1}, K)["table1"]
+    assert [g["n"] for g in out["groups"]] == [60, "*", "<11"]
+    female, male = out["covariates"][0]["levels"]
+    assert female["cells"] == [
+        {"n": 30, "pct": 50.0},
+        {"n": 30, "pct": None},
+        {"n": 0, "pct": None},
+    ]
+    assert male["cells"][0] == {"n": 30, "pct": 50.0}
+    assert all(cell["pct"] is None for cell in male["cells"][1:])
+
+
 def test_top_coding_covers_every_age_statistic() -> None:
     old = {"n_missing": 0, "median": 91.0, "q1": 90.0, "q3": 95.0, "minimum": 90.5, "maximum": 99.0}
     context = {
@@ -837,7 +883,9 @@ def test_the_rules_are_stated_with_the_threshold() -> None:
     from toolkit.disclosure import rules_text
 
     assert rules_text(5) == [
-        "Cells below 5 suppressed: counts from 1 to 4 are shown as “<5” without a percentage.",
+        "Cells below 5 suppressed: counts from 1 to 4 are shown as “<5” without a percentage. "
+        "A percentage is shown only beside its count and its denominator, both shown, so it "
+        "tells nothing they do not.",
         "Complementary suppression: where a suppressed count could be recovered from a total "
         "(the other cells of a column, row or interval), further cells are hidden and shown as "
         "“*”.",

@@ -83,6 +83,18 @@ def test_no_rate_gives_back_a_small_number_of_events(editions: tuple[dict, dict]
             )
 
 
+def test_no_percentage_gives_back_a_hidden_total(editions: tuple[dict, dict]) -> None:
+    _, sponsor = editions
+    table = sponsor["table1"]
+    for covariate in table["covariates"]:
+        for level in covariate["levels"]:
+            for cell, column in zip(level["cells"], table["groups"], strict=True):
+                assert cell["pct"] is None or not isinstance(column["n"], str)
+    for row in sponsor["safety"]["rows"]:
+        for cell in [*row["cells"], row["total"]]:
+            assert cell["pct"] is None or not isinstance(cell["N"], str)
+
+
 def test_the_sponsor_report_renders(editions: tuple[dict, dict]) -> None:
     _, sponsor = editions
     html = render_html(sponsor)

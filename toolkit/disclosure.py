@@ -225,6 +225,25 @@ def _flow_cells(cells: _Cells, cohort: dict) -> None:
         cells.total(("n", "overall"), [("flow", len(flow) - 1)])
 
 
+def _percentages_of_hidden_totals(context: dict, hidden: Mapping[Key, str]) -> None:
+    """A percentage whose denominator is hidden gives it back (n / pct): it is removed too."""
+    table = context.get("table1") or {}
+    keys = [g["key"] for g in table.get("groups", [])]
+    for covariate in table.get("covariates", []):
+        for level in covariate["levels"]:
+            for cell, g in zip(level["cells"], keys, strict=True):
+                if ("n", g) in hidden:
+                    cell["pct"] = None
+    safety = context.get("safety") or {}
+    keys = [c["key"] for c in safety.get("columns", [])]
+    for row in safety.get("rows", []):
+        for cell, g in zip(row["cells"], keys, strict=True):
+            if ("n", g) in hidden:
+                cell["pct"] = None
+        if ("safety_N", row["key"]) in hidden:
+            row["total"]["pct"] = None
+
+
 def _landmark_key(figure: dict, group: dict) -> str:
     return f"landmark {figure['landmark']:g}: {group['key']}"
 
@@ -488,7 +507,8 @@ def rules_text(threshold: int, *, sponsor: bool = True) -> list[str]:
     small cells suppressed keeps the identifiers and dates, and says nothing of them."""
     rules = [
         f"Cells below {threshold} suppressed: counts from 1 to {threshold - 1} are shown as "
-        f"“{primary_marker(threshold)}” without a percentage.",
+        f"“{primary_marker(threshold)}” without a percentage. A percentage is shown only beside "
+        "its count and its denominator, both shown, so it tells nothing they do not.",
         f"Complementary suppression: where a suppressed count could be recovered from a total "
         f"(the other cells of a column, row or interval), further cells are hidden and shown as "
         f"“{COMPLEMENTARY}”.",
@@ -557,6 +577,7 @@ def sponsor_edition(
             holder[name] = marker if kind == "primary" else COMPLEMENTARY
             if pct is not None:
                 holder[pct] = None
+    _percentages_of_hidden_totals(out, hidden)
     _top_code_ages(out.get("table1"))
     if sponsor:
         out["provenance"] = _provenance(out.get("provenance"))
