@@ -206,3 +206,29 @@ def test_each_table_sits_on_one_page(pdf_pages: list[str]) -> None:
         pages = [i for i, page in enumerate(pdf_pages) if caption in page]
         assert pages, caption
         assert end in pdf_pages[pages[0]], caption
+
+
+def test_page_one_says_what_the_immortal_time_aware_analyses_say(
+    results: dict, pdf_pages: list[str]
+) -> None:
+    page_one = " ".join(pdf_pages[0].split())
+    assert "Immortal time removed." in page_one
+    evidence = results["comparisons"]["immortal_time"]["evidence"]["overall"]
+    assert f"{evidence['immortal_person_months']:,.0f} immortal person-months" in page_one
+    assert f"{100 * evidence['share_of_follow_up']:.0f}% of their groups' follow-up" in page_one
+    for row in results["comparison_rows"]:
+        if not row["later_therapy"]:
+            continue
+        naive, varying = row["naive"], row["time_varying"]
+        landmark = row["landmarks"][0]
+        expected = " → ".join(
+            f"{c['hr']:.2f} ({c['ci'][0]:.2f}–{c['ci'][1]:.2f})" for c in (naive, varying, landmark)
+        )
+        assert f"{row['label']} {expected}" in page_one
+        # the words follow the intervals: below 1 better, above 1 worse, else no difference
+        words = (
+            "better survival"
+            if varying["ci"][1] < 1
+            else ("worse survival" if varying["ci"][0] > 1 else "no clear difference")
+        )
+        assert f"{words} once immortal time is removed" in page_one

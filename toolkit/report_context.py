@@ -108,8 +108,10 @@ def _cautions(study: Study) -> list[str]:
     return [
         "The groups are defined by therapy received after the index date: a patient had to "
         "live long enough to receive it to be counted in its group. This immortal time favours "
-        "the groups with later therapy, so the survival differences between groups shown here "
-        "are descriptive and do not measure the effect of that therapy."
+        "the groups with later therapy, so the naive comparisons (the Kaplan–Meier curves by "
+        "stratum, the log-rank tests and the naive and adjusted Cox models) do not measure the "
+        "effect of that therapy; the landmark analysis, the Cox model with later therapy as a "
+        "time-varying covariate and the Simon–Makuch curves remove the immortal time."
     ]
 
 
