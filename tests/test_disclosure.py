@@ -1283,3 +1283,39 @@ def test_a_cohort_without_its_numbers_gets_none_written_in() -> None:
     sponsor = sponsor_edition({"overall": group("overall", 8, 4, 4), "cohort": {}}, K)
     assert sponsor["cohort"] == {}
     assert (sponsor["overall"]["n"], sponsor["overall"]["events"]) == ("<11", "<11")
+
+
+def test_follow_up_n_and_rows_per_file_are_cells() -> None:
+    # follow-up's n is the patients analysed: hidden with them; a file's rows below K are
+    # hidden; the patients' rows are the registry's first step, hidden with it
+    flow = [
+        {"label": "in the registry", "n": 9, "excluded": 0, "reason": None},
+        {"label": "eligible", "n": 9, "excluded": 0, "reason": "r"},
+    ]
+    context = {
+        "overall": group("overall", 9, 5, 4),
+        "cohort": {"n_analysed": 9, "flow": flow, "excluded": []},
+        "followup": {"n": 9, "median": 10.0},
+        "provenance": {
+            "rows_total": {"patients": 9, "treatments": 30, "adverse_events": 4},
+            "submissions": [],
+        },
+    }
+    sponsor = sponsor_edition(context, K, edition="internal")
+    assert sponsor["followup"]["n"] == "<11"
+    assert sponsor["provenance"]["rows_total"] == {
+        "patients": "<11",
+        "treatments": 30,
+        "adverse_events": "<11",
+    }
+    # 30 patients' rows in a registry whose first step shows 30: one cell, hidden together
+    flow[0]["n"] = 30
+    flow[1] |= {"n": 9, "excluded": 21}
+    context["provenance"]["rows_total"] = {"patients": 30, "treatments": 30}
+    shown = sponsor_edition(context, K, edition="internal")
+    assert shown["cohort"]["flow"][0]["n"] == 30 and shown["provenance"]["rows_total"] == {
+        "patients": 30,
+        "treatments": 30,
+    }
+    with pytest.raises(ValueError, match="unknown edition"):
+        sponsor_edition(context, K, edition="public")
