@@ -1319,3 +1319,96 @@ def test_follow_up_n_and_rows_per_file_are_cells() -> None:
     }
     with pytest.raises(ValueError, match="unknown edition"):
         sponsor_edition(context, K, edition="public")
+
+
+def test_a_safety_percentage_of_a_hidden_n_is_removed() -> None:
+    # b's 8 is hidden, so a's 30 is hidden beside it (38 = 30 + 8): a's 12 events at 40.0%
+    # would give the 30 back, and so would the total of the row that applies to a alone
+    a = group("a", 30, 20, 10) | {"counts": {"ae": 12, "later": 12}}
+    b = group("b", 8, 5, 3) | {"counts": {"ae": 0}}
+    safety = {
+        "columns": [{"key": "a", "n": 30}, {"key": "b", "n": 8}],
+        "rows": [
+            {
+                "key": "ae",
+                "cells": [{"n": 12, "pct": 40.0, "N": 30}, {"n": 0, "pct": 0.0, "N": 8}],
+                "total": {"n": 12, "pct": 31.6, "N": 38},
+            },
+            {
+                "key": "later",
+                "cells": [{"n": 12, "pct": 40.0, "N": 30}, {"n": None, "pct": None, "N": 8}],
+                "total": {"n": 12, "pct": 40.0, "N": 30},
+            },
+        ],
+    }
+    context = {
+        "overall": group("overall", 38, 25, 13),
+        "strata": [a, b],
+        "cohort": one_step_cohort(38),
+        "safety": safety,
+    }
+    ae, later = sponsor_edition(context, K)["safety"]["rows"]
+    assert ae["cells"] == [{"n": 12, "pct": None, "N": "*"}, {"n": 0, "pct": None, "N": "<11"}]
+    assert ae["total"] == {"n": 12, "pct": 31.6, "N": 38}
+    assert later["cells"][0] == {"n": 12, "pct": None, "N": "*"}
+    assert later["total"] == {"n": 12, "pct": None, "N": "*"}
+
+
+def test_the_landmark_figure_adds_up_to_all_patients() -> None:
+    # 40 patients = 31 at the landmark + 9 excluded (5 died, 4 censored): the excluded are
+    # small; with 9 of 40 hidden, the 31 at the landmark are hidden too
+    landmark = {
+        "landmark": 12.0,
+        "n_at_risk": 31,
+        "excluded": {"total": 9, "died": 5, "censored": 4},
+        "groups": [group("a", 31, 12, 19)],
+    }
+    context = {
+        "overall": group("overall", 40, 25, 15),
+        "cohort": one_step_cohort(40),
+        "aware_figures": {"simon_makuch": [], "landmark": landmark},
+    }
+    figure = sponsor_edition(context, K)["aware_figures"]["landmark"]
+    assert figure["excluded"] == {"total": "<11", "died": "<11", "censored": "<11"}
+    assert figure["n_at_risk"] == "*"
+    assert figure["groups"][0]["n"] == "*"  # the one group is the patients at the landmark
+    # were the parts not to add up to all patients, nothing would tie them to the 40
+    landmark["excluded"]["total"] = landmark["excluded"]["died"] = 0
+    landmark["excluded"]["censored"] = 0
+    figure = sponsor_edition(context, K)["aware_figures"]["landmark"]
+    assert figure["n_at_risk"] == 31
+
+
+def test_a_landmark_hr_of_groups_of_k_or_more_is_kept() -> None:
+    hr = {"hr": 2.7, "ci": [1.4, 5.1], "p": 0.002, "infinite": False, "aliased": False}
+    strata = [group("ref", 30, 20, 10) | {"label": "Reference"}, group("a", 20, 12, 8)]
+    context = {
+        "overall": group("overall", 50, 32, 18),
+        "strata": strata,
+        "cohort": one_step_cohort(50),
+        "comparisons": {
+            "immortal_time": {"depends_on_post_index": True},
+            "landmarks": [
+                {"landmark": 12.0, "groups": [group("ref", 15, 5, 10), group("a", 11, 4, 7)]},
+                {"landmark": 24.0, "groups": [group("ref", 12, 5, 7), group("a", 10, 4, 6)]},
+            ],
+        },
+        "comparison_rows": [
+            {
+                "key": "a",
+                "reference_label": "Reference",
+                "naive": dict(hr),
+                "adjusted": dict(hr),
+                "time_varying": None,
+                "landmarks": [
+                    {"landmark": 12.0, "n_at_risk": 26, **hr},
+                    {"landmark": 24.0, "n_at_risk": 22, **hr},
+                ],
+            }
+        ],
+    }
+    (row,) = sponsor_edition(context, K)["comparison_rows"]
+    assert row["naive"] == row["adjusted"] == hr and row["time_varying"] is None
+    # 15 and 11 at 12 months: kept; 10 of a at 24 months: not estimable
+    assert row["landmarks"][0] == {"landmark": 12.0, "n_at_risk": None, **hr}
+    assert row["landmarks"][1]["hr"] == "NE (<11 at risk)"
