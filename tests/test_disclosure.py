@@ -462,7 +462,7 @@ def test_a_rate_resting_on_few_events_is_not_shown() -> None:
         "curve": {
             "time": [0.0, 2.0, 14.0, 20.0],
             "survival": [1.0, 0.971, 0.7, 0.6],
-            "events": [0, 1, 8, 4],
+            "events": [0, 1, 8, 2],
         },
         "survival_at": [
             {"time": 12.0, "at_risk": 34, "estimate": 0.971, "ci": [0.8, 0.99]},
@@ -472,7 +472,7 @@ def test_a_rate_resting_on_few_events_is_not_shown() -> None:
     sponsor = sponsor_edition({"overall": overall, "cohort": one_step_cohort(35)}, K)
     assert [(e["estimate"], e["ci"]) for e in sponsor["overall"]["survival_at"]] == [
         ("NE (<11 events)", [None, None]),
-        (0.6, [0.4, 0.75]),  # 13 events by 24 months
+        (0.6, [0.4, 0.75]),  # 11 events by 24 months: not a small number
     ]
     assert "events" not in sponsor["overall"]["curve"]
 
@@ -481,7 +481,11 @@ def test_estimates_after_the_curve_stops_are_not_estimable() -> None:
     rows = [at_risk_row(0.0, 40, 0, 0), at_risk_row(6.0, 20, 11, 9), at_risk_row(12.0, 8, 6, 6)]
     overall = group("overall", 40, 25, 15, rows)
     overall |= {
-        "curve": {"time": [0.0, 5.123456, 14.0], "survival": [1.0, 0.512345678, 0.3]},
+        "curve": {
+            "time": [0.0, 5.123456, 14.0],
+            "survival": [1.0, 0.512345678, 0.3],
+            "ci_upper": [1.0, None, None],  # a limit not reached stays None
+        },
         "survival_at": [
             {"time": 6.0, "at_risk": 20, "estimate": 0.51, "ci": [0.4, 0.6]},
             {"time": 12.0, "at_risk": 8, "estimate": 0.3, "ci": [0.2, 0.4]},
@@ -493,6 +497,7 @@ def test_estimates_after_the_curve_stops_are_not_estimable() -> None:
             {"p": 0.25, "time": 2.0, "ci": [1.0, 3.0]},
             {"p": 0.5, "time": 5.1, "ci": [4.0, 9.0]},
             {"p": 0.75, "time": None, "ci": [7.0, None]},
+            {"p": 0.6, "time": 6.0, "ci": [5.0, 6.0]},  # at the stop itself: shown
         ],
     }
     a = group("a", 40, 25, 15, rows) | {"median": None, "median_ci": [None, None]}
@@ -510,7 +515,7 @@ def test_estimates_after_the_curve_stops_are_not_estimable() -> None:
     shown = sponsor["overall"]
     ne = "NE (<11 at risk)"
     assert shown["shown_until"] == 6.0
-    assert shown["curve"] == {"time": [0.0, 5.1], "survival": [1.0, 0.512]}
+    assert shown["curve"] == {"time": [0.0, 5.1], "survival": [1.0, 0.512], "ci_upper": [1.0, None]}
     assert [(e["estimate"], e["ci"]) for e in shown["survival_at"]] == [
         (0.51, [0.4, 0.6]),
         (ne, [None, None]),
@@ -520,6 +525,7 @@ def test_estimates_after_the_curve_stops_are_not_estimable() -> None:
         (2.0, [1.0, 3.0]),
         (5.1, [4.0, "NE"]),
         (ne, [None, None]),  # "not reached" would claim where S(t) is after the stop
+        (6.0, [5.0, 6.0]),
     ]
     assert (sponsor["strata"][0]["median"], sponsor["strata"][0]["median_ci"]) == (
         ne,
@@ -1412,3 +1418,51 @@ def test_a_landmark_hr_of_groups_of_k_or_more_is_kept() -> None:
     # 15 and 11 at 12 months: kept; 10 of a at 24 months: not estimable
     assert row["landmarks"][0] == {"landmark": 12.0, "n_at_risk": None, **hr}
     assert row["landmarks"][1]["hr"] == "NE (<11 at risk)"
+
+
+def test_a_group_without_patients_keeps_no_estimate() -> None:
+    empty = group("e", 0, 0, 0, [at_risk_row(0.0, 0, 0, 0)]) | {
+        "median": None,
+        "median_ci": [None, None],
+        "survival_at": [{"time": 12.0, "at_risk": 0, "estimate": None, "ci": [None, None]}],
+    }
+    context = {
+        "overall": group("overall", 0, 0, 0),
+        "strata": [empty],
+        "cohort": one_step_cohort(0),
+    }
+    shown = sponsor_edition(context, K)["strata"][0]
+    assert shown["shown_until"] == 0.0
+    assert shown["median"] is None and shown["survival_at"][0]["estimate"] is None
+
+
+def test_the_internal_edition_states_its_own_rules() -> None:
+    context = {"overall": group("overall", 40, 25, 15), "cohort": one_step_cohort(40)}
+    rules = sponsor_edition(context, K, edition="internal")["disclosure"]["rules"]
+    assert rules and not any(rule.startswith("No patient or site") for rule in rules)
+    assert any(
+        rule.startswith("No patient or site")
+        for rule in sponsor_edition(context, K)["disclosure"]["rules"]
+    )
+
+
+def test_the_landmark_figure_curves_stop_too() -> None:
+    rows = [at_risk_row(0.0, 31, 0, 0), at_risk_row(6.0, 12, 10, 9), at_risk_row(12.0, 5, 4, 3)]
+    a = group("a", 31, 14, 17, rows) | {
+        "curve": {"time": [0.0, 3.0, 9.0], "survival": [1.0, 0.8, 0.5], "events": [0, 5, 9]},
+        "survival_at": [],
+    }
+    landmark = {
+        "landmark": 12.0,
+        "n_at_risk": 31,
+        "excluded": {"total": 9, "died": 5, "censored": 4},
+        "groups": [a],
+    }
+    context = {
+        "overall": group("overall", 40, 25, 15),
+        "cohort": one_step_cohort(40),
+        "aware_figures": {"simon_makuch": [], "landmark": landmark},
+    }
+    shown = sponsor_edition(context, K)["aware_figures"]["landmark"]["groups"][0]
+    assert shown["shown_until"] == 6.0
+    assert shown["curve"] == {"time": [0.0, 3.0], "survival": [1.0, 0.8]}
