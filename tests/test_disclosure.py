@@ -291,6 +291,37 @@ def test_sponsor_report_shows_suppressed_cells(sponsor_texts: dict, sponsor_dir:
     assert "sponsor edition" in flat.lower()
 
 
+def float_paths(value, path: str = "") -> dict[str, float]:
+    """Every float of a JSON value by its path (list positions as ``[]``), first seen."""
+    found: dict[str, float] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = float_paths(item, f"{path}.{key}") | found
+    elif isinstance(value, list):
+        for item in value:
+            found = float_paths(item, f"{path}[]") | found
+    elif isinstance(value, float):
+        found[path] = value
+    return found
+
+
+def test_sponsor_results_hold_no_digit_the_report_does_not_print(sponsor_texts: dict) -> None:
+    results = json.loads(sponsor_texts["results.json"])
+    finer = {
+        path: value
+        for path, value in float_paths(results).items()
+        if len(repr(value).split(".")[1]) > 2
+    }
+    # left finer: the curves (rounded to 0.001, as the rules say) and the tests' statistics
+    # and p-values, which give back no count
+    assert finer
+    for path in finer:
+        assert re.search(r"\.curve\.|\.p$|p_value|_p_holm$|\.statistic$", path), path
+    for path, value in float_paths(results).items():
+        if re.search(r"median|quantiles\[\]\.(time|ci)|rmst.*(estimate|ci)", path):
+            assert value == round(value, 1), path
+
+
 def test_sponsor_report_is_letter_sized(sponsor_dir: Path) -> None:
     from pypdf import PdfReader
 
@@ -532,12 +563,74 @@ def test_estimates_after_the_curve_stops_are_not_estimable() -> None:
         [None, None],
     )
     # RMST up to 6 months: the curve is drawn to 6 in both groups
-    assert sponsor["rmst"]["overall"] == {"estimate": 5.0, "ci": [4.5, 5.5], "se": 0.2}
+    # (its standard error is not printed, its CI is)
+    assert sponsor["rmst"]["overall"] == {"estimate": 5.0, "ci": [4.5, 5.5], "se": None}
     context["rmst"]["tau"] = 12.0
     later = sponsor_edition(context, K)["rmst"]
     assert (
         later["overall"] == later["strata"]["a"] == {"estimate": ne, "ci": [None, None], "se": None}
     )
+
+
+def test_estimates_are_published_as_printed() -> None:
+    # A median of 543 days is 17.839835... months: printed as 17.8, and an exact event day
+    # if kept whole. Rates print as whole percentages, hazard ratios with 2 decimals.
+    rows = [at_risk_row(0.0, 40, 0, 0), at_risk_row(12.0, 30, 6, 4)]
+    overall = group("overall", 40, 6, 34, rows) | {
+        "median": 543 / 30.4375,
+        "median_ci": [464 / 30.4375, None],
+        "quantiles": [{"p": 0.25, "time": 9.560574948665298, "ci": [7.449, "NE"]}],
+        "survival_at": [
+            {"time": 12.0, "at_risk": 30, "estimate": 0.6618118585289015, "ci": [0.595, 0.7249]}
+        ],
+    }
+    stratum = group("a", 40, 6, 34, rows) | {"median": None, "median_ci": [None, None]}
+    reference = group("ref", 40, 6, 34, rows) | {"label": "Reference"}
+    hr = {"hr": 0.7965648124213238, "ci": [0.545558, 1.16306], "p": 0.23888534634641534}
+    context = {
+        "overall": overall,
+        "strata": [reference, stratum],
+        "cohort": one_step_cohort(40),
+        "comparisons": {
+            "landmarks": [
+                {"landmark": 12.0, "groups": [{"key": "ref", "n": 30}, {"key": "a", "n": 30}]}
+            ]
+        },
+        "followup": {"n": 40, "median": 21.09240246406571, "ci": [19.449691991786448, None]},
+        "rmst": {
+            "tau": 12.0,
+            "overall": {"estimate": 10.188933680115365, "ci": [9.05, 11.3499], "se": 0.557},
+            "strata": {"a": None},
+        },
+        "comparison_rows": [
+            {
+                "key": "a",
+                "reference_label": "Reference",
+                "naive": hr,
+                "adjusted": None,
+                "time_varying": {**hr, "hr": 1.7957137339552778},
+                "landmarks": [{**hr, "landmark": 12.0, "n_at_risk": 30, "hr": 2.715}],
+            }
+        ],
+    }
+    sponsor = sponsor_edition(context, 5)
+    shown = sponsor["overall"]
+    assert (shown["median"], shown["median_ci"]) == (17.8, [15.2, None])
+    assert shown["quantiles"] == [{"p": 0.25, "time": 9.6, "ci": [7.4, "NE"]}]
+    assert [(e["estimate"], e["ci"]) for e in shown["survival_at"]] == [(0.66, [0.6, 0.72])]
+    assert (sponsor["strata"][1]["median"], sponsor["strata"][1]["median_ci"]) == (
+        None,
+        [None, None],
+    )
+    assert sponsor["followup"] == {"n": 40, "median": 21.1, "ci": [19.4, None]}
+    assert sponsor["rmst"]["overall"] == {"estimate": 10.2, "ci": [9.1, 11.3], "se": None}
+    row = sponsor["comparison_rows"][0]
+    # p-values are not rounded: they print as "0.239" or "<0.001", and give back no count
+    assert row["naive"] == {"hr": 0.8, "ci": [0.55, 1.16], "p": 0.23888534634641534}
+    assert row["adjusted"] is None
+    assert row["time_varying"]["hr"] == 1.8
+    assert (row["landmarks"][0]["hr"], row["landmarks"][0]["ci"]) == (2.71, [0.55, 1.16])
+    assert context["overall"]["median"] == 543 / 30.4375, "the internal context is left alone"
 
 
 def test_a_curve_with_enough_at_risk_throughout_is_left_whole() -> None:
@@ -900,6 +993,9 @@ def test_the_rules_are_stated_with_the_threshold() -> None:
         "risk)”. The curves' per-step counts and the censoring times are not published; the "
         "curves' times are rounded to 1 decimal (months) and survival to 3. A survival rate "
         "that rests on 1 to 4 events is shown as “NE (<5 events)”.",
+        "Every estimate is published as printed, in results.json too: durations in months to 1 "
+        "decimal, survival rates and their limits as whole percentages, hazard ratios to 2 "
+        "decimals.",
         "Ages above 89 are shown as “90+”.",
         "No patient or site identifiers; extraction dates as month and year; the submissions "
         "are identified by one SHA-256 of the whole set.",

@@ -42,6 +42,10 @@ sponsor's files hold only what the sponsor may see. The rules:
    patients. The landmark figure is kept, its groups suppressed as the strata are (they add up
    to the patients at the landmark, who with those excluded before it add up to all patients);
    the Simon–Makuch curves and the raw model results are dropped.
+9. **Estimates as printed.** Every estimate is kept in the rounding the report prints it
+   (months to one decimal, rates as whole percentages, hazard ratios to two decimals), so
+   ``results.json`` says no more than the PDF: a median to sixteen digits is an exact event
+   day. The RMST's standard error, which the report does not print, is dropped.
 
 The rules are written into the context (``disclosure.rules``) so the report states them.
 """
@@ -54,7 +58,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from toolkit.documents import MONTH_NAMES
+from toolkit.documents import MONTH_NAMES, MONTHS_DECIMALS, PERCENT_DECIMALS, RATIO_DECIMALS
 
 __all__ = [
     "COMPLEMENTARY",
@@ -502,6 +506,69 @@ def _not_estimable_hr(cell: dict, marker: str) -> dict:
     return {**cell, "hr": marker, "ci": [None, None], "p": None}
 
 
+# --- the published rounding -------------------------------------------------------------------
+
+
+_PERCENTAGES = (
+    "whole percentages" if PERCENT_DECIMALS == 0 else f"percentages to {PERCENT_DECIMALS} decimals"
+)
+
+
+def _months_shown(value):
+    """A duration as the report prints it (``17.8398`` → ``17.8``); text and None as they are."""
+    return float(f"{value:.{MONTHS_DECIMALS}f}") if isinstance(value, float | int) else value
+
+
+def _proportion_shown(value):
+    """A proportion as its printed percentage (``0.6618`` → ``0.66`` for "66%")."""
+    if not isinstance(value, float | int):
+        return value
+    return float(f"{100 * value:.{PERCENT_DECIMALS}f}") / 100
+
+
+def _ratio_shown(value):
+    """A hazard ratio or CI limit as printed (``0.7966`` → ``0.8``)."""
+    return float(f"{value:.{RATIO_DECIMALS}f}") if isinstance(value, float | int) else value
+
+
+def _round(holder: dict | None, name: str, shown) -> None:
+    """Apply ``shown`` to ``holder[name]`` (each item of a list), when it is there."""
+    if holder is None or name not in holder:
+        return
+    value = holder[name]
+    holder[name] = [shown(v) for v in value] if isinstance(value, list) else shown(value)
+
+
+def _as_published(out: dict, groups: list[dict]) -> None:
+    """Every estimate in the rounding the report prints it, and nothing finer: a median to the
+    day is an exact event time, a survival rate to 16 digits a ratio of counts. The RMST's
+    standard error is not printed (its CI is) and is dropped."""
+    for group in groups:
+        for name in ("median", "median_ci"):
+            _round(group, name, _months_shown)
+        for quantile in group.get("quantiles", []):
+            _round(quantile, "time", _months_shown)
+            _round(quantile, "ci", _months_shown)
+        for entry in group.get("survival_at", []):
+            _round(entry, "estimate", _proportion_shown)
+            _round(entry, "ci", _proportion_shown)
+    for name in ("median", "ci"):
+        _round(out.get("followup"), name, _months_shown)
+    rmst = out.get("rmst") or {}
+    for cell in [rmst.get("overall"), *(rmst.get("strata") or {}).values()]:
+        if cell is not None:
+            _round(cell, "estimate", _months_shown)
+            _round(cell, "ci", _months_shown)
+            cell["se"] = None
+    for row in out.get("comparison_rows", []):
+        for cell in [
+            *(row.get(n) for n in ("naive", "adjusted", "time_varying")),
+            *row["landmarks"],
+        ]:
+            _round(cell, "hr", _ratio_shown)
+            _round(cell, "ci", _ratio_shown)
+
+
 def rules_text(threshold: int, *, sponsor: bool = True) -> list[str]:
     """The disclosure rules as sentences for the report's appendix; an internal edition with
     small cells suppressed keeps the identifiers and dates, and says nothing of them."""
@@ -518,6 +585,9 @@ def rules_text(threshold: int, *, sponsor: bool = True) -> list[str]:
         f"not published; the curves' times are rounded to {TIME_DIGITS} decimal (months) and "
         f"survival to {SURVIVAL_DIGITS}. A survival rate that rests on 1 to {threshold - 1} "
         f"events is shown as “NE (<{threshold} events)”.",
+        f"Every estimate is published as printed, in results.json too: durations in months to "
+        f"{MONTHS_DECIMALS} decimal, survival rates and their limits as {_PERCENTAGES}, "
+        f"hazard ratios to {RATIO_DECIMALS} decimals.",
         f"Ages above {AGE_TOP_CODE - 1} are shown as “{AGE_TOP_CODE}+”.",
         "Comparisons between strata show hazard ratios, confidence intervals and p-values, not "
         f"estimable where a compared group has fewer than {threshold} patients (at the landmark, "
@@ -588,6 +658,7 @@ def sponsor_edition(
         _rates_from_few_events(group, events, threshold)
     strata = len(out.get("strata", [])) + 1  # the RMST table has all patients and the strata
     _rmst_until(out.get("rmst"), {g["key"]: stop for g, stop in stops[:strata]}, not_shown)
+    _as_published(out, groups)
     kinds = list(hidden.values())
     out["disclosure"] = {
         "suppressed": True,

@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 __all__ = [
     "COMMON_FILTERS",
     "MONTH_NAMES",
+    "MONTHS_DECIMALS",
+    "PERCENT_DECIMALS",
+    "RATIO_DECIMALS",
     "AssetFetcher",
     "make_environment",
     "inline_css",
@@ -87,6 +90,11 @@ MONTH_NAMES = (
     "November",
     "December",
 )
+#: Decimals of the published numbers: durations in months, percentages, ratios (hazard ratios).
+#: The report prints them so, and a suppressed edition's results.json holds them so.
+MONTHS_DECIMALS = 1
+PERCENT_DECIMALS = 0
+RATIO_DECIMALS = 2
 #: Characters always kept in the embedded font, whatever the text: ASCII and common typography.
 _BASE_GLYPHS = "".join(chr(c) for c in range(0x20, 0x7F)) + "–—→←≥≤±×·°µ’‘“”…€£ "
 

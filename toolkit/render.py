@@ -21,6 +21,9 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from .documents import (
+    MONTHS_DECIMALS,
+    PERCENT_DECIMALS,
+    RATIO_DECIMALS,
     AssetFetcher,
     check_formats,
     inline_css,
@@ -68,7 +71,7 @@ def fmt_months(value: float | None) -> str:
     a suppressed edition's ``"NE (<11 at risk)"`` as it is."""
     if isinstance(value, str):
         return value
-    return _NOT_REACHED if value is None else f"{float(value):.1f}"
+    return _NOT_REACHED if value is None else f"{float(value):.{MONTHS_DECIMALS}f}"
 
 
 def fmt_months_unit(value: float | None) -> str:
@@ -84,7 +87,7 @@ def fmt_pct(value: float | None) -> str:
     a suppressed edition's ``"NE (<11 at risk)"`` as it is."""
     if isinstance(value, str):
         return value
-    return _NOT_ESTIMABLE if value is None else f"{100 * float(value):.0f}%"
+    return _NOT_ESTIMABLE if value is None else f"{100 * float(value):.{PERCENT_DECIMALS}f}%"
 
 
 def fmt_share(count: int | str, total: int | str) -> str:
@@ -124,7 +127,11 @@ def fmt_ci(pair: Sequence[float | None], unit: str = "months", *, label: bool = 
         if lower is None and upper is None:
             return f"({prefix}NE)"
         low, high = (
-            "NE" if limit is None else limit if isinstance(limit, str) else f"{100 * limit:.0f}"
+            "NE"
+            if limit is None
+            else limit
+            if isinstance(limit, str)
+            else f"{100 * limit:.{PERCENT_DECIMALS}f}"
             for limit in (lower, upper)
         )
         return f"({prefix}{low}–{high}%)"
@@ -133,6 +140,11 @@ def fmt_ci(pair: Sequence[float | None], unit: str = "months", *, label: bool = 
     if lower is None and upper is None:
         return f"({prefix}{_NOT_REACHED})"
     return f"({prefix}{fmt_months(lower)}–{fmt_months(upper)})"
+
+
+def fmt_ratio(value: float) -> str:
+    """A hazard ratio or its CI limit: ``0.7965`` → ``"0.80"``."""
+    return f"{float(value):.{RATIO_DECIMALS}f}"
 
 
 def fmt_count(value: int | str | None) -> str:
@@ -208,6 +220,7 @@ _FILTERS = {  # besides toolkit.documents.COMMON_FILTERS (join_and, long_date �
     "n_pct": fmt_n_pct,
     "age": fmt_age,
     "pvalue": fmt_p,
+    "ratio": fmt_ratio,
     "landmark_column": lambda months: {
         "title": f"Landmark {months:g} months",
         "sub": "HR (95% CI), p",
