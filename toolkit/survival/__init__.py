@@ -12,6 +12,8 @@ JSON-able form. Formatting belongs to the report. Every result names its method.
 - :mod:`~toolkit.survival.logrank` — :func:`logrank_test`, :func:`pairwise_logrank`
 - :mod:`~toolkit.survival.rmst` — :func:`rmst`, :func:`rmst_by_group`
 - :mod:`~toolkit.survival.followup` — :func:`median_followup`
+- :mod:`~toolkit.survival.competing_risks` — :func:`aalen_johansen` (cumulative incidence with
+  competing risks), :func:`aalen_johansen_by_group`, :func:`gray_test`, :func:`incidence_rate`
 - :mod:`~toolkit.survival.cox` — :func:`cox_ph`, the public fit (design matrix, Wald terms);
   its engine :mod:`~toolkit.survival.cox_engine` (Efron ties, Newton–Raphson on arrays) and
   its tests :mod:`~toolkit.survival.cox_inference` (likelihood ratio, Wald, score, cox.zph)
@@ -22,6 +24,19 @@ JSON-able form. Formatting belongs to the report. Every result names its method.
   or Fisher's exact), :func:`kruskal_wallis`
 """
 
+from toolkit.survival.competing_risks import (
+    CIF_CONF_TYPES,
+    CIF_VARIANCES,
+    COMPETING_RISKS_METHODS,
+    CumulativeIncidence,
+    GrayTest,
+    IncidenceRate,
+    aalen_johansen,
+    aalen_johansen_by_group,
+    cif_confidence_limits,
+    gray_test,
+    incidence_rate,
+)
 from toolkit.survival.cox import CoxResult, CoxTerm, cox_ph
 from toolkit.survival.followup import FollowUp, median_followup
 from toolkit.survival.kaplan_meier import (
@@ -39,11 +54,17 @@ from toolkit.survival.table import SurvivalTable, read_survival_table
 from toolkit.survival.time_varying import TimeVaryingCoxResult, counting_process_cox
 
 __all__ = [
+    "CIF_CONF_TYPES",
+    "CIF_VARIANCES",
+    "COMPETING_RISKS_METHODS",
     "CONF_TYPES",
     "METHODS",
     "CoxResult",
     "CoxTerm",
+    "CumulativeIncidence",
     "FollowUp",
+    "GrayTest",
+    "IncidenceRate",
     "KaplanMeierSummary",
     "LogRankTest",
     "PairwiseLogRank",
@@ -52,10 +73,15 @@ __all__ = [
     "SimonMakuchCurve",
     "SurvivalTable",
     "TimeVaryingCoxResult",
+    "aalen_johansen",
+    "aalen_johansen_by_group",
+    "cif_confidence_limits",
     "counting_process_cox",
     "cox_ph",
     "empty_summary",
     "extended_kaplan_meier",
+    "gray_test",
+    "incidence_rate",
     "kaplan_meier",
     "kaplan_meier_by_group",
     "logrank_test",
