@@ -51,7 +51,12 @@ def test_medians_and_landmarks_are_near_the_poster(results: dict) -> None:
     assert abs(results["followup"]["median"] - 21.7) <= 1.5
     for group in results["strata"]:
         target = POSTER[group["key"]]
-        assert abs(group["median"] - target["median"]) <= 1.5, group["label"]
+        if group["key"] == "il2_pd1":
+            # the poster's 28.7 months rests on fewer than 10 patients at risk: not shown
+            assert group["median"] == "NE (<10 at risk)"
+            assert group["shown_until"] < target["median"]
+        else:
+            assert abs(group["median"] - target["median"]) <= 1.5, group["label"]
         (s12,) = [s for s in group["survival_at"] if s["time"] == 12]
         assert abs(s12["estimate"] - target["s12"]) <= 0.04, group["label"]
 

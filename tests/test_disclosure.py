@@ -316,7 +316,7 @@ def test_sponsor_results_hold_no_digit_the_report_does_not_print(sponsor_texts: 
     # and p-values, which give back no count
     assert finer
     for path in finer:
-        assert re.search(r"\.curve\.|\.p$|p_value|_p_holm$|\.statistic$", path), path
+        assert re.search(r"\.curve\.|\.p$|p_value|_p_holm$|\.p_holm$|\.statistic$", path), path
     for path, value in float_paths(results).items():
         if re.search(r"median|quantiles\[\]\.(time|ci)|rmst.*(estimate|ci)", path):
             assert value == round(value, 1), path
@@ -994,16 +994,16 @@ def test_the_rules_are_stated_with_the_threshold() -> None:
         "curves' times are rounded to 1 decimal (months) and survival to 3. A survival rate "
         "that rests on 1 to 4 events is shown as “NE (<5 events)”.",
         "Every estimate is published as printed, in results.json too: durations in months to 1 "
-        "decimal, survival rates and their limits as whole percentages, hazard ratios to 2 "
-        "decimals.",
+        "decimal, survival rates and their limits as whole percentages, hazard ratios and test "
+        "statistics to 2 decimals.",
         "Ages above 89 are shown as “90+”.",
         "No patient or site identifiers; extraction dates as month and year; the submissions "
         "are identified by one SHA-256 of the whole set.",
-        "Comparisons between strata show hazard ratios, confidence intervals and p-values, not "
-        "estimable where a compared group has fewer than 5 patients (at the landmark, for a "
-        "landmark HR). The landmark figure is suppressed like the strata; the Simon–Makuch "
-        "curves, whose groups gain patients over time, and the landmark risk-set sizes of the "
-        "table are omitted.",
+        "Comparisons between strata show hazard ratios, confidence intervals, log-rank tests "
+        "and p-values, not estimable where a compared group has fewer than 5 patients (at the "
+        "landmark, for a landmark HR). The landmark figure is suppressed like the strata; the "
+        "Simon–Makuch curves, whose groups gain patients over time, the landmark risk-set sizes "
+        "of the table and the adjusted model's own table are omitted.",
     ]
     # an internal edition with small cells suppressed keeps its identifiers and dates
     internal = rules_text(5, sponsor=False)
@@ -1320,6 +1320,24 @@ def test_strata_sizes_add_up_to_all_patients_without_an_at_risk_table() -> None:
     ]
 
 
+def test_a_safety_total_over_some_strata_is_a_set_of_those_only() -> None:
+    # the total adds b alone (a's window differs): it is b's small 4, and a's 12, outside the
+    # set, stays (a total over both, 16, would have hidden it)
+    a, b = group("a", 25, 13, 12), group("b", 22, 11, 11)
+    a["counts"], b["counts"] = {"ae": 12}, {"ae": 4}
+    row = {
+        "key": "ae",
+        "cells": [{"n": 12, "pct": 48.0, "N": 25}, {"n": 4, "pct": 18.2, "N": 22}],
+        "total_over": ["b"],
+        "total": {"n": 4, "pct": 18.2, "N": 22},
+    }
+    safety = {"columns": [{"key": "a", "n": 25}, {"key": "b", "n": 22}], "rows": [row]}
+    context = {"overall": group("overall", 47, 24, 23), "strata": [a, b], "cohort": {}}
+    out = sponsor_edition({**context, "safety": safety}, K)["safety"]["rows"][0]
+    assert [c["n"] for c in out["cells"]] == [12, "<11"]
+    assert out["total"] == {"n": "<11", "pct": None, "N": 22}
+
+
 def test_a_small_adverse_event_total_loses_its_percentage() -> None:
     a, b = group("a", 25, 13, 12), group("b", 22, 11, 11)
     a["counts"], b["counts"] = {"ae": 3}, {"ae": 4}
@@ -1562,3 +1580,87 @@ def test_the_landmark_figure_curves_stop_too() -> None:
     shown = sponsor_edition(context, K)["aware_figures"]["landmark"]["groups"][0]
     assert shown["shown_until"] == 6.0
     assert shown["curve"] == {"time": [0.0, 3.0], "survival": [1.0, 0.8]}
+
+
+def test_log_rank_tests_of_a_small_stratum_are_not_estimable() -> None:
+    a, b, c = group("a", 40, 20, 20), group("b", 30, 15, 15), group("c", 8, 4, 4)
+
+    def row(keys, p_holm):
+        return {
+            "label": "x",
+            "keys": keys,
+            "statistic": 4.123,
+            "df": 1,
+            "p": 0.04,
+            "p_holm": p_holm,
+        }
+
+    tests = {
+        "logrank": [row(["a", "b", "c"], None), row(["a", "b"], 0.08), row(["a", "c"], 0.08)],
+        "ph": [{"model": "naive Cox model", "chisq": 1.234, "df": 2, "p": 0.5, "fails": False}],
+    }
+    context = {
+        "overall": group("overall", 78, 39, 39),
+        "strata": [a, b, c],
+        "cohort": one_step_cohort(78),
+        "strata_tests": tests,
+        "adjusted_model": {"n": 70, "events": 30},
+    }
+    sponsor = sponsor_edition(context, K)
+    ne = "NE (<11 at risk)"
+    assert [(r["statistic"], r["p"], r["p_holm"]) for r in sponsor["strata_tests"]["logrank"]] == [
+        (None, ne, None),  # the global test includes c's 8 patients
+        (4.12, 0.04, 0.08),  # published as printed
+        (None, ne, ne),
+    ]
+    assert sponsor["strata_tests"]["ph"][0]["chisq"] == 1.23
+    assert sponsor["adjusted_model"] is None
+    assert context["adjusted_model"] == {"n": 70, "events": 30}
+
+
+def test_the_internal_edition_shows_no_estimate_on_too_few_at_risk() -> None:
+    from toolkit.disclosure import estimable_only
+
+    rows = [at_risk_row(0.0, 40, 0, 0), at_risk_row(6.0, 20, 11, 9), at_risk_row(12.0, 8, 6, 6)]
+    overall = group("overall", 40, 25, 15, rows) | {
+        "curve": {"time": [0.0, 5.0, 14.0], "survival": [1.0, 0.5, 0.3], "at_risk": [40, 22, 5]},
+        "survival_at": [
+            {"time": 6.0, "at_risk": 20, "estimate": 0.51, "ci": [0.4, 0.6]},
+            {"time": 12.0, "at_risk": 8, "estimate": 0.3, "ci": [0.2, 0.4]},
+        ],
+        "median": 5.1,
+        "median_ci": [4.0, 9.0],
+        "quantiles": [],
+    }
+    small = group("small", 8, 2, 6, [at_risk_row(0.0, 8, 0, 0), at_risk_row(6.0, 5, 2, 1)])
+    small |= {"survival_at": [{"time": 6.0, "at_risk": 5, "estimate": 0.7, "ci": [0.3, 0.9]}]}
+    hr = {"hr": 2.0, "ci": [1.0, 4.0], "p": 0.05, "infinite": False, "aliased": False}
+    context = {
+        "overall": overall,
+        "strata": [overall | {"key": "big", "label": "Big"}, small],
+        "cohort": one_step_cohort(48),
+        "min_at_risk_shown": 10,
+        "rmst": {"tau": 12.0, "overall": {"estimate": 9.0, "ci": [8.0, 10.0], "se": 0.5}},
+        "comparison_rows": [
+            {"key": "small", "reference_label": "Big", "naive": hr, "landmarks": []}
+        ],
+    }
+    shown = estimable_only(context)
+    ne = "NE (<10 at risk)"
+    # all patients: 20 at risk at 6, 8 at 12: estimates after 6 months are not shown, the
+    # counts and the curve's data are (the figure stops the curve)
+    assert shown["overall"]["shown_until"] == 6.0
+    assert [e["estimate"] for e in shown["overall"]["survival_at"]] == [0.51, ne]
+    assert (shown["overall"]["median"], shown["overall"]["median_ci"]) == (5.1, [4.0, "NE"])
+    assert shown["overall"]["curve"] == overall["curve"]
+    assert shown["overall"]["at_risk"] == rows
+    assert shown["rmst"]["overall"] == {"estimate": ne, "ci": [None, None], "se": None}
+    # a stratum of 8 has nothing estimable, and no hazard ratio against it
+    assert shown["strata"][1]["survival_at"][0]["estimate"] == ne
+    assert shown["strata"][1]["n"] == 8
+    assert shown["comparison_rows"][0]["naive"]["hr"] == ne
+    assert context["overall"]["survival_at"][1]["estimate"] == 0.3, "its input is left alone"
+    assert "shown_until" not in context["overall"]
+    # a study without a minimum gets its context back as it is
+    unlimited = context | {"min_at_risk_shown": 0}
+    assert estimable_only(unlimited) is unlimited

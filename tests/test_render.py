@@ -163,6 +163,32 @@ def fake_context() -> dict:
             }
         ],
         "comparison_notes": [],
+        "strata_tests": {
+            "logrank": [
+                {
+                    "label": "All 3 strata",
+                    "keys": ["il2_only", "il2_ipi", "il2_pd1"],
+                    "statistic": 21.15,
+                    "df": 2,
+                    "p": 0.00003,
+                    "p_holm": None,
+                },
+                {
+                    "label": "IL-2 → ipilimumab vs IL-2 → anti-PD-1",
+                    "keys": ["il2_ipi", "il2_pd1"],
+                    "statistic": 15.11,
+                    "df": 1,
+                    "p": 0.0001,
+                    "p_holm": 0.0002,
+                },
+            ],
+            "logrank_method": "log-rank test (Mantel–Haenszel)",
+            "adjustment": "Holm",
+            "ph": [{"model": "naive Cox model", "chisq": 9.62, "df": 2, "p": 0.008, "fails": True}],
+            "ph_method": "cox.zph score test",
+            "ph_alpha": 0.05,
+        },
+        "adjusted_model": None,
         "aware_figures": {"simon_makuch": [], "landmark": None},
         "rmst": {"tau": None, "overall": None, "strata": {}},
     } | report_tables(strata, overall)
@@ -189,7 +215,14 @@ def report_tables(strata: list[dict], overall: dict) -> dict:
         cells = [{"n": g["counts"][key], "N": g["n"], "pct": None} for g in strata]
         total = {"n": sum(c["n"] for c in cells), "N": overall["n"], "pct": None}
         safety_rows.append(
-            {"key": key, "label": label, "later_only": False, "cells": cells, "total": total}
+            {
+                "key": key,
+                "label": label,
+                "later_only": False,
+                "cells": cells,
+                "total_over": [g["key"] for g in strata],
+                "total": total,
+            }
         )
     return {
         "table1": {
@@ -211,6 +244,7 @@ def report_tables(strata: list[dict], overall: dict) -> dict:
             "columns": [{"key": g["key"], "label": g["label"], "n": g["n"]} for g in strata],
             "rows": safety_rows,
             "description": "related autoimmune events after the later therapy",
+            "total_note": "Each total adds the strata its row applies to.",
         },
         "provenance": {
             "n_submissions": 2,
@@ -419,6 +453,17 @@ def test_only_requested_formats_are_written(context, tmp_path):
     ("name", "value", "args", "expected"),
     [
         ("months", 18.44, (), "18.4"),
+        ("months_list", [14.3, 15.25], (), "14.3 and 15.2 months"),
+        (
+            "months_list",
+            [14.3, "NE (<10 at risk)"],
+            (),
+            "14.3 months and NE (<10 at risk)",
+        ),
+        ("statistic", 21.147, (), "21.15"),
+        ("statistic", None, (), "–"),
+        ("ratio", 0.7965, (), "0.80"),
+        ("pvalue", "NE (<10 at risk)", (), "NE (<10 at risk)"),
         ("months", None, (), "not reached"),
         ("months_unit", 14, (), "14.0 months"),
         ("pct", 0.57, (), "57%"),
@@ -506,3 +551,74 @@ def test_every_document_extends_the_one_base_template() -> None:
         assert ("<!DOCTYPE html>" in text) == (name == "base.html.j2"), name
         if name != "base.html.j2":
             assert '{% extends "base.html.j2" %}' in text, name
+
+
+def _plain(html: str) -> str:
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_every_test_of_the_strata_is_shown_with_its_method() -> None:
+    context = fake_context()
+    text = _plain(render_html(context, embed_fonts=False))
+    assert "Table 5. Tests between strata" in text
+    assert "Log-rank: All 3 strata 21.15 2 <0.001 –" in text
+    assert "Log-rank: IL-2 → ipilimumab vs IL-2 → anti-PD-1 15.11 1 <0.001 <0.001" in text
+    assert "Proportional hazards: naive Cox model (a) 9.62 2 0.008 –" in text
+    assert "adjusted by Holm's method over all pairs" in text
+    assert "Proportional hazards: cox.zph score test." in text
+    assert "a: p below 0.05: the hazards are not proportional" in text
+    context["strata_tests"]["ph"][0] |= {"p": 0.2, "fails": False}
+    text = _plain(render_html(context, embed_fonts=False))
+    assert "(a)" not in text and "a: p below" not in text
+
+
+def test_the_adjusted_model_has_its_own_table_and_tables_number_in_order() -> None:
+    context = fake_context()
+    ne = {"hr": 1e-11, "ci": [None, None], "p": 0.99, "infinite": True, "aliased": False}
+    context["adjusted_model"] = {
+        "n": 213,
+        "n_input": 236,
+        "n_dropped_missing": 23,
+        "events": 118,
+        "terms": [
+            {"covariate": "Stratum", "level": "IL-2 → anti-PD-1", "reference": "HD IL-2 only",
+             "hr": 0.25, "ci": [0.13, 0.46], "p": 0.00002, "infinite": False, "aliased": False},
+            {"covariate": "ECOG performance status", "level": "1", "reference": "0", "hr": 1.16,
+             "ci": [0.76, 1.78], "p": 0.496, "infinite": False, "aliased": False},
+            {"covariate": "ECOG performance status", "level": "2", "reference": "0", **ne},
+        ],
+        "ph_p": 0.013,
+        "method": "complete cases",
+    }  # fmt: skip
+    text = _plain(render_html(context, embed_fonts=False))
+    assert "Table 6. Adjusted Cox model: 213 of 236 patients, 118 deaths." in text
+    assert "Stratum IL-2 → anti-PD-1 vs HD IL-2 only 0.25 (0.13–0.46) p <0.001" in text
+    # the covariate is named once for its levels
+    assert "ECOG performance status 1 vs 0 1.16 (0.76–1.78) p 0.496 2 vs 0 not estimable" in text
+    assert "23 patients with a missing value of a covariate are left out" in text
+    assert "(cox.zph, global): p 0.013" in text
+    numbers = [int(n) for n in re.findall(r"Table (\d+)\. ", text)]
+    assert numbers == list(range(1, 8))
+    # without it (the sponsor edition) the appendix's table takes the next number
+    context["adjusted_model"] = None
+    text = _plain(render_html(context, embed_fonts=False))
+    assert [int(n) for n in re.findall(r"Table (\d+)\. ", text)] == list(range(1, 7))
+    assert "Table 6. Submissions used" in text
+
+
+def test_the_monte_carlo_test_states_its_resamples_and_seed() -> None:
+    context = fake_context()
+    context["table1"]["covariates"][0]["test"] = {
+        "name": "Fisher's exact (Monte Carlo)",
+        "statistic": None,
+        "df": None,
+        "resamples": 10_000,
+        "seed": 20150316,
+        "p_value": 0.27,
+    }
+    text = _plain(render_html(context, embed_fonts=False))
+    assert (
+        "larger than 2 × 2, from 10,000 random tables with the table's margins, seed 20150316)"
+        in text
+    )
+    assert "seed" not in _plain(render_html(fake_context(), embed_fonts=False))

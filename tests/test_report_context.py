@@ -177,7 +177,17 @@ def test_safety_counts_by_hand(hand_context: dict) -> None:
     assert deaths["total"] == {"n": 3, "N": 10, "pct": 30.0}
     autoimmune = rows["related_autoimmune_post_therapy"]
     assert [(c["n"], c["pct"]) for c in autoimmune["cells"]] == [(1, 14.3), (0, 0.0), (1, 50.0)]
-    assert autoimmune["total"] == {"n": 2, "N": 10, "pct": 20.0}
+    # P01's event counts from the index date, the others' from the later therapy: the total
+    # adds the later-therapy strata only, 0 of 1 and 1 of 2
+    assert autoimmune["total_over"] == ["il2_ipi", "il2_pd1"]
+    assert autoimmune["total"] == {"n": 1, "N": 3, "pct": 33.3}
+    assert deaths["total_over"] == ["il2_only", "il2_ipi", "il2_pd1"]
+    assert progressed["total_over"] == ["il2_ipi", "il2_pd1"]
+    assert safety["total_note"] == (
+        "Each total adds the strata its row applies to. Where the window differs between strata "
+        "(it starts at the later therapy in IL-2 → ipilimumab and IL-2 → anti-PD-1, at the "
+        "index date elsewhere), the total adds IL-2 → ipilimumab and IL-2 → anti-PD-1 only."
+    )
     assert [g["counts"] for g in hand_context["strata"]][2] == {
         "progressed_before_later_therapy": 2,
         "related_autoimmune_post_therapy": 1,
@@ -226,7 +236,7 @@ def test_methods_and_cautions_say_the_study_in_words(hand_context: dict) -> None
     (caution,) = hand_context["texts"]["cautions"]
     assert caution.startswith("The groups are defined by therapy received after the index date")
     assert hand_context["edition"] == "internal" and hand_context["cutoff"] == "2015-03-16"
-    assert hand_context["min_at_risk_shown"] == 0
+    assert hand_context["min_at_risk_shown"] == 10  # the study's default
     assert hand_context["disclosure"] == {"suppressed": False, "threshold": None, "rules": []}
     assert set(hand_context["software"]) == {
         "toolkit",
@@ -266,6 +276,8 @@ def test_context_keys_are_the_ones_the_templates_read(hand_context: dict) -> Non
         "comparisons",
         "comparison_rows",
         "comparison_notes",
+        "strata_tests",
+        "adjusted_model",
         "aware_figures",
     ]
     assert list(hand_context["texts"]) == ["background", "conclusions", "cautions"]
@@ -276,10 +288,10 @@ def test_context_keys_are_the_ones_the_templates_read(hand_context: dict) -> Non
     assert list(hand_context["table1"]["age"]) == ["key", "label", "cells", "test"]
     assert hand_context["table1"]["age"]["key"] == "age"
     safety = hand_context["safety"]
-    assert list(safety) == ["columns", "rows", "description"]
+    assert list(safety) == ["columns", "rows", "description", "total_note"]
     assert [list(c) for c in safety["columns"]] == [["key", "label", "n"]] * 3
     assert [list(r) for r in safety["rows"]] == [
-        ["key", "label", "later_only", "cells", "total"]
+        ["key", "label", "later_only", "cells", "total_over", "total"]
     ] * 3
     assert hand_context["comparisons"]["rmst_tau"] == hand_context["rmst"]["tau"]
     assert hand_context["aware_figures"]["landmark"]["landmark"] == 12.0
@@ -386,15 +398,15 @@ def test_strata_rules_in_words() -> None:
     braf = load_study(builtin_study_path("braf"))
     rules = [_stratum_rule(s, i == 0) for i, s in enumerate(braf.strata)]
     assert rules == [
-        "braf status mutant at baseline",
-        "otherwise, braf status wildtype at baseline",
+        "BRAF status at baseline: Mutant",
+        "otherwise, BRAF status at baseline: Wild type",
         "all other patients",
     ]
     assert _cautions(braf) == []
     two = braf.strata[0].model_copy(
         update={"baseline": braf.strata[0].baseline.model_copy(update={"values": ("a", "b")})}
     )
-    assert _stratum_rule(two, True) == "braf status a or b at baseline"
+    assert _stratum_rule(two, True) == "BRAF status at baseline: a or b"
     alone = braf.strata[-1]
     assert _stratum_rule(alone, True) == "all patients"
     classes = braf.strata[-1].model_copy(update={"later_agent_classes": ("braf_mek", "chemo")})
@@ -713,3 +725,63 @@ def test_no_rmst_when_a_stratum_is_followed_for_less_than_the_first_landmark() -
         con.close()
     assert context["rmst"] == {"tau": None, "overall": None, "strata": {}}
     assert context["comparisons"]["rmst"] is None
+
+
+def test_the_adjusted_model_table_names_every_coefficient_by_hand() -> None:
+    from toolkit.report_context import _adjusted_model
+    from toolkit.study import builtin_study_path, load_study
+
+    study = load_study(builtin_study_path())
+
+    def term(covariate, level, reference, hr, infinite=False):
+        return {
+            "covariate": covariate,
+            "level": level,
+            "reference": reference,
+            "hr": hr,
+            "hr_ci": [hr / 2, hr * 2],
+            "p": 0.5,
+            "infinite": infinite,
+            "aliased": False,
+        }
+
+    model = {
+        "n": 213,
+        "n_input": 236,
+        "events": 118,
+        "dropped_missing": {"total": 23, "by_covariate": {}},
+        "terms": [
+            term("stratum_key", "il2_pd1", "il2_only", 0.25),
+            term("ecog", "2", "0", 1e-11, infinite=True),
+            term("ldh_elevated", "unknown", "no", 0.42),
+            term("age_years", None, None, 1.01),
+        ],
+        "ph_test": {"global": {"chisq": 31.1, "df": 16, "p": 0.013}},
+        "methods": {"missing": "complete cases"},
+    }
+    table = _adjusted_model(model, study)
+    assert [(t["covariate"], t["level"], t["reference"]) for t in table["terms"]] == [
+        ("Stratum", "IL-2 → anti-PD-1", "HD IL-2 only"),
+        ("ECOG performance status", "2", "0"),
+        ("LDH elevated", "Unknown", "No"),
+        ("Age at index, per year", None, None),
+    ]
+    assert table["terms"][1] == {
+        "covariate": "ECOG performance status",
+        "level": "2",
+        "reference": "0",
+        "hr": 1e-11,
+        "ci": [5e-12, 2e-11],
+        "p": 0.5,
+        "infinite": True,
+        "aliased": False,
+    }
+    assert {k: v for k, v in table.items() if k != "terms"} == {
+        "n": 213,
+        "n_input": 236,
+        "n_dropped_missing": 23,
+        "events": 118,
+        "ph_p": 0.013,
+        "method": "complete cases",
+    }
+    assert _adjusted_model(None, study) is None

@@ -68,3 +68,45 @@ def test_table_labels_carry_the_unit() -> None:
         "age_years",
     )
     assert BASELINE_COVARIATES["sex"].table_label == "Sex"
+
+
+def _study_with(tmp_path, name: str, old: str, new: str):
+    from toolkit.study import builtin_study_path, load_study
+
+    text = builtin_study_path(name).read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return load_study(path)
+
+
+def test_the_reference_stratum_is_a_stratum_of_the_study(tmp_path) -> None:
+    import pytest
+
+    from toolkit.errors import UsageError
+
+    with pytest.raises(UsageError) as error:
+        _study_with(tmp_path, "braf", 'reference = "braf_wildtype"', 'reference = "wildtype"')
+    assert "comparisons.reference must be a stratum key, one of " in str(error.value)
+    assert "['braf_mutant', 'braf_wildtype', 'braf_unknown']" in str(error.value)
+
+
+def test_later_therapy_strata_are_compared_with_the_default_stratum(tmp_path) -> None:
+    import pytest
+
+    from toolkit.errors import UsageError
+
+    default = _study_with(
+        tmp_path, "proclaim", "[endpoint]", '[comparisons]\nreference = "il2_only"\n\n[endpoint]'
+    )
+    assert default.reference_stratum == "il2_only"
+    with pytest.raises(UsageError, match="compared with the default stratum \\(il2_only\\)"):
+        _study_with(
+            tmp_path, "proclaim", "[endpoint]", '[comparisons]\nreference = "il2_ipi"\n\n[endpoint]'
+        )
+
+
+def test_the_minimum_risk_set_defaults_to_ten(tmp_path) -> None:
+    from toolkit.study import builtin_study_path, load_study
+
+    assert load_study(builtin_study_path()).endpoint.min_at_risk_shown == 10

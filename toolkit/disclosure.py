@@ -37,11 +37,12 @@ sponsor's files hold only what the sponsor may see. The rules:
    as ``"NE (<K at risk)"`` (a CI limit ``"NE"``); so is a median "not reached" once the curve
    stops, since it says where S(t) lies after the stop. A landmark rate that rests on 1 to K−1
    events is ``"NE (<K events)"``: n × (1 − S(t)) would give them back.
-8. **Comparisons** keep their hazard ratios, CIs and p-values, not estimable where a compared
-   group (the stratum or its reference; at the landmark for a landmark HR) has fewer than K
-   patients. The landmark figure is kept, its groups suppressed as the strata are (they add up
-   to the patients at the landmark, who with those excluded before it add up to all patients);
-   the Simon–Makuch curves and the raw model results are dropped.
+8. **Comparisons** keep their hazard ratios, CIs, log-rank tests and p-values, not estimable
+   where a compared group (the stratum or its reference; at the landmark for a landmark HR)
+   has fewer than K patients. The landmark figure is kept, its groups suppressed as the strata
+   are (they add up to the patients at the landmark, who with those excluded before it add up
+   to all patients); the Simon–Makuch curves, the raw model results and the adjusted model's
+   table are dropped.
 9. **Estimates as printed.** Every estimate is kept in the rounding the report prints it
    (months to one decimal, rates as whole percentages, hazard ratios to two decimals), so
    ``results.json`` says no more than the PDF: a median to sixteen digits is an exact event
@@ -63,6 +64,7 @@ from toolkit.documents import MONTH_NAMES, MONTHS_DECIMALS, PERCENT_DECIMALS, RA
 __all__ = [
     "COMPLEMENTARY",
     "DEFAULT_THRESHOLD",
+    "estimable_only",
     "sponsor_edition",
     "suppress_cells",
     "primary_marker",
@@ -330,8 +332,9 @@ def _safety_cells(cells: _Cells, safety: dict, strata: list[dict]) -> None:
                 cells.add(("safety", r, g), by_key[g]["counts"], r)
         cells.add(("safety", r, "total"), row["total"], "n", "pct")
         cells.add(("safety_N", r), row["total"], "N")
-        cells.total(("safety", r, "total"), [("safety", r, g) for g in applies])
-        cells.total(("safety_N", r), [("n", g) for g in applies])
+        over = row.get("total_over", applies)  # the strata with the row's window
+        cells.total(("safety", r, "total"), [("safety", r, g) for g in over])
+        cells.total(("safety_N", r), [("n", g) for g in over])
 
 
 def _collect(context: dict) -> _Cells:
@@ -412,7 +415,7 @@ def _estimates_until(group: dict, stop: float, marker: str) -> None:
     if not math.isfinite(stop) or group.get("n") == 0:  # a group without patients has none
         return
     for entry in group.get("survival_at", []):
-        if entry["time"] > stop:
+        if entry["time"] > stop and not isinstance(entry.get("estimate"), str):
             entry["estimate"], entry["ci"] = marker, [None, None]
     for quantile in group.get("quantiles", []):
         quantile["time"], quantile["ci"] = _limited(quantile["time"], quantile["ci"], stop, marker)
@@ -446,9 +449,14 @@ def _rates_from_few_events(group: dict, events_by: dict[float, int], threshold: 
 
 def _limited(time, ci: list, stop: float, marker: str) -> tuple:
     """A quantile and its CI with whatever lies after ``stop`` (or is not reached) hidden."""
-    if time is None or time > stop:
-        return marker, [None, None]
-    return time, [limit if limit is not None and limit <= stop else NOT_ESTIMABLE for limit in ci]
+    if time is None or isinstance(time, str) or time > stop:  # (text: not estimable already)
+        return (time if isinstance(time, str) else marker), [None, None]
+    return time, [
+        limit
+        if limit is not None and not isinstance(limit, str) and limit <= stop
+        else NOT_ESTIMABLE
+        for limit in ci
+    ]
 
 
 def _rmst_until(rmst: dict | None, stops: dict[str, float], marker: str) -> None:
@@ -465,12 +473,30 @@ def _comparisons_without_counts(context: dict, min_at_risk: int, marker: str) ->
     """Keep the comparisons' estimates (hazard ratios, CIs, p-values) and the landmark figure;
     drop the other counts.
 
-    The raw model results, the Simon–Makuch curves and the landmark risk-set sizes of the
-    table hold counts outside the additive sets above (patients entering a group, patients
-    excluded at each landmark), so the sponsor edition shows none of them. A hazard ratio of a
-    stratum, or of its reference, with fewer than ``min_at_risk`` patients (at the landmark,
-    for a landmark HR) is not estimable.
+    The raw model results, the adjusted model's table, the Simon–Makuch curves and the
+    landmark risk-set sizes of the table hold counts outside the additive sets above (patients
+    entering a group, patients excluded at each landmark or for a missing covariate), so the
+    sponsor edition shows none of them. The tests and hazard ratios follow
+    :func:`_comparisons_estimable`.
     """
+    _comparisons_estimable(context, min_at_risk, marker)
+    for row in context.get("comparison_rows", []):
+        for landmark in row["landmarks"]:
+            landmark["n_at_risk"] = None
+    if "adjusted_model" in context:
+        context["adjusted_model"] = None
+    if "comparisons" in context:
+        immortal = context["comparisons"].get("immortal_time") or {}
+        context["comparisons"] = {
+            "immortal_time": {"depends_on_post_index": immortal.get("depends_on_post_index")}
+        }
+    if "aware_figures" in context:
+        context["aware_figures"]["simon_makuch"] = []
+
+
+def _comparisons_estimable(context: dict, min_at_risk: int, marker: str) -> None:
+    """A hazard ratio or log-rank test of a stratum, or of its reference, with fewer than
+    ``min_at_risk`` patients (at the landmark, for a landmark HR) is not estimable."""
     sizes = {g["key"]: g.get("n") for g in context.get("strata", [])}
     at_landmarks = {
         lm["landmark"]: {g["key"]: g["n"] for g in lm.get("groups", [])}
@@ -484,17 +510,12 @@ def _comparisons_without_counts(context: dict, min_at_risk: int, marker: str) ->
             if small and row.get(name):
                 row[name] = _not_estimable_hr(row[name], marker)
         for landmark in row["landmarks"]:
-            landmark["n_at_risk"] = None
             n = at_landmarks.get(landmark["landmark"], {})
             if small or any(_below(n.get(k), min_at_risk) for k in pair):
                 landmark.update(_not_estimable_hr(landmark, marker))
-    if "comparisons" in context:
-        immortal = context["comparisons"].get("immortal_time") or {}
-        context["comparisons"] = {
-            "immortal_time": {"depends_on_post_index": immortal.get("depends_on_post_index")}
-        }
-    if "aware_figures" in context:
-        context["aware_figures"]["simon_makuch"] = []
+    for test in (context.get("strata_tests") or {}).get("logrank", []):
+        if any(_below(sizes.get(k), min_at_risk) for k in test["keys"]):
+            test.update(statistic=None, p=marker, p_holm=None if test["p_holm"] is None else marker)
 
 
 def _below(n: int | None, minimum: int) -> bool:
@@ -527,7 +548,7 @@ def _proportion_shown(value):
 
 
 def _ratio_shown(value):
-    """A hazard ratio or CI limit as printed (``0.7966`` → ``0.8``)."""
+    """A hazard ratio, CI limit or test statistic as printed (``0.7966`` → ``0.8``)."""
     return float(f"{value:.{RATIO_DECIMALS}f}") if isinstance(value, float | int) else value
 
 
@@ -560,6 +581,10 @@ def _as_published(out: dict, groups: list[dict]) -> None:
             _round(cell, "estimate", _months_shown)
             _round(cell, "ci", _months_shown)
             cell["se"] = None
+    tests = out.get("strata_tests") or {}
+    for row in [*tests.get("logrank", []), *tests.get("ph", [])]:
+        for name in ("statistic", "chisq"):
+            _round(row, name, _ratio_shown)
     for row in out.get("comparison_rows", []):
         for cell in [
             *(row.get(n) for n in ("naive", "adjusted", "time_varying")),
@@ -587,13 +612,13 @@ def rules_text(threshold: int, *, sponsor: bool = True) -> list[str]:
         f"events is shown as “NE (<{threshold} events)”.",
         f"Every estimate is published as printed, in results.json too: durations in months to "
         f"{MONTHS_DECIMALS} decimal, survival rates and their limits as {_PERCENTAGES}, "
-        f"hazard ratios to {RATIO_DECIMALS} decimals.",
+        f"hazard ratios and test statistics to {RATIO_DECIMALS} decimals.",
         f"Ages above {AGE_TOP_CODE - 1} are shown as “{AGE_TOP_CODE}+”.",
-        "Comparisons between strata show hazard ratios, confidence intervals and p-values, not "
-        f"estimable where a compared group has fewer than {threshold} patients (at the landmark, "
-        "for a landmark HR). The landmark figure is suppressed like the strata; the "
-        "Simon–Makuch curves, whose groups gain patients over time, and the landmark risk-set "
-        "sizes of the table are omitted.",
+        "Comparisons between strata show hazard ratios, confidence intervals, log-rank tests "
+        f"and p-values, not estimable where a compared group has fewer than {threshold} "
+        "patients (at the landmark, for a landmark HR). The landmark figure is suppressed like "
+        "the strata; the Simon–Makuch curves, whose groups gain patients over time, the "
+        "landmark risk-set sizes of the table and the adjusted model's own table are omitted.",
     ]
     if sponsor:
         rules.insert(
@@ -602,6 +627,44 @@ def rules_text(threshold: int, *, sponsor: bool = True) -> list[str]:
             "submissions are identified by one SHA-256 of the whole set.",
         )
     return rules
+
+
+def _survival_groups(out: dict) -> list[dict]:
+    """The groups whose estimates stop with their curves: all patients, the strata and the
+    landmark figure's groups."""
+    landmark = (out.get("aware_figures") or {}).get("landmark")
+    return [out["overall"], *out.get("strata", []), *(landmark or {}).get("groups", [])]
+
+
+def estimable_only(context: dict) -> dict:
+    """The internal edition: every estimate that rests on fewer patients at risk than the study's
+    minimum (``min_at_risk_shown``) is ``"NE (<m at risk)"``, as in a suppressed edition; the
+    counts and the curves' data stay as computed (the figures stop the curves there).
+
+    Parameters
+    ----------
+    context : dict
+        The internal report context; not changed.
+
+    Returns
+    -------
+    dict
+        ``context`` itself when the study sets no minimum, else a new context with each
+        group's ``shown_until`` and its estimates after it not estimable.
+    """
+    minimum = int(context.get("min_at_risk_shown") or 0)
+    if minimum <= 0:
+        return context
+    out = copy.deepcopy(context)
+    marker = not_estimable(minimum)
+    stops = [(group, _visible_until(group, minimum)) for group in _survival_groups(out)]
+    _comparisons_estimable(out, minimum, marker)
+    for group, stop in stops:
+        _estimates_until(group, stop, marker)
+        group["shown_until"] = stop if math.isfinite(stop) else None
+    strata = len(out.get("strata", [])) + 1  # the RMST table has all patients and the strata
+    _rmst_until(out.get("rmst"), {g["key"]: stop for g, stop in stops[:strata]}, marker)
+    return out
 
 
 def sponsor_edition(
@@ -633,8 +696,7 @@ def sponsor_edition(
     sponsor = edition == "sponsor"
     out["edition"] = edition
     min_at_risk = max(threshold, int(out.get("min_at_risk_shown") or 0))
-    landmark = (out.get("aware_figures") or {}).get("landmark")
-    groups = [out["overall"], *out.get("strata", []), *(landmark or {}).get("groups", [])]
+    groups = _survival_groups(out)
     stops = [(group, _visible_until(group, min_at_risk)) for group in groups]  # before suppression
     events_by = [_events_by(group) for group in groups]
     not_shown = not_estimable(min_at_risk)

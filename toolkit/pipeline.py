@@ -256,14 +256,15 @@ def _check_edition(edition: str, suppress_below: int | None) -> None:
 
 
 def edition_context(context: dict, edition: str, suppress_below: int | None) -> dict:
-    """The context of an edition: internal as computed (optionally suppressed), or sponsor."""
-    from toolkit.disclosure import DEFAULT_THRESHOLD, sponsor_edition
+    """The context of an edition: internal as computed, with no estimate resting on fewer at
+    risk than the study's minimum (optionally suppressed), or sponsor."""
+    from toolkit.disclosure import DEFAULT_THRESHOLD, estimable_only, sponsor_edition
 
     _check_edition(edition, suppress_below)
     if edition == "sponsor":
         return sponsor_edition(context, suppress_below or DEFAULT_THRESHOLD)
     if suppress_below is None:
-        return context
+        return estimable_only(context)
     return sponsor_edition(context, suppress_below, edition="internal")
 
 

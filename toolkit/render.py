@@ -142,6 +142,11 @@ def fmt_ci(pair: Sequence[float | None], unit: str = "months", *, label: bool = 
     return f"({prefix}{fmt_months(lower)}–{fmt_months(upper)})"
 
 
+def fmt_statistic(value: float | None) -> str:
+    """A test statistic (chi-square) with two decimals; ``None`` → ``"–"``."""
+    return "–" if value is None else f"{float(value):.2f}"
+
+
 def fmt_ratio(value: float) -> str:
     """A hazard ratio or its CI limit: ``0.7965`` → ``"0.80"``."""
     return f"{float(value):.{RATIO_DECIMALS}f}"
@@ -178,20 +183,23 @@ def date_text(value: str | None) -> str:
         return str(value)
 
 
-def fmt_p(value: float | None) -> str:
-    """A p-value: ``"0.043"``, ``"<0.001"``; ``None`` → ``"–"``."""
+def fmt_p(value: float | str | None) -> str:
+    """A p-value: ``"0.043"``, ``"<0.001"``; ``None`` → ``"–"``; a suppressed edition's
+    ``"NE (<11 at risk)"`` as it is."""
     if value is None:
         return "–"
+    if isinstance(value, str):
+        return value
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def months_list(values: Sequence[float | None]) -> str:
     """Several durations in prose: ``"14.0, 15.8 and 28.7 months"``.
 
-    When any of them is ``None`` each item carries its own unit instead
+    When any of them is ``None`` or not estimable each item carries its own unit instead
     (``"14.0 months, 15.8 months and not reached"``).
     """
-    if all(value is not None for value in values):
+    if all(value is not None and not isinstance(value, str) for value in values):
         return f"{join_and(fmt_months(v) for v in values)} months"
     return join_and(fmt_months_unit(v) for v in values)
 
@@ -221,6 +229,7 @@ _FILTERS = {  # besides toolkit.documents.COMMON_FILTERS (join_and, long_date �
     "age": fmt_age,
     "pvalue": fmt_p,
     "ratio": fmt_ratio,
+    "statistic": fmt_statistic,
     "landmark_column": lambda months: {
         "title": f"Landmark {months:g} months",
         "sub": "HR (95% CI), p",

@@ -17,8 +17,10 @@ from toolkit.analyses.comparisons import (
     comparison_rows,
     comparisons,
     figure_groups,
+    strata_tests,
 )
 from toolkit.cohort import Cohort
+from toolkit.documents import join_and
 from toolkit.study import BASELINE_COVARIATES, Stratum, Study
 from toolkit.survival import METHODS, empty_summary, kaplan_meier, median_followup, rmst
 from toolkit.survival.association import categorical_test, kruskal_wallis
@@ -91,8 +93,9 @@ CLASS_NAMES = {
 def _stratum_rule(stratum: Stratum, first: bool) -> str:
     """The rule of one stratum in words."""
     if stratum.baseline is not None:
-        values = " or ".join(stratum.baseline.values)
-        rule = f"{stratum.baseline.column.replace('_', ' ')} {values} at baseline"
+        column = stratum.baseline.column
+        values = " or ".join(level_label(column, v) for v in stratum.baseline.values)
+        rule = f"{BASELINE_COVARIATES[column].label} at baseline: {values}"
     elif stratum.later_agent_classes:
         names = " or ".join(CLASS_NAMES[c] for c in stratum.later_agent_classes)
         rule = f"{names} course started on or after the index date"
@@ -215,7 +218,52 @@ def _comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
         "comparisons": result,
         "comparison_rows": comparison_rows(result, study),
         "comparison_notes": comparison_notes(result, study, _MODEL_COVARIATE_LABELS),
-        "aware_figures": figure_groups(result),
+        "strata_tests": strata_tests(result, study),
+        "adjusted_model": _adjusted_model(result["cox_adjusted"], study),
+        "aware_figures": figure_groups(result, study.endpoint.min_at_risk_shown),
+    }
+
+
+def _adjusted_model(model: dict | None, study: Study) -> dict | None:
+    """The adjusted Cox model's own table: the patients and events it used, and every
+    coefficient as a reader names it (covariate, level, reference level)."""
+    if model is None:
+        return None
+    names = {c.column: name for name, c in BASELINE_COVARIATES.items()}
+    strata = {s.key: s.label for s in study.strata}
+    terms = []
+    for term in model["terms"]:
+        column, level, reference = term["covariate"], term["level"], term["reference"]
+        if column == "stratum_key":
+            covariate, level, reference = "Stratum", strata[level], strata[reference]
+        else:
+            name = names.get(column, column)
+            covariate = _MODEL_COVARIATE_LABELS.get(column, column)
+            if level is None:
+                unit = BASELINE_COVARIATES[name].unit.removesuffix("s")  # "years": per year
+                covariate = f"{covariate}, per {unit or 'unit'}"
+            else:
+                level, reference = level_label(name, level), level_label(name, reference)
+        terms.append(
+            {
+                "covariate": covariate,
+                "level": level,
+                "reference": reference,
+                "hr": term["hr"],
+                "ci": term["hr_ci"],
+                "p": term["p"],
+                "infinite": term["infinite"],
+                "aliased": term["aliased"],
+            }
+        )
+    return {
+        "n": model["n"],
+        "n_input": model["n_input"],
+        "n_dropped_missing": model["dropped_missing"]["total"],
+        "events": model["events"],
+        "terms": terms,
+        "ph_p": model["ph_test"]["global"]["p"],
+        "method": model["methods"]["missing"],
     }
 
 
@@ -233,16 +281,19 @@ LEVEL_LABELS = {
     **{name: c.levels for name, c in BASELINE_COVARIATES.items() if c.levels},
 }
 
-#: The safety rows of the adverse-events table: context key, label, later-therapy groups only.
+#: The safety rows of the adverse-events table: context key, label, later-therapy groups only,
+#: and whether the window starts at the later therapy (in the strata that have one) rather than
+#: at the index date: a total adds only strata that share the window.
 SAFETY_ROWS = (
     (
         "related_autoimmune_post_therapy",
         "Treatment-related autoimmune events after the later-therapy start "
         "(after the index date in strata without later therapy)",
         False,
+        True,
     ),
-    ("progressed_before_later_therapy", "Progression before the later therapy", True),
-    ("treatment_related_deaths", "Treatment-related deaths", False),
+    ("progressed_before_later_therapy", "Progression before the later therapy", True, False),
+    ("treatment_related_deaths", "Treatment-related deaths", False, False),
 )
 
 
@@ -370,19 +421,46 @@ def _safety(cohort: Cohort, study: Study) -> dict:
             }
         )
     rows = []
-    for key, label, later_only in SAFETY_ROWS:
-        cells = []
+    any_later = any(g["later_therapy"] for g in groups)
+    for key, label, later_only, later_window in SAFETY_ROWS:
+        if later_only and not any_later:  # e.g. progression before a later therapy
+            continue
+        if later_window and not any_later:
+            label = label.split(" after ", 1)[0] + " after the index date"
+        cells, over = [], []
         for group in groups:
             applies = group["later_therapy"] or not later_only
             n = group["counts"][key] if applies else None
             cells.append({"n": n, "N": group["n"], "pct": _pct(n, group["n"]) if applies else None})
-        shown = [c for c in cells if c["n"] is not None]
-        n_total, N_total = sum(c["n"] for c in shown), sum(c["N"] for c in shown)
+            if applies and (group["later_therapy"] or not (later_window and any_later)):
+                over.append(group)
+        n_total = sum(g["counts"][key] for g in over)
+        N_total = sum(g["n"] for g in over)
         total = {"n": n_total, "N": N_total, "pct": _pct(n_total, N_total)}
         rows.append({"key": key, "label": label, "later_only": later_only, "cells": cells})
-        rows[-1]["total"] = total
+        rows[-1] |= {"total_over": [g["key"] for g in over], "total": total}
     columns = [{"key": g["key"], "label": g["label"], "n": g["n"]} for g in groups]
-    return {"columns": columns, "rows": rows, "description": study.adverse_events.description}
+    return {
+        "columns": columns,
+        "rows": rows,
+        "description": study.adverse_events.description,
+        "total_note": _safety_total_note(rows, groups),
+    }
+
+
+def _safety_total_note(rows: list[dict], groups: list[dict]) -> str:
+    """What each total adds up: the strata a row applies to, with the same window."""
+    partial = [
+        row for row in rows if not row["later_only"] and len(row["total_over"]) < len(groups)
+    ]
+    if not partial:
+        return "Each total adds the strata its row applies to."
+    later = join_and(g["label"] for g in groups if g["later_therapy"])
+    return (
+        "Each total adds the strata its row applies to. Where the window differs between strata "
+        f"(it starts at the later therapy in {later}, at the index date elsewhere), the total "
+        f"adds {later} only."
+    )
 
 
 def _provenance(cohort: Cohort) -> dict:

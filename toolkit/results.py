@@ -328,6 +328,7 @@ class CategoricalTest(TypedDict):
     statistic: float | None
     df: NonCount | None
     resamples: NotRequired[NonCount]
+    seed: NotRequired[NonCount]
     p_value: float
 
 
@@ -363,12 +364,14 @@ class SafetyCell(TypedDict):
 
 @with_config(_STRICT)
 class SafetyRow(TypedDict):
-    """One row of the adverse-events table, with its total over the strata it applies to."""
+    """One row of the adverse-events table, with its total over the strata it applies to
+    that share one window (``total_over``: their keys)."""
 
     key: str
     label: str
     later_only: bool
     cells: list[SafetyCell]
+    total_over: list[str]
     total: SafetyCell
 
 
@@ -379,6 +382,7 @@ class Safety(TypedDict):
     columns: list[TableColumn]
     rows: list[SafetyRow]
     description: str
+    total_note: str
 
 
 @with_config(_STRICT)
@@ -693,13 +697,15 @@ class SimonMakuchMethods(TypedDict):
 
 @with_config(_STRICT)
 class SimonMakuchAtRisk(TypedDict):
-    """Patients in a Simon–Makuch group just before ``time``, those who entered it in the
-    interval, and its events."""
+    """Patients in a Simon–Makuch group just before ``time``; in the interval, those who
+    entered it, its events, those censored and those who left it for another group."""
 
     time: float
     at_risk: Count
     entered: Count
     events: Count
+    censored: Count
+    left: Count
 
 
 @with_config(_STRICT)
@@ -919,14 +925,82 @@ class ComparisonRow(TypedDict):
 
 
 @with_config(_STRICT)
+class LogRankRow(TypedDict):
+    """One log-rank test of the tests table: all strata, or a pair (with Holm's p)."""
+
+    label: str
+    keys: list[str]
+    statistic: float | None
+    df: NonCount
+    p: Estimate
+    p_holm: Estimate
+
+
+@with_config(_STRICT)
+class PhRow(TypedDict):
+    """The global cox.zph test of one Cox model (``fails``: p below ``ph_alpha``)."""
+
+    model: str
+    chisq: float | None
+    df: NonCount
+    p: float | None
+    fails: bool
+
+
+@with_config(_STRICT)
+class StrataTests(TypedDict):
+    """Every test of the strata: log-rank global and pairwise, proportional hazards."""
+
+    logrank: list[LogRankRow]
+    logrank_method: str
+    adjustment: str
+    ph: list[PhRow]
+    ph_method: str
+    ph_alpha: float
+
+
+@with_config(_STRICT)
+class AdjustedTerm(TypedDict):
+    """One coefficient of the adjusted model as a reader names it."""
+
+    covariate: str
+    level: str | None
+    reference: str | None
+    hr: float | None
+    ci: Interval
+    p: float | None
+    infinite: bool
+    aliased: bool
+
+
+@with_config(_STRICT)
+class AdjustedModel(TypedDict):
+    """The adjusted Cox model's own table (the internal edition only: its counts lie outside
+    the sets disclosure control makes safe)."""
+
+    n: Count
+    n_input: Count
+    n_dropped_missing: Count
+    events: Count
+    terms: list[AdjustedTerm]
+    ph_p: float | None
+    method: str
+
+
+@with_config(_STRICT)
 class SimonMakuchFigureGroup(TypedDict):
-    """One Simon–Makuch curve as the figure draws it."""
+    """One Simon–Makuch curve as the figure draws it: up to ``shown_until``, its first death
+    among fewer patients at risk than the study's minimum (``None``: no such death)."""
 
     key: str
     label: str
     n: Count
+    n_start: Count
+    n_entered_later: Count
     median: float | None
     curve: Curve
+    shown_until: float | None
+    drawn: bool
     at_risk: list[AtRiskInterval]
 
 
@@ -980,6 +1054,8 @@ class ReportContext(TypedDict):
     comparisons: Comparisons | SponsorComparisons
     comparison_rows: list[ComparisonRow]
     comparison_notes: list[str]
+    strata_tests: StrataTests
+    adjusted_model: AdjustedModel | None
     aware_figures: AwareFigures
 
 

@@ -180,7 +180,11 @@ class Endpoint(_Strict):
     days_per_month: float = Field(gt=0)
     landmarks_months: tuple[Months, ...] = Field(min_length=1)
     at_risk_every_months: Months
-    min_at_risk_shown: int = Field(default=0, ge=0)
+    min_at_risk_shown: int = Field(
+        default=10,
+        ge=0,
+        description="no estimate resting on fewer patients at risk is drawn or printed",
+    )
 
 
 class AdverseEvents(_Strict):
@@ -190,6 +194,13 @@ class AdverseEvents(_Strict):
 
 class Baseline(_Strict):
     covariates: tuple[Literal[tuple(BASELINE_COVARIATES)], ...]  # type: ignore[valid-type]
+
+
+class Comparisons(_Strict):
+    reference: str | None = Field(
+        default=None,
+        description="the stratum the others are compared with (default: the default stratum)",
+    )
 
 
 class Texts(_Strict):
@@ -208,6 +219,7 @@ class Study(_Strict):
     adverse_events: AdverseEvents
     baseline: Baseline
     texts: Texts
+    comparisons: Comparisons = Comparisons()
     sha256: str = ""
 
     @model_validator(mode="after")
@@ -220,6 +232,18 @@ class Study(_Strict):
         keys = [s.key for s in self.strata]
         if len(set(keys)) != len(keys):
             raise ValueError(f"strata: keys must be unique, got {keys}")
+        reference = self.comparisons.reference
+        if reference is not None and reference not in keys:
+            raise ValueError(f"comparisons.reference must be a stratum key, one of {keys}")
+        if (
+            reference is not None
+            and reference != defaults[0]
+            and self.strata_depend_on_later_therapy
+        ):
+            raise ValueError(
+                "comparisons.reference: strata defined by later therapy are compared with the "
+                f"default stratum ({defaults[0]}), the patients without it"
+            )
         shown = self.study.strata_display_order
         if shown and sorted(shown) != sorted(keys):
             raise ValueError(f"study.strata_display_order must list each stratum key once: {keys}")
@@ -231,6 +255,11 @@ class Study(_Strict):
         order = self.study.strata_display_order or tuple(s.key for s in self.strata)
         by_key = {s.key: s for s in self.strata}
         return tuple(by_key[key] for key in order)
+
+    @property
+    def reference_stratum(self) -> str:
+        """The key of the stratum the others are compared with."""
+        return self.comparisons.reference or next(s.key for s in self.strata if s.is_default)
 
     @property
     def strata_depend_on_later_therapy(self) -> bool:

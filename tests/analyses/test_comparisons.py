@@ -66,3 +66,153 @@ def test_group_tests_are_labelled_with_their_own_data(results: dict, demo_dir: P
     assert rmst_sizes == sizes
     logrank = proclaim["logrank"]
     assert dict(zip(logrank["groups"], logrank["n"], strict=True)) == sizes
+
+
+def _ph(p: float) -> dict:
+    return {"ph_test": {"global": {"chisq": 3.84, "df": 1, "p": p}, "method": "cox.zph"}}
+
+
+def test_strata_tests_list_every_test_by_hand() -> None:
+    from toolkit.analyses.comparisons import PH_ALPHA, strata_tests
+
+    study = load_study(builtin_study_path())
+    result = {
+        "logrank": {
+            "groups": ["il2_only", "il2_ipi", "il2_pd1"],
+            "statistic": 21.1,
+            "df": 2,
+            "p": 2.6e-5,
+            "method": "log-rank",
+        },
+        "pairwise_logrank": {
+            "pairs": [
+                {
+                    "groups": ["il2_only", "il2_ipi"],
+                    "statistic": 1.2,
+                    "df": 1,
+                    "p": 0.28,
+                    "p_adjusted": 0.28,
+                },
+                {
+                    "groups": ["il2_ipi", "il2_pd1"],
+                    "statistic": 15.1,
+                    "df": 1,
+                    "p": 1e-4,
+                    "p_adjusted": 2e-4,
+                },
+            ]
+        },  # fmt: skip
+        "cox_unadjusted": _ph(PH_ALPHA),  # at the level itself: not a failure
+        "cox_adjusted": _ph(0.0499),
+    }
+    tests = strata_tests(result, study)
+    assert tests["logrank"] == [
+        {
+            "label": "All 3 strata",
+            "keys": ["il2_only", "il2_ipi", "il2_pd1"],
+            "statistic": 21.1,
+            "df": 2,
+            "p": 2.6e-5,
+            "p_holm": None,
+        },
+        {
+            "label": "HD IL-2 only vs IL-2 → ipilimumab",
+            "keys": ["il2_only", "il2_ipi"],
+            "statistic": 1.2,
+            "df": 1,
+            "p": 0.28,
+            "p_holm": 0.28,
+        },
+        {
+            "label": "IL-2 → ipilimumab vs IL-2 → anti-PD-1",
+            "keys": ["il2_ipi", "il2_pd1"],
+            "statistic": 15.1,
+            "df": 1,
+            "p": 1e-4,
+            "p_holm": 2e-4,
+        },
+    ]
+    assert tests["ph"] == [
+        {"model": "naive Cox model", "chisq": 3.84, "df": 1, "p": 0.05, "fails": False},
+        {"model": "adjusted Cox model", "chisq": 3.84, "df": 1, "p": 0.0499, "fails": True},
+    ]
+    assert (tests["logrank_method"], tests["adjustment"], tests["ph_method"]) == (
+        "log-rank",
+        "Holm",
+        "cox.zph",
+    )
+    assert PH_ALPHA == 0.05
+    none = strata_tests(
+        {"logrank": None, "pairwise_logrank": None, "cox_unadjusted": None, "cox_adjusted": None},
+        study,
+    )
+    assert none == {
+        "logrank": [],
+        "logrank_method": "",
+        "adjustment": "Holm",
+        "ph": [],
+        "ph_method": "",
+        "ph_alpha": 0.05,
+    }
+
+
+def test_the_demo_shows_the_global_and_every_pair(results: dict) -> None:
+    from toolkit.analyses.comparisons import strata_tests
+
+    study = load_study(builtin_study_path())
+    tests = strata_tests(results["proclaim"], study)
+    # the poster's headline pair (ipilimumab against anti-PD-1) is among them
+    assert [row["label"] for row in tests["logrank"]] == [
+        "All 3 strata",
+        "HD IL-2 only vs IL-2 → ipilimumab",
+        "HD IL-2 only vs IL-2 → anti-PD-1",
+        "IL-2 → ipilimumab vs IL-2 → anti-PD-1",
+    ]
+    assert [row["df"] for row in tests["logrank"]] == [2, 1, 1, 1]
+    assert [row["model"] for row in tests["ph"]] == ["naive Cox model", "adjusted Cox model"]
+
+
+def test_a_curve_stops_at_its_first_death_among_too_few_at_risk() -> None:
+    from toolkit.analyses.comparisons import while_enough_at_risk
+
+    curve = {
+        "time": [0.0, 1.0, 2.0, 3.0, 4.0],
+        "survival": [1.0, 0.9, 0.8, 0.6, 0.6],
+        "at_risk": [0, 12, 10, 9, 8],
+        "events": [0, 1, 1, 1, 0],
+    }
+    # the death at 3 falls on 9 at risk: the curve is carried flat at 0.8 up to 3
+    kept, cut = while_enough_at_risk(curve, 10)
+    assert cut == 3.0
+    assert kept == {
+        "time": [0.0, 1.0, 2.0, 3.0],
+        "survival": [1.0, 0.9, 0.8, 0.8],
+        "at_risk": [0, 12, 10, 10],
+        "events": [0, 1, 1, 0],
+    }
+    # every death with at least 9 at risk: the whole curve
+    assert while_enough_at_risk(curve, 9) == (curve, None)
+    # a first death among 12 < 13: only the start is left, nothing to draw
+    start, cut = while_enough_at_risk(curve, 13)
+    assert (start["time"], start["survival"], cut) == ([0.0], [1.0], 1.0)
+    # a step without deaths does not count, however few are at risk
+    assert while_enough_at_risk(curve | {"events": [0, 1, 1, 0, 0]}, 10)[1] is None
+
+
+def test_the_demo_simon_makuch_groups_rest_on_enough_patients(results: dict) -> None:
+    from toolkit.analyses.comparisons import figure_groups
+
+    groups = figure_groups(results["proclaim"], 10)["simon_makuch"]
+    by_key = {g["key"]: g for g in groups}
+    # ipilimumab's first deaths fall on 3 and 4 patients: nothing of it is drawn
+    ipi = by_key["il2_ipi"]
+    assert (ipi["drawn"], ipi["curve"]["time"], ipi["median"]) == (False, [0.0], None)
+    assert ipi["n"] == ipi["n_start"] + ipi["n_entered_later"]
+    for g in groups:
+        kept = [a for a, e in zip(g["curve"]["at_risk"], g["curve"]["events"], strict=True) if e]
+        assert all(a >= 10 for a in kept), g["key"]
+        cut = g["shown_until"]
+        assert g["median"] is None or cut is None or g["median"] < cut
+        assert all(set(r) == {"time", "at_risk", "events", "censored"} for r in g["at_risk"])
+    whole = figure_groups(results["proclaim"], 0)["simon_makuch"]
+    assert all(g["shown_until"] is None and g["drawn"] for g in whole)

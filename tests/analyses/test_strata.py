@@ -71,7 +71,10 @@ def test_adjusted_stratum_cox_counts_the_patients_dropped() -> None:
 
 
 def _braf_study(tmp_path: Path, display_order: list[str]):
+    """The BRAF study in another display order, without its own reference stratum."""
     text = builtin_study_path("braf").read_text(encoding="utf-8")
+    text = text.replace('[comparisons]\nreference = "braf_wildtype"\n\n', "", 1)
+    assert "[comparisons]" not in text
     order = ", ".join(f'"{key}"' for key in display_order)
     text = text.replace("[study]\n", f"[study]\nstrata_display_order = [{order}]\n", 1)
     (tmp_path / "braf.toml").write_text(text, encoding="utf-8")
@@ -139,3 +142,20 @@ def test_the_fits_are_named_and_the_strata_follow_the_display_order() -> None:
     assert (adjusted.name, unadjusted.name) == ("adjusted", "unadjusted")
     # the strata in display order, after the reference
     assert [t.term for t in unadjusted.terms_] == ["stratum_key=il2_ipi", "stratum_key=il2_pd1"]
+
+
+def test_the_study_names_its_reference_stratum() -> None:
+    # the BRAF study compares with wild-type, not with its default stratum (unknown)
+    study = load_study(builtin_study_path("braf"))
+    assert study.reference_stratum == "braf_wildtype"
+    adtte = small_adtte().with_columns(
+        stratum_key=pl.Series(["braf_mutant"] * 60 + ["braf_wildtype"] * 45 + ["braf_unknown"] * 15)
+    )
+    result = stratum_cox(adtte, study)
+    assert result.references_ == {"stratum_key": "braf_wildtype"}
+    assert [t.term for t in result.terms_] == [
+        "stratum_key=braf_mutant",
+        "stratum_key=braf_unknown",
+    ]
+    without = stratum_cox(adtte.filter(pl.col("stratum_key") != "braf_wildtype"), study)
+    assert without.references_ == {"stratum_key": "braf_mutant"}  # the most frequent

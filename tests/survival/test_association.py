@@ -101,6 +101,7 @@ def test_monte_carlo_p_counts_the_observed_table_and_every_as_likely_one() -> No
         "statistic": None,
         "df": None,
         "resamples": 10_000,
+        "seed": 20150316,  # stated, so the p-value can be reproduced
         "p_value": 1 / 10_001,
     }
     assert categorical_test([[1, 1, 1], [1, 1, 1]])["p_value"] == 1.0

@@ -99,6 +99,13 @@ def test_hand_computed_move_between_groups() -> None:
     assert [r["at_risk"] for r in a.at_risk_] == [4, 2]
     assert [r["at_risk"] for r in b.at_risk_] == [0, 1]
     assert b.at_risk_[1]["entered"] == 1
+    # by 4: in a, p4 died and p2 left for b (p3 is censored at 8, after the last tick)
+    assert [(r["events"], r["censored"], r["left"]) for r in a.at_risk_] == [(0, 0, 0), (1, 0, 1)]
+    assert [(r["events"], r["censored"], r["left"]) for r in b.at_risk_] == [(0, 0, 0), (0, 0, 0)]
+    later = simon_makuch(frame, synthetic_study(), at_times=[], ticks=[0.0, 10.0])
+    a10, b10 = later.groups_[:2]
+    assert [(r["events"], r["censored"], r["left"]) for r in a10.at_risk_][1] == (2, 1, 1)
+    assert [(r["entered"], r["events"], r["censored"]) for r in b10.at_risk_][1] == (1, 1, 0)
     assert (a.n_patients, a.n_start, a.n_entered_later) == (4, 4, 0)
     assert (b.n_patients, b.n_start, b.n_entered_later) == (1, 0, 1)
     assert a.survival_at_[0]["estimate"] == 0.75 and a.survival_at_[0]["at_risk"] == 2
@@ -108,6 +115,21 @@ def test_hand_computed_move_between_groups() -> None:
     groups = json.loads(json.dumps(result.to_dict()))["groups"]
     assert [g["curve"]["events"] for g in groups] == [[0, 1, 1, 0], [0, 1], [0]]
     assert all(type(e) is int for g in groups for e in g["curve"]["events"])
+
+
+def test_an_episode_ends_by_the_event_censoring_or_leaving() -> None:
+    start, stop = np.zeros(4), np.array([1.0, 2.0, 3.0, 4.0])
+    event = np.array([True, False, False, False])
+    # without the censoring flags every episode without the event is censored
+    plain = extended_kaplan_meier(start, stop, event, ticks=[0.0, 5.0])
+    assert (plain.at_risk_[1]["censored"], plain.at_risk_[1]["left"]) == (3, 0)
+    moved = extended_kaplan_meier(
+        start, stop, event, censored=[False, True, False, False], ticks=[0.0, 5.0]
+    )
+    assert (moved.at_risk_[1]["censored"], moved.at_risk_[1]["left"]) == (1, 2)
+    assert moved.curve_["survival"].tolist() == plain.curve_["survival"].tolist()
+    with pytest.raises(ValueError, match="both the event and censoring"):
+        extended_kaplan_meier(start, stop, event, censored=[True, False, False, False])
 
 
 def test_without_moves_it_is_kaplan_meier() -> None:

@@ -9,6 +9,9 @@ them, and the assessment says so in words.
 
 from __future__ import annotations
 
+import copy
+
+import numpy as np
 import polars as pl
 
 from toolkit.analyses.immortal_time import assess_immortal_time
@@ -21,7 +24,14 @@ from toolkit.errors import AnalysisError
 from toolkit.study import Study
 from toolkit.survival import logrank_test, pairwise_logrank, rmst_by_group
 
-__all__ = ["comparisons", "comparison_notes", "comparison_rows", "figure_groups", "rmst_horizon"]
+__all__ = [
+    "comparisons",
+    "comparison_notes",
+    "comparison_rows",
+    "figure_groups",
+    "rmst_horizon",
+    "strata_tests",
+]
 
 
 def rmst_horizon(adtte: pl.DataFrame, study: Study) -> float | None:
@@ -213,28 +223,96 @@ def comparison_rows(result: dict, study: Study) -> list[dict]:
     return rows
 
 
-def figure_groups(result: dict) -> dict:
-    """Groups shaped for the Kaplan–Meier figure: Simon–Makuch and the first landmark."""
+#: A proportional-hazards test whose p-value is below this casts doubt on the hazard ratios.
+PH_ALPHA = 0.05
+
+
+def strata_tests(result: dict, study: Study) -> dict:
+    """Every test of the strata the report computes, shaped for its table.
+
+    The k-group log-rank test, the log-rank test of every pair with its Holm-adjusted p-value,
+    and the global ``cox.zph`` test of the naive and the adjusted Cox model (``fails``: p below
+    :data:`PH_ALPHA`).
+    """
+    labels = {s.key: s.label for s in study.strata}
+    rows = []
+    overall = result["logrank"]
+    if overall is not None:
+        rows.append(
+            {
+                "label": f"All {len(overall['groups'])} strata",
+                "keys": list(overall["groups"]),
+                "statistic": overall["statistic"],
+                "df": overall["df"],
+                "p": overall["p"],
+                "p_holm": None,
+            }
+        )
+    for pair in (result["pairwise_logrank"] or {}).get("pairs", []):
+        rows.append(
+            {
+                "label": " vs ".join(labels.get(k, k) for k in pair["groups"]),
+                "keys": list(pair["groups"]),
+                "statistic": pair["statistic"],
+                "df": pair["df"],
+                "p": pair["p"],
+                "p_holm": pair["p_adjusted"],
+            }
+        )
+    ph = []
+    for name in ("cox_unadjusted", "cox_adjusted"):
+        model = result[name]
+        if model is None:
+            continue
+        test = model["ph_test"]["global"]
+        fails = test["p"] is not None and test["p"] < PH_ALPHA
+        model_name = ANALYSIS_NAMES[name][0].lower() + ANALYSIS_NAMES[name][1:]
+        ph.append({"model": model_name, **test, "fails": fails})
+    some = next((result[n] for n in ("cox_unadjusted", "cox_adjusted") if result[n]), None)
+    return {
+        "logrank": rows,
+        "logrank_method": (overall or {}).get("method", ""),
+        "adjustment": "Holm",
+        "ph": ph,
+        "ph_method": some["ph_test"]["method"] if some else "",
+        "ph_alpha": PH_ALPHA,
+    }
+
+
+def while_enough_at_risk(curve: dict, minimum: int) -> tuple[dict, float | None]:
+    """A curve up to its first death among fewer than ``minimum`` patients at risk.
+
+    Every later value of a product-limit curve rests on that step, so the curve is cut there
+    (carried flat up to it) and ``(curve, cut time)`` returned; the cut time is ``None`` when
+    every death had enough patients at risk. A curve cut at its first death keeps only its
+    start: nothing of it can be drawn.
+    """
+    at_risk = np.asarray(curve["at_risk"])
+    events = np.asarray(curve["events"])
+    small = np.flatnonzero((events > 0) & (at_risk < minimum))
+    if small.size == 0:
+        return curve, None
+    cut = int(small[0])
+    kept = {name: list(values[:cut]) for name, values in curve.items()}
+    if cut > 1:  # carry the last value shown flat up to the step that is not shown
+        for name in kept:
+            kept[name].append(0 if name == "events" else kept[name][-1])
+        kept["time"][-1] = curve["time"][cut]
+    return kept, float(curve["time"][cut])
+
+
+def figure_groups(result: dict, min_at_risk: int = 0) -> dict:
+    """Groups shaped for the Kaplan–Meier figure: Simon–Makuch and the first landmark.
+
+    The Simon–Makuch curves stop at their first death among fewer than ``min_at_risk``
+    patients at risk (:func:`while_enough_at_risk`): their groups fill as patients start the
+    later therapy, so the first deaths of a later-therapy group may fall on a handful of
+    patients, and the whole curve would rest on them.
+    """
     out: dict = {"simon_makuch": [], "landmark": None}
     if result["simon_makuch"]:
         out["simon_makuch"] = [
-            {
-                "key": g["key"],
-                "label": g["label"],
-                "n": g["n_start"] + g["n_entered_later"],
-                "median": g["median"],
-                "curve": g["curve"],
-                "at_risk": [
-                    {
-                        "time": r["time"],
-                        "at_risk": r["at_risk"],
-                        "events": r["events"],
-                        "censored": "–",
-                    }
-                    for r in g["at_risk"]
-                ],
-            }
-            for g in result["simon_makuch"]["groups"]
+            _simon_makuch_group(g, min_at_risk) for g in result["simon_makuch"]["groups"]
         ]
     if result["landmarks"]:
         first = result["landmarks"][0]
@@ -242,6 +320,26 @@ def figure_groups(result: dict) -> dict:
             "landmark": first["landmark"],
             "n_at_risk": first["n_at_risk"],
             "excluded": first["excluded"],
-            "groups": [g["km"] for g in first["groups"] if g["n"]],
+            # copies: an edition changes the figure's estimates, not the analysis's
+            "groups": [copy.deepcopy(g["km"]) for g in first["groups"] if g["n"]],
         }
     return out
+
+
+def _simon_makuch_group(g: dict, min_at_risk: int) -> dict:
+    curve, cut = while_enough_at_risk(g["curve"], min_at_risk)
+    median = g["median"] if cut is None or (g["median"] is not None and g["median"] < cut) else None
+    return {
+        "key": g["key"],
+        "label": g["label"],
+        "n": g["n_start"] + g["n_entered_later"],
+        "n_start": g["n_start"],
+        "n_entered_later": g["n_entered_later"],
+        "median": median,
+        "curve": curve,
+        "shown_until": cut,
+        "drawn": len(curve["time"]) > 1,
+        "at_risk": [
+            {k: r[k] for k in ("time", "at_risk", "events", "censored")} for r in g["at_risk"]
+        ],
+    }

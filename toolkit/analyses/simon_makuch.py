@@ -70,7 +70,13 @@ def simon_makuch(
     if at_times is None:
         at_times = study.endpoint.landmarks_months
     # Integer patient codes: the patient counts need distinct ids, and text ids sort slowly.
-    coded = episodes.with_columns(pl.col("patient_key").rank("dense").alias("patient_code"))
+    coded = episodes.with_columns(
+        pl.col("patient_key").rank("dense").alias("patient_code"),
+        # a patient's last episode ends the follow-up; the others end at a later therapy
+        (
+            (pl.col("tstop") == pl.col("tstop").max().over("patient_key")) & ~pl.col("is_event")
+        ).alias("is_censored"),
+    )
     groups = []
     for stratum in study.strata_for_display:
         rows = coded.filter(pl.col("episode_stratum_key") == stratum.key)
@@ -80,6 +86,7 @@ def simon_makuch(
                 rows["tstop"].to_numpy(),
                 rows["is_event"].to_numpy(),
                 ids=rows["patient_code"].to_numpy(),
+                censored=rows["is_censored"].to_numpy(),
                 key=stratum.key,
                 label=stratum.label,
                 at_times=at_times,

@@ -26,9 +26,10 @@ IMMORTAL_TIME_WARNING = (
 
 
 def reference_stratum(study, present: pl.Series) -> str | None:
-    """The study's default stratum when the data have it, else ``None`` (most frequent)."""
-    default = next(s.key for s in study.strata if s.is_default)
-    return default if (present == default).any() else None
+    """The study's reference stratum (its default stratum unless it names another) when the
+    data have it, else ``None`` (most frequent)."""
+    reference = study.reference_stratum
+    return reference if (present == reference).any() else None
 
 
 def study_covariates(study, columns: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -62,8 +63,8 @@ def stratum_cox(
         One row per patient with ``aval`` (months), ``is_event``, ``stratum_key`` and the
         baseline covariate columns.
     study : toolkit.study.Study
-        The strata (reference: the default stratum; without patients in it, the most
-        frequent stratum) and the baseline covariates.
+        The strata (reference: the study's reference stratum; without patients in it, the
+        most frequent stratum) and the baseline covariates.
     adjusted : bool
         Also adjust for the study's baseline covariates (``age`` continuous, others
         categorical with the most frequent level as reference).

@@ -51,6 +51,7 @@ def categorical_test(table: list[list[int]]) -> dict | None:
         "statistic": None,
         "df": None,
         "resamples": FISHER_RESAMPLES,
+        "seed": FISHER_SEED,
         "p_value": fisher_monte_carlo(counts),
     }
 

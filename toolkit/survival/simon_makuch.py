@@ -59,9 +59,10 @@ class SimonMakuchCurve:
     events_ : events while in the group.
     median_, median_ci_ : median and its 95% CI (``None``: not reached).
     survival_at_ : ``{"time", "estimate", "ci", "at_risk"}`` at each requested time.
-    at_risk_ : ``{"time", "at_risk", "entered", "events"}`` at each tick: patients at risk
-        just before the tick, and the entries (after time 0) and events since the previous
-        tick (up to and including it).
+    at_risk_ : ``{"time", "at_risk", "entered", "events", "censored", "left"}`` at each tick:
+        patients at risk just before the tick, and since the previous tick (up to and
+        including it) the entries (after time 0), events, censored episodes and episodes that
+        left the group for another.
     curve_ : the step function at its change points: ``time`` (0, each event time, the last
         follow-up time), ``survival``, ``ci_lower``, ``ci_upper``, ``at_risk``, ``events``.
     """
@@ -94,6 +95,7 @@ def extended_kaplan_meier(
     event,
     *,
     ids=None,
+    censored=None,
     key: str = "all",
     label: str = "All patients",
     at_times: Sequence[float] = (),
@@ -109,6 +111,10 @@ def extended_kaplan_meier(
         1/True when the episode ends with the event.
     ids : array_like, optional
         Patient of each episode, for the patient counts (default: one per episode).
+    censored : array_like, optional
+        1/True when the episode ends the patient's follow-up without the event; an episode
+        that ends with neither leaves the group for another (default: every episode without
+        the event is censored).
     key, label : str
         Identifier and display label of the group.
     at_times : sequence of float
@@ -124,6 +130,9 @@ def extended_kaplan_meier(
     stop = np.asarray(stop, dtype=float)
     event = np.asarray(event, dtype=bool)
     ids = np.arange(start.size) if ids is None else np.asarray(ids)
+    censored = ~event if censored is None else np.asarray(censored, dtype=bool)
+    if (censored & event).any():
+        raise ValueError("an episode cannot end with both the event and censoring")
     starts, stops = np.sort(start), np.sort(stop)
     times, deaths = np.unique(stop[event], return_counts=True)
     n_risk = _at_risk(starts, stops, times)
@@ -146,7 +155,7 @@ def extended_kaplan_meier(
         median_=median[0],
         median_ci_=(median[1], median[2]),
         survival_at_=[_survival_at(steps, starts, stops, t, last) for t in at_times],
-        at_risk_=_at_risk_table(starts, stops, stop[event], start, ticks),
+        at_risk_=_at_risk_table(starts, stops, start, stop, (event, censored), ticks),
         curve_=_curve(steps, starts, stops, last),
     )
 
@@ -175,18 +184,23 @@ def _survival_at(steps, starts, stops, t: float, last: float) -> dict:
     return {"time": float(t), "estimate": float(survival[i]), "ci": ci, "at_risk": at_risk}
 
 
-def _at_risk_table(starts, stops, event_times, start, ticks) -> list[dict]:
+def _at_risk_table(starts, stops, start, stop, endings, ticks) -> list[dict]:
+    """Per tick: at risk, and since the previous tick the entries, events, censored and the
+    episodes that left the group for another (ending with neither)."""
+    event, censored = endings
+    ends = {
+        "events": stop[event],
+        "censored": stop[censored],
+        "left": stop[~(event | censored)],
+    }
     rows, previous = [], -np.inf
     entries = start[start > 0]
     for t in ticks:
-        rows.append(
-            {
-                "time": float(t),
-                "at_risk": _risk_at_tick(starts, stops, t),
-                "entered": int(((entries > previous) & (entries <= t)).sum()),
-                "events": int(((event_times > previous) & (event_times <= t)).sum()),
-            }
-        )
+        row = {"time": float(t), "at_risk": _risk_at_tick(starts, stops, t)}
+        row["entered"] = int(((entries > previous) & (entries <= t)).sum())
+        for name, times in ends.items():
+            row[name] = int(((times > previous) & (times <= t)).sum())
+        rows.append(row)
         previous = t
     return rows
 
