@@ -1,15 +1,25 @@
-"""Kaplan–Meier figures as inline SVG text for the HTML and PDF reports.
+"""Kaplan–Meier and eligibility-flow figures as inline SVG text for the HTML and PDF reports.
 
-The figures are drawn with matplotlib's object API (``matplotlib.figure.Figure`` on the SVG
-backend), never through ``pyplot``, so no figure or rcParams state survives a call. All style
-settings go through ``matplotlib.rc_context``.
+Every figure is written as SVG directly, element by element, with no plotting library:
 
-Text is converted to paths (``svg.fonttype = "path"``): the glyphs come from matplotlib's own
-DejaVu Sans, so the figure looks the same in a browser and in WeasyPrint whatever fonts the
-machine has, and the SVG bytes do not depend on font lookup. Together with a fixed
-``svg.hashsalt`` and no date in the metadata, the same input gives the same bytes. Each string
-is written as one ``<path>`` rather than one ``<use>`` per character (see
-:func:`_svg_canvas_class`): WeasyPrint's drawing time grows with the number of elements.
+- its text is real ``<text>`` in the document's font (``font-family`` "Document Sans", the
+  DejaVu Sans that ``templates/document.css`` embeds), so the numbers at risk, axis labels and
+  legend can be searched and copied in the PDF (WeasyPrint draws SVG text with the page's
+  fonts) and in the browser;
+- it is small and quick: a Kaplan–Meier figure is a few dozen elements written in
+  milliseconds (matplotlib cost about a second of CPU per report for its import and drawing,
+  and wrote hundreds of kilobytes of glyph outlines), and no library's private API is used;
+- the same input gives the same bytes: the output is plain string formatting of the input.
+
+The geometry is in user units equal to points at the narrowest width at which the report
+prints a figure (:data:`_PRINTED_WIDTH_IN`): a font size written in the SVG is its smallest
+printed size. No text is smaller than 8 pt except, when the at-risk columns are too narrow even
+for the compact counts (``746k``), the events/censored line beneath the numbers. Text widths
+for the layout are estimated from DejaVu Sans's advance widths (:func:`_text_width`).
+
+Strata are told apart by line style as well as by colour (Okabe–Ito palette), so they survive
+a greyscale print; text in a stratum's colour is darkened where needed to keep a 4.5:1
+contrast on white.
 
 Input curves may come from very large cohorts: a step function is reduced to its change points
 and then to at most a few points per output pixel column before it is drawn (see
@@ -21,9 +31,7 @@ of elements do not grow with the number of patients.
 from __future__ import annotations
 
 import functools
-import io
 import math
-import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +48,7 @@ __all__ = [
     "thin_marks",
     "compact_count",
     "PALETTE",
+    "DEFAULT_XLABEL",
 ]
 
 #: Okabe–Ito colour-blind safe palette; groups take colours in order.
@@ -48,8 +57,22 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 #: Colour of a single-group (overall) curve.
 _SINGLE_COLOUR = "#1F3B5A"
 
+#: ``stroke-dasharray`` of the groups' curves, in order (``""``: solid), in user units (pt):
+#: solid, dashed, dotted, dash-dot, long dash, dash-dot-dot, long dash-dash.
+_DASHES = ("", "6 3", "1.6 2.4", "8 2.5 1.6 2.5", "12 3", "8 2 1.6 2 1.6 2", "12 2.5 3 2.5")
+
+#: Label of the time axis when the caller names no other: it says where time starts.
+DEFAULT_XLABEL = "Months since the index date"
+
+#: The narrowest width at which a figure is printed. ``templates/report.css`` draws
+#: ``.figure-body svg`` at ``width: 100%`` of the text column, and ``templates/document.css``
+#: gives A4 pages 15 mm side margins: 180 mm = 7.09 in (US letter: 7.32 in).
+_PRINTED_WIDTH_IN = 7.0
+#: Width of the SVG in user units: one unit prints as (at least) one point.
+_WIDTH = _PRINTED_WIDTH_IN * 72
+
 #: Steps closer together than 1/_RESOLUTION of the time axis are merged. The axes are about
-#: 410 pt wide, so a bin is under half a point: the merge cannot be seen.
+#: 420 pt wide, so a bin is under half a point: the merge cannot be seen.
 _RESOLUTION = 1000
 #: Censor marks (5 pt crosses) closer than this fraction of the axis width overlap: keep one.
 _MARK_RESOLUTION = 200
@@ -59,41 +82,74 @@ _MARK_Y_RESOLUTION = 0.01
 _MARK_SIZE_PT = 5.0
 _MARK_WIDTH_PT = 0.9
 
-_WIDTH_IN = 7.0
-_PLOT_HEIGHT_IN = 3.6
-_ROW_HEIGHT_IN = 0.40
-_TABLE_HEADER_IN = 0.30
-#: Width of a DejaVu Sans digit, in em.
-_DIGIT_EM = 0.636
-#: Font sizes (pt) of the at-risk numbers and of the events/censored line beneath them; both
-#: shrink when the columns are too narrow for the longest number.
+_FONT_FAMILY = "Document Sans, DejaVu Sans, sans-serif"
+#: Font sizes (pt). Numbers at risk shrink from _AT_RISK_PT to _MIN_AT_RISK_PT, then switch
+#: to the compact form; the events/censored line goes below 8 pt only if even that is too wide.
+_TITLE_PT = 10.0
+_AXIS_LABEL_PT = 9.0
+_TICK_PT = 8.5
+_LEGEND_PT = 8.5
+_HEADER_PT = 8.0
 _AT_RISK_PT = 8.5
-_EVENTS_PT = 6.8
-#: Smallest sizes before counts switch to the compact form (``746k``).
-_MIN_AT_RISK_PT = 7.0
-_MIN_EVENTS_PT = 5.5
+_MIN_AT_RISK_PT = 8.0
+_EVENTS_PT = 8.0
+_MIN_EVENTS_PT = 6.5
+#: Baseline of a line of digits centred on y, below y, in em (DejaVu digits are 0.73 em high).
+_CENTRE_EM = 0.36
+
+_MARGIN = 6.0
+_PLOT_HEIGHT = 215.0
+_TICK_LENGTH = 3.0
+_CURVE_WIDTH = 1.6
+_LEGEND_SAMPLE = 26.0
+_LEGEND_ROW = 12.0
+#: Distance between the baselines of an at-risk row's lines (numbers, events, label lines), and
+#: the space between rows.
+_ROW_PITCH = 10.5
+_ROW_GAP = 5.0
+#: Survival axis from 0 to this, so a curve at 1 is not drawn on the top edge.
+_Y_MAX = 1.02
+_Y_TICKS = ((0.0, "0"), (0.25, "0.25"), (0.5, "0.50"), (0.75, "0.75"), (1.0, "1.00"))
 #: Group labels of the at-risk table wrap at this many characters.
 _LABEL_WRAP = 24
+#: Least space between the widest numbers of neighbouring at-risk columns (pt).
+_MIN_GAP = 3.0
+#: Text in a group's colour is darkened until it has this contrast on white (WCAG AA).
+_MIN_CONTRAST = 4.5
 
-_STYLE_ATTR = re.compile(r'style="([^"]*)"')
-_GLOBAL_STYLE = re.compile(r'\s*<defs>\s*<style type="text/css">\*\{([^}]*)\}</style>\s*</defs>')
-_ID = re.compile(r'(\sid=)"([^"]+)"')
-_ID_REF = re.compile(r'(href="#|url\(#)([^")]+)')
+_INK = "#1d2329"
+_AXIS_COLOUR = "#333333"
+_GRID_COLOUR = "#e3e3e3"
+_MUTED = "#555555"
+#: Median guides: thin, grey and finely dashed, unlike any curve.
+_MEDIAN_COLOUR = "#8c8c8c"
+_MEDIAN_WIDTH = 0.7
+_MEDIAN_DASH = "2.5 2"
 
-_RC = {
-    "svg.hashsalt": "toolkit-figures",
-    "svg.fonttype": "path",
-    "font.family": "DejaVu Sans",
-    "font.size": 8.5,
-    "axes.titlesize": 9.5,
-    "axes.labelsize": 8.5,
-    "axes.linewidth": 0.8,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 8,
-    "lines.linewidth": 1.6,
-    "path.simplify": True,
-}
+
+def _advances(table: str) -> tuple[int, ...]:
+    return tuple(int(width) for width in table.split())
+
+
+#: Advance widths of DejaVu Sans (regular, then bold) for the characters U+0020 … U+007E, in
+#: thousandths of an em (from the hmtx tables of templates/fonts/DejaVuSans*.ttf).
+_ADVANCE = _advances(
+    "318 401 460 838 636 950 780 275 390 390 500 838 318 361 318 337 636 636 636 636 636 636 "
+    "636 636 636 636 337 337 838 838 838 531 1000 684 686 698 770 632 575 775 752 295 295 "
+    "656 557 863 748 787 603 787 695 635 611 732 684 989 685 611 685 390 337 390 838 500 500 "
+    "613 635 550 635 615 352 635 634 278 278 579 278 974 634 612 635 635 411 521 392 634 592 "
+    "818 592 592 525 636 337 636 838"
+)
+_ADVANCE_BOLD = _advances(
+    "348 456 521 838 696 1002 872 306 457 457 523 838 380 415 380 365 696 696 696 696 696 "
+    "696 696 696 696 696 400 400 838 838 838 580 1000 774 762 734 830 683 683 821 837 372 372 "
+    "775 637 995 837 850 733 850 770 720 682 812 774 1103 771 724 725 457 365 457 838 500 500 "
+    "675 716 593 716 678 435 716 712 343 343 665 343 1042 712 687 716 716 493 595 478 712 652 "
+    "924 645 652 582 712 365 712 838"
+)
+#: … and of a few other characters labels use; anything else counts as a (wide) 0.9 em.
+_ADVANCE_OTHER = {"–": 500, "—": 1000, "→": 838, "≥": 838, "≤": 838, "×": 838, "±": 838}
+_ADVANCE_UNKNOWN = 900
 
 
 def thin_steps(
@@ -182,142 +238,6 @@ def _x_limit(groups: Sequence[Mapping[str, Any]], at_risk_times: Sequence[float]
     return max(last_tick, float(last_time), 1.0)
 
 
-def _colours(n: int) -> list[str]:
-    """One colour per group; a single group gets a dark neutral colour."""
-    if n == 1:
-        return [_SINGLE_COLOUR]
-    return [PALETTE[i % len(PALETTE)] for i in range(n)]
-
-
-def _count(n: int | str) -> str:
-    """A group's size for a legend: thousands separated, or as given when suppressed ("<11")."""
-    return f"{n:,}" if isinstance(n, int) else str(n)
-
-
-def _draw_curve(ax, group, colour, *, stop: float, resolution: float) -> None:
-    """Step curve and censor marks of one group, cut at ``stop``."""
-    curve = group["curve"]
-    t, s = thin_steps(curve["time"], curve["survival"], resolution=resolution)
-    if math.isfinite(stop) and t.size:
-        inside = t <= stop
-        t, s = t[inside], s[inside]
-        if t.size and t[-1] < stop:
-            t, s = np.append(t, stop), np.append(s, s[-1])
-    label = f"{group['label']} (n={_count(group['n'])})"
-    ax.step(t, s, where="post", color=colour, label=label, solid_joinstyle="miter")
-    marks = group.get("censor_marks") or {"time": [], "survival": []}
-    mt, ms = thin_marks(
-        marks["time"],
-        marks["survival"],
-        resolution=resolution * _RESOLUTION / _MARK_RESOLUTION,
-        y_resolution=_MARK_Y_RESOLUTION,
-    )
-    if math.isfinite(stop):
-        keep = mt <= stop
-        mt, ms = mt[keep], ms[keep]
-    if mt.size:
-        ax.add_artist(_censor_marks_class()(mt, ms, colour))
-
-
-def _cross_path_vertices(centres: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices and codes of one ``+`` of half-width ``half`` around each of ``centres``.
-
-    Parameters
-    ----------
-    centres : numpy.ndarray
-        ``(n, 2)`` mark centres in display units.
-    half : float
-        Half the length of each arm, in display units.
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        ``(4 n, 2)`` vertices and their path codes: for each mark a horizontal and a vertical
-        stroke, each a move-to and a line-to.
-    """
-    arms = np.array([[-half, 0.0], [half, 0.0], [0.0, -half], [0.0, half]])
-    vertices = (centres[:, None, :] + arms[None, :, :]).reshape(-1, 2)
-    move, line = 1, 2  # matplotlib.path.Path.MOVETO, Path.LINETO
-    codes = np.tile(np.array([move, line, move, line], dtype=np.uint8), len(centres))
-    return vertices, codes
-
-
-@functools.cache
-def _censor_marks_class() -> type:
-    """The artist that draws a curve's censor marks (built on first use: lazy matplotlib)."""
-    from matplotlib.artist import Artist
-    from matplotlib.path import Path
-    from matplotlib.transforms import IdentityTransform
-
-    class CensorMarks(Artist):
-        """All censor marks of one curve as a single stroked path.
-
-        Looks like ``ax.plot(x, y, "+", markersize=5, markeredgewidth=0.9)``, but the SVG
-        backend writes one ``<path>`` instead of one ``<use>`` per mark, so the figure's
-        element count does not grow with the number of marks.
-        """
-
-        zorder = 2  # the zorder of lines: drawn over the grid, in the order added
-
-        def __init__(self, x: np.ndarray, y: np.ndarray, colour: str) -> None:
-            super().__init__()
-            self._xy = np.column_stack([x, y])
-            self._colour = colour
-
-        def draw(self, renderer) -> None:
-            if not self.get_visible() or not len(self._xy):
-                return
-            centres = self.axes.transData.transform(self._xy)
-            half = renderer.points_to_pixels(_MARK_SIZE_PT) / 2
-            vertices, codes = _cross_path_vertices(centres, half)
-            path = Path(vertices, codes)
-            path.should_simplify = False  # every arm is drawn as it is
-            gc = renderer.new_gc()
-            self._set_gc_clip(gc)
-            gc.set_foreground(self._colour)
-            gc.set_linewidth(renderer.points_to_pixels(_MARK_WIDTH_PT))
-            gc.set_capstyle("butt")
-            renderer.draw_path(gc, path, IdentityTransform())
-            gc.restore()
-            self.stale = False
-
-    return CensorMarks
-
-
-def _draw_medians(ax, groups, colours) -> None:
-    """Dashed guides from the y axis at 0.5 to each reached median and down to the x axis."""
-    reached = [
-        (g["median"], c)
-        for g, c in zip(groups, colours, strict=True)
-        # a suppressed edition's "NE (<K at risk)" median is not drawn either
-        if isinstance(g.get("median"), int | float)
-    ]
-    if not reached:
-        return
-    guide = dict(linestyle=(0, (3, 2)), linewidth=0.8, zorder=1)
-    ax.plot([0, max(m for m, _ in reached)], [0.5, 0.5], color="#888888", **guide)
-    for median, colour in reached:
-        ax.plot([median, median], [0, 0.5], color=colour, **guide)
-
-
-def _style_axes(ax, at_risk_times, x_max, *, title, xlabel, ylabel) -> None:
-    """Ticks, limits, labels and spines of the survival axes."""
-    ax.set_xlim(0, x_max)
-    ax.set_ylim(0, 1.02)
-    ax.set_xticks(list(at_risk_times))
-    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
-    ax.set_yticklabels(["0", "0.25", "0.50", "0.75", "1.00"])
-    ax.set_xlabel(xlabel, labelpad=2)
-    ax.set_ylabel(ylabel)
-    ax.tick_params(labelbottom=True, length=3)
-    ax.grid(axis="y", color="#e3e3e3", linewidth=0.6)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    if title:
-        ax.set_title(title, loc="left", fontweight="bold")
-
-
 def _is_hidden(value: int | str) -> bool:
     """A count the sponsor edition suppressed (``"<11"``, ``"*"``)."""
     return isinstance(value, str)
@@ -339,248 +259,550 @@ def compact_count(n: int | str) -> str:
     return f"{n / 1_000_000:.1f}M"
 
 
-@dataclass(frozen=True)
-class _TableStyle:
-    """How the at-risk table is written: font sizes, number format, label wrapping."""
-
-    at_risk_pt: float
-    events_pt: float
-    compact: bool
-    labels: list[str]
-    pad_pt: float
-
-    def count(self, n: int | str) -> str:
-        return compact_count(n) if self.compact else str(n)
+def _count(n: int | str) -> str:
+    """A group's size for a legend: thousands separated, or as given when suppressed ("<11")."""
+    return f"{n:,}" if isinstance(n, int) else str(n)
 
 
-def _table_style(groups, ticks: list[float], x_max: float) -> _TableStyle:
-    """Pick sizes so the numbers of neighbouring columns never touch.
-
-    Numbers are written in full at up to ``_AT_RISK_PT``; if even ``_MIN_AT_RISK_PT`` is too
-    big for the narrowest column they switch to the compact form (``746k``).
-    """
-    labels = [textwrap.fill(str(g["label"]), _LABEL_WRAP) for g in groups]
-    label_pt = max(len(line) for label in labels for line in label.splitlines()) * 0.66
-    cells = [c for g in groups for c in g["at_risk"]]
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False) if b <= x_max]
-    widest = max((len(str(c["at_risk"])) for c in cells), default=1)
-    pad_pt = 6 + _DIGIT_EM * _AT_RISK_PT / 2 * widest
-    axes_pt = _WIDTH_IN * 72 - max(label_pt * _AT_RISK_PT + pad_pt, 48) - 14
-    column_pt = min(gaps) / x_max * axes_pt if gaps else axes_pt
-
-    def fit(size: float, texts: list[str]) -> float:
-        chars = max((len(t) for t in texts), default=1)
-        return min(size, 0.85 * column_pt / (_DIGIT_EM * chars))
-
-    for compact in (False, True):
-        count = compact_count if compact else str
-        at_risk = fit(_AT_RISK_PT, [count(c["at_risk"]) for c in cells])
-        events = fit(_EVENTS_PT, [f"{count(c['events'])}/{count(c['censored'])}" for c in cells])
-        if at_risk >= _MIN_AT_RISK_PT and events >= _MIN_EVENTS_PT:
-            break
-    at_risk, events = max(at_risk, _MIN_AT_RISK_PT), max(events, _MIN_EVENTS_PT)
-    return _TableStyle(at_risk, events, compact, labels, pad_pt)
+# --- SVG text and numbers ---------------------------------------------------------------------
 
 
-def _draw_at_risk_table(ax, groups, colours, at_risk_times, x_max) -> None:
-    """Numbers at risk under the time axis: one row per group, events/censored beneath."""
-    ticks = sorted({float(t) for t in at_risk_times})
-    style = _table_style(groups, ticks, x_max)
-    n = len(groups)
-    ax.set_xlim(0, x_max)
-    ax.set_ylim(n - 0.4, -0.8)
-    ax.set_yticks(range(n))
-    ax.set_yticklabels(style.labels, linespacing=1.0)
-    for tick, colour in zip(ax.get_yticklabels(), colours, strict=True):
-        tick.set_color(colour)
-        tick.set_fontweight("bold")
-    # Centred numbers in the first column reach left of the axis by half their width.
-    ax.tick_params(axis="y", length=0, pad=style.pad_pt)
-    ax.tick_params(axis="x", length=0, labelbottom=False)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    header = "Number at risk (events / censored in the preceding interval)"
-    if style.compact:
-        header += "; k = thousand, M = million"
-    ax.text(
-        0,
-        -0.78,
-        header,
-        ha="left",
-        va="top",
-        fontsize=7.5,
-        color="#444444",
-        transform=ax.get_yaxis_transform(),
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _num(value: float) -> str:
+    """``value`` with at most two decimals and no trailing zeros: ``12.5``, ``3``."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """Estimated advance width of ``text`` in DejaVu Sans at ``size``, in user units."""
+    table = _ADVANCE_BOLD if bold else _ADVANCE
+    total = sum(
+        table[code - 32]
+        if 32 <= (code := ord(char)) < 127
+        else _ADVANCE_OTHER.get(char, _ADVANCE_UNKNOWN)
+        for char in text
     )
-    for row, (group, colour) in enumerate(zip(groups, colours, strict=True)):
-        for cell in group["at_risk"]:
-            time = float(cell["time"])
-            if time not in ticks or time > x_max:
-                continue
-            ax.text(
-                time,
-                row,
-                style.count(cell["at_risk"]),
-                ha="center",
-                va="center_baseline",
-                fontsize=style.at_risk_pt,
-                color=colour,
-                clip_on=False,
-            )
-            if time > 0:
-                ax.text(
-                    time,
-                    row + 0.36,
-                    f"{style.count(cell['events'])}/{style.count(cell['censored'])}",
-                    ha="center",
-                    va="center",
-                    fontsize=style.events_pt,
-                    color="#666666",
-                    clip_on=False,
-                )
+    return total * size / 1000
+
+
+def _text(x: float, y: float, text: str, **attributes: str | float) -> str:
+    """A ``<text>`` element at ``(x, y)``; ``font_size=8`` is written ``font-size="8"``."""
+    extra = "".join(
+        f' {name.replace("_", "-")}="{_num(value) if isinstance(value, float) else value}"'
+        for name, value in attributes.items()
+    )
+    return f'<text x="{_num(x)}" y="{_num(y)}"{extra}>{_escape(text)}</text>'
+
+
+def _path(d: str, stroke: str) -> str:
+    """A stroked, unfilled ``<path>`` (the root's fill is the text colour)."""
+    return f'<path d="{d}" fill="none" {stroke}/>'
+
+
+def _relative_luminance(colour: str) -> float:
+    """WCAG relative luminance of an ``#rrggbb`` colour."""
+    channels = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast_on_white(colour: str) -> float:
+    return 1.05 / (_relative_luminance(colour) + 0.05)
 
 
 @functools.cache
-def _svg_canvas_class() -> type:
-    """The SVG canvas of the figures: text as one path per string (built on first use).
-
-    matplotlib's SVG backend (``svg.fonttype = "path"``) defines each glyph once and places
-    every character with a ``<use>``: an at-risk table becomes hundreds of elements, and
-    WeasyPrint pays per element (it copies and re-parses the glyph at every ``<use>``). This
-    renderer writes each string as one ``<path>`` holding the same glyph outlines at the same
-    places (the outlines of :meth:`matplotlib.textpath.TextToPath.get_text_path`), so the
-    figure looks the same with one element per string instead of one per character. Mathtext
-    and text with font features or a language keep matplotlib's own drawing.
-
-    The renderer overrides a private method of ``RendererSVG`` and uses its ``writer``,
-    ``_text2path`` and ``_convert_path`` (written against matplotlib 3.11);
-    ``tests/test_figures.py`` checks that text still comes out as one path per string.
-    """
-    import codecs
-
-    from matplotlib import cbook
-    from matplotlib.backends.backend_mixed import MixedModeRenderer
-    from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
-    from matplotlib.colors import rgb2hex
-    from matplotlib.path import Path
-
-    class TextAsPathRenderer(RendererSVG):
-        """``RendererSVG`` writing each plain string as a single ``<path>``."""
-
-        def _draw_text_as_path(self, gc, x, y, s, prop, angle, ismath, mtext=None):
-            if ismath or _is_shaped(mtext) or gc.get_url() is not None:
-                return super()._draw_text_as_path(gc, x, y, s, prop, angle, ismath, mtext)
-            self.writer.comment(s)
-            vertices, codes = self._text2path.get_text_path(prop, s)
-            if not len(codes):
-                return None
-            # Glyph outlines are whole numbers in FreeType's 1/64 units: write them so.
-            path = Path(np.asarray(vertices) * 64, codes)
-            scale = prop.get_size_in_points() / self._text2path.FONT_SCALE
-            transform = [
-                ("translate", (x, y)),
-                ("rotate", (-angle,)),
-                ("scale", (scale, -scale)),
-                ("scale", (1 / 64,)),
-            ]
-            self.writer.element(
-                "path",
-                d=self._convert_path(path, simplify=False),
-                style=_text_style(rgb2hex(gc.get_rgb()), _alpha(gc)),
-                transform=_svg_transform(transform),
-            )
-            return None
-
-    class Canvas(FigureCanvasSVG):
-        """``FigureCanvasSVG`` drawing with :class:`TextAsPathRenderer`."""
-
-        def print_svg(self, filename, *, bbox_inches_restore=None, metadata=None, **_):
-            # matplotlib's FigureCanvasSVG.print_svg with the renderer swapped. Unlike its
-            # own canvases, matplotlib passes a third-party one every print_figure option
-            # (dpi, facecolor, edgecolor, orientation): the SVG canvas uses none of them.
-            with cbook.open_file_cm(filename, "w", encoding="utf-8") as fh:
-                if not cbook.file_requires_unicode(fh):
-                    fh = codecs.getwriter("utf-8")(fh)
-                dpi = self.figure.dpi
-                self.figure.dpi = 72
-                width, height = self.figure.get_size_inches()
-                svg = TextAsPathRenderer(
-                    width * 72, height * 72, fh, image_dpi=dpi, metadata=metadata
-                )
-                renderer = MixedModeRenderer(
-                    self.figure, width, height, dpi, svg, bbox_inches_restore=bbox_inches_restore
-                )
-                self.figure.draw(renderer)
-                renderer.finalize()
-
-    return Canvas
+def _text_colour(colour: str) -> str:
+    """``colour`` darkened in 5 % steps until text in it is legible on white (4.5:1)."""
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    for step in range(21):
+        shade = "#" + "".join(f"{round(c * (1 - 0.05 * step)):02x}" for c in rgb)
+        if _contrast_on_white(shade) >= _MIN_CONTRAST:
+            return shade
+    return "#000000"
 
 
-def _is_shaped(text) -> bool:
-    """Whether a ``Text`` asks for font features or a language (matplotlib ≥ 3.10)."""
-    features = getattr(text, "get_fontfeatures", lambda: None)()
-    language = getattr(text, "get_language", lambda: None)()
-    return bool(features or language)
+# --- geometry ---------------------------------------------------------------------------------
 
 
-def _alpha(gc) -> float:
-    """Opacity of a graphics context, as matplotlib's SVG backend reads it."""
-    return gc.get_alpha() if gc.get_forced_alpha() else gc.get_rgb()[3]
+@dataclass(frozen=True)
+class _Frame:
+    """The plot area in user units and the time it shows (survival runs from 0 to _Y_MAX)."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+    x_max: float
+
+    @property
+    def right(self) -> float:
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> float:
+        return self.top + self.height
+
+    def x(self, time: Any) -> np.ndarray:
+        return self.left + np.asarray(time, dtype=float) / self.x_max * self.width
+
+    def y(self, survival: Any) -> np.ndarray:
+        return self.bottom - np.asarray(survival, dtype=float) / _Y_MAX * self.height
 
 
-def _number(value: float) -> str:
-    """``value`` with at most six decimals and no trailing zeros (matplotlib's SVG numbers)."""
-    return f"{value:f}".rstrip("0").rstrip(".")
+@dataclass(frozen=True)
+class _Style:
+    """How a group is drawn: curve colour, dash pattern and the colour of its text."""
+
+    colour: str
+    dash: str
+
+    @property
+    def text(self) -> str:
+        return _text_colour(self.colour)
+
+    def stroke(self, width: float = _CURVE_WIDTH) -> str:
+        """Stroke attributes of a line in this style."""
+        dash = f' stroke-dasharray="{self.dash}"' if self.dash else ""
+        return f'stroke="{self.colour}" stroke-width="{_num(width)}"{dash}'
 
 
-def _text_style(colour: str, alpha: float) -> str:
-    """``style`` of a text path: its fill colour and opacity where not the SVG defaults."""
-    parts = [] if colour == "#000000" else [f"fill: {colour}"]
-    if alpha != 1:
-        parts.append(f"opacity: {_number(alpha)}")
-    return "; ".join(parts)
+def _styles(n: int) -> list[_Style]:
+    """One colour and one line style per group; a single group is solid, dark and neutral."""
+    if n == 1:
+        return [_Style(_SINGLE_COLOUR, "")]
+    return [_Style(PALETTE[i % len(PALETTE)], _DASHES[i % len(_DASHES)]) for i in range(n)]
 
 
-def _svg_transform(operations: Sequence[tuple[str, tuple[float, ...]]]) -> str:
-    """SVG ``transform`` text for ``[(name, values), …]``, leaving out identity steps."""
-    identity = {"translate": (0, 0), "rotate": (0,), "scale": (1,)}
-    return " ".join(
-        f"{name}({' '.join(_number(v) for v in values)})"
-        for name, values in operations
-        if tuple(values) != identity[name]
+# --- curves, marks and medians ----------------------------------------------------------------
+
+
+def _curve_points(
+    curve: Mapping[str, Any], stop: float, resolution: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The thinned steps of a curve, cut at ``stop`` (the last value carried to ``stop``)."""
+    t, s = thin_steps(curve["time"], curve["survival"], resolution=resolution)
+    if math.isfinite(stop) and t.size:
+        inside = t <= stop
+        t, s = t[inside], s[inside]
+        if t.size and t[-1] < stop:
+            t, s = np.append(t, stop), np.append(s, s[-1])
+    return t, s
+
+
+def _step_path(x: np.ndarray, y: np.ndarray) -> str:
+    """Path data of a step function drawn "post": across to the next time, then down."""
+    xs, ys = [_num(v) for v in x], [_num(v) for v in y]
+    return f"M{xs[0]} {ys[0]}" + "".join(f"H{a}V{b}" for a, b in zip(xs[1:], ys[1:], strict=True))
+
+
+def _cross_path(x: np.ndarray, y: np.ndarray, size: float) -> str:
+    """Path data of a ``+`` ``size`` wide and high centred on each point: two strokes each."""
+    arm = _num(size)
+    lefts, tops = x - size / 2, y - size / 2
+    return "".join(
+        f"M{_num(a)} {_num(b)}h{arm}M{_num(c)} {_num(d)}v{arm}"
+        for a, b, c, d in zip(lefts, y, x, tops, strict=True)
     )
 
 
-def _svg_text(fig) -> str:
-    """Serialise ``fig`` to SVG with the XML prolog and doctype removed."""
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
-    text = buf.getvalue()
-    return text[text.index("<svg") :].strip() + "\n"
+def _curve_svg(
+    group: Mapping[str, Any], style: _Style, frame: _Frame, *, stop: float, resolution: float
+) -> str:
+    """The step curve of one group and its censor marks (one ``<path>`` each), cut at ``stop``."""
+    parts = []
+    t, s = _curve_points(group["curve"], stop, resolution)
+    if t.size:
+        parts.append(_path(_step_path(frame.x(t), frame.y(s)), style.stroke()))
+    marks = group.get("censor_marks") or {"time": [], "survival": []}
+    mt, ms = thin_marks(
+        marks["time"],
+        marks["survival"],
+        resolution=resolution * _RESOLUTION / _MARK_RESOLUTION,
+        y_resolution=_MARK_Y_RESOLUTION,
+    )
+    if math.isfinite(stop):
+        keep = mt <= stop
+        mt, ms = mt[keep], ms[keep]
+    if mt.size:
+        crosses = _cross_path(frame.x(mt), frame.y(ms), _MARK_SIZE_PT)
+        parts.append(
+            _path(crosses, f'stroke="{style.colour}" stroke-width="{_num(_MARK_WIDTH_PT)}"')
+        )
+    return "\n".join(parts)
 
 
-def _attributes(declarations: str) -> str:
-    """``"fill: #fff; stroke: none"`` → ``'fill="#fff" stroke="none"'``."""
-    pairs = (item.split(":", 1) for item in declarations.split(";") if ":" in item)
-    return " ".join(f'{name.strip()}="{value.strip()}"' for name, value in pairs)
+def _medians_svg(groups: Sequence[Mapping[str, Any]], frame: _Frame) -> str:
+    """Guides from the y axis at 0.5 to each reached median and down to the time axis."""
+    # a suppressed edition's "NE (<K at risk)" median is not drawn either
+    medians = [float(g["median"]) for g in groups if isinstance(g.get("median"), int | float)]
+    if not medians:
+        return ""
+    half = _num(float(frame.y(0.5)))
+    drops = "".join(f"M{_num(float(frame.x(m)))} {half}V{_num(frame.bottom)}" for m in medians)
+    across = f"M{_num(frame.left)} {half}H{_num(float(frame.x(max(medians))))}"
+    stroke = (
+        f'stroke="{_MEDIAN_COLOUR}" stroke-width="{_num(_MEDIAN_WIDTH)}" '
+        f'stroke-dasharray="{_MEDIAN_DASH}"'
+    )
+    return _path(across + drops, stroke)
 
 
-def _inline_ready(svg: str, id_prefix: str, label: str) -> str:
-    """Make matplotlib's SVG fit to sit inside an HTML page next to other figures.
+# --- axes -------------------------------------------------------------------------------------
 
-    Style attributes become presentation attributes and the global ``*{…}`` stylesheet
-    becomes attributes of the root (a ``<style>`` inside HTML would apply to the whole page,
-    and HTML renderers warn about SVG-only properties in ``style``); ids get ``id_prefix`` so
-    two figures on one page never share one; the root gets ``role="img"`` and a label.
+
+def _label_every(ticks: Sequence[float], frame: _Frame) -> int:
+    """Label every k-th time tick so that neighbouring tick labels never touch."""
+    if len(ticks) < 2:
+        return 1
+    gap = min(b - a for a, b in zip(ticks, ticks[1:], strict=False)) / frame.x_max * frame.width
+    widest = max(_text_width(f"{t:g}", _TICK_PT) for t in ticks)
+    return max(1, math.ceil((widest + 4) / gap)) if gap > 0 else len(ticks)
+
+
+def _y_axis_svg(frame: _Frame, ylabel: str) -> str:
+    """Grid lines, ticks and tick labels of the survival axis, and its rotated label."""
+    ys = [_num(float(frame.y(value))) for value, _ in _Y_TICKS]
+    grid = "".join(f"M{_num(frame.left)} {y}H{_num(frame.right)}" for y in ys)
+    ticks = "".join(f"M{_num(frame.left - _TICK_LENGTH)} {y}h{_num(_TICK_LENGTH)}" for y in ys)
+    x = frame.left - _TICK_LENGTH - 2
+    labels = [
+        _text(x, float(frame.y(value)) + _CENTRE_EM * _TICK_PT, text) for value, text in _Y_TICKS
+    ]
+    middle = frame.top + frame.height / 2
+    # Rotated, the glyphs reach left of the baseline by their ascent, right by their descent.
+    label_x = x - _text_width("0.75", _TICK_PT) - 4 - 0.24 * _AXIS_LABEL_PT
+    return "\n".join(
+        [
+            _path(grid, f'stroke="{_GRID_COLOUR}" stroke-width="0.6"'),
+            _path(ticks, f'stroke="{_AXIS_COLOUR}" stroke-width="0.8"'),
+            f'<g font-size="{_num(_TICK_PT)}" text-anchor="end">',
+            *labels,
+            "</g>",
+            f'<text transform="translate({_num(label_x)} {_num(middle)}) rotate(-90)" '
+            f'font-size="{_num(_AXIS_LABEL_PT)}" text-anchor="middle">{_escape(ylabel)}</text>',
+        ]
+    )
+
+
+def _x_axis_svg(frame: _Frame, ticks: Sequence[float], xlabel: str) -> str:
+    """Axis lines, time ticks with their labels (thinned if crowded) and the axis label."""
+    xs = [_num(float(frame.x(t))) for t in ticks]
+    bottom = _num(frame.bottom)
+    marks = "".join(f"M{x} {bottom}v{_num(_TICK_LENGTH)}" for x in xs)
+    spines = f"M{_num(frame.left)} {_num(frame.top)}V{bottom}H{_num(frame.right)}"
+    every = _label_every(ticks, frame)
+    baseline = frame.bottom + _TICK_LENGTH + 2 + 0.76 * _TICK_PT
+    labels = [
+        _text(float(frame.x(t)), baseline, f"{t:g}") for i, t in enumerate(ticks) if i % every == 0
+    ]
+    return "\n".join(
+        [
+            _path(spines + marks, f'stroke="{_AXIS_COLOUR}" stroke-width="0.8"'),
+            f'<g font-size="{_num(_TICK_PT)}" text-anchor="middle">',
+            *labels,
+            "</g>",
+            _text(
+                frame.left + frame.width / 2,
+                baseline + 4 + _AXIS_LABEL_PT,
+                xlabel,
+                font_size=_AXIS_LABEL_PT,
+                text_anchor="middle",
+            ),
+        ]
+    )
+
+
+# --- legend -----------------------------------------------------------------------------------
+
+
+def _legend_rows(labels: Sequence[str], left: float) -> list[list[tuple[float, int]]]:
+    """Place legend entries left to right from ``left``, wrapping at the figure's right edge.
+
+    Returns
+    -------
+    list of list of (float, int)
+        Per row, the x of each entry's line sample and the entry's index.
     """
-    svg = _STYLE_ATTR.sub(lambda m: _attributes(m.group(1)), svg)
-    match = _GLOBAL_STYLE.search(svg)
-    root_attrs = _attributes(match.group(1)) if match else ""
-    svg = _GLOBAL_STYLE.sub("", svg, count=1)
-    svg = _ID.sub(lambda m: f'{m.group(1)}"{id_prefix}-{m.group(2)}"', svg)
-    svg = _ID_REF.sub(lambda m: f"{m.group(1)}{id_prefix}-{m.group(2)}", svg)
-    extra = f' class="figure-svg" role="img" aria-label={quoteattr(label)} {root_attrs}'
-    return svg.replace("<svg ", f"<svg{extra} ", 1)
+    rows: list[list[tuple[float, int]]] = [[]]
+    x = left
+    for i, label in enumerate(labels):
+        width = _LEGEND_SAMPLE + 4 + _text_width(label, _LEGEND_PT)
+        if rows[-1] and x + width > _WIDTH - _MARGIN:
+            rows.append([])
+            x = left
+        rows[-1].append((x, i))
+        x += width + 14
+    return rows
+
+
+def _legend_svg(
+    labels: Sequence[str], styles: Sequence[_Style], left: float, top: float, id_prefix: str
+) -> tuple[str, float]:
+    """The legend above the plot: each group's line sample (colour and dashes) and label.
+
+    Returns
+    -------
+    tuple of (str, float)
+        The SVG and the height the legend takes.
+    """
+    rows = _legend_rows(labels, left)
+    parts = [f'<g id="{id_prefix}-legend" font-size="{_num(_LEGEND_PT)}">']
+    for row_index, row in enumerate(rows):
+        middle = top + _LEGEND_ROW * (row_index + 0.5)
+        for x, i in row:
+            sample = f"M{_num(x)} {_num(middle)}h{_num(_LEGEND_SAMPLE)}"
+            parts.append(_path(sample, styles[i].stroke()))
+            parts.append(_text(x + _LEGEND_SAMPLE + 4, middle + _CENTRE_EM * _LEGEND_PT, labels[i]))
+    parts.append("</g>")
+    return "\n".join(parts), _LEGEND_ROW * len(rows)
+
+
+# --- numbers at risk --------------------------------------------------------------------------
+
+
+def _cell_count(n: int | str | None, compact: bool) -> str:
+    """A table count: in full or compact, as given when suppressed, "–" when missing."""
+    if n is None:
+        return "–"
+    return compact_count(n) if compact else str(n)
+
+
+@dataclass(frozen=True)
+class _TableStyle:
+    """How the at-risk table is written: font sizes and number formats."""
+
+    at_risk_pt: float = _AT_RISK_PT
+    events_pt: float = _EVENTS_PT
+    compact_at_risk: bool = False
+    compact_events: bool = False
+
+    def at_risk(self, cell: Mapping[str, Any]) -> str:
+        return _cell_count(cell.get("at_risk"), self.compact_at_risk)
+
+    def events(self, cell: Mapping[str, Any]) -> str:
+        events = _cell_count(cell.get("events"), self.compact_events)
+        return f"{events}/{_cell_count(cell.get('censored'), self.compact_events)}"
+
+
+def _widest(texts: Sequence[str]) -> float:
+    """Width of the widest of ``texts`` at 1 pt."""
+    return max((_text_width(text, 1.0) for text in texts), default=0.0)
+
+
+def _table_style(cells: Sequence[Mapping[str, Any]], column: float) -> _TableStyle:
+    """Pick sizes and number formats so the numbers of neighbouring columns never touch.
+
+    Numbers at risk are written in full at ``_AT_RISK_PT`` or ``_MIN_AT_RISK_PT`` and else in
+    the compact form (``746k``), never below 8 pt; the events/censored line likewise at
+    ``_EVENTS_PT``, and if even its compact form is too wide it shrinks, to no less than
+    ``_MIN_EVENTS_PT``. Each line keeps its full form where that fits.
+    """
+    room = column - _MIN_GAP
+    full, short = _TableStyle(), _TableStyle(compact_at_risk=True, compact_events=True)
+    sizes = (_AT_RISK_PT, _MIN_AT_RISK_PT)
+    at_risk_pt, compact_at_risk = _MIN_AT_RISK_PT, True
+    for style in (full, short):
+        widest = _widest([style.at_risk(c) for c in cells])
+        fitting = [pt for pt in sizes if widest * pt <= room]
+        if fitting:
+            at_risk_pt, compact_at_risk = fitting[0], style.compact_at_risk
+            break
+    interval_cells = [c for c in cells if float(c["time"]) > 0]
+    widest_full = _widest([full.events(c) for c in interval_cells])
+    widest_short = _widest([short.events(c) for c in interval_cells])
+    if widest_full * _EVENTS_PT <= room:
+        events_pt, compact_events = _EVENTS_PT, False
+    else:
+        events_pt = max(_MIN_EVENTS_PT, min(_EVENTS_PT, room / widest_short))
+        compact_events = True
+    return _TableStyle(at_risk_pt, events_pt, compact_at_risk, compact_events)
+
+
+def _drawn_cells(group: Mapping[str, Any], ticks: Sequence[float]) -> list[Mapping[str, Any]]:
+    """The group's at-risk cells that fall on a drawn tick."""
+    drawn = set(ticks)
+    return [cell for cell in group["at_risk"] if float(cell["time"]) in drawn]
+
+
+def _row_labels(groups: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """Each group's label for the at-risk table, wrapped to lines."""
+    return [textwrap.wrap(str(g["label"]), _LABEL_WRAP) or [""] for g in groups]
+
+
+def _half_column_width(groups: Sequence[Mapping[str, Any]], tick: float | None) -> float:
+    """Half the widest text centred on ``tick`` (its label, the full counts), user units."""
+    if tick is None:
+        return 0.0
+    style = _TableStyle()
+    cells = [c for g in groups for c in _drawn_cells(g, [tick])]
+    widths = [_text_width(f"{tick:g}", _TICK_PT)]
+    widths += [_text_width(style.at_risk(c), _AT_RISK_PT) for c in cells]
+    widths += [_text_width(style.events(c), _EVENTS_PT) for c in cells if tick > 0]
+    return max(widths) / 2
+
+
+def _column_width(ticks: Sequence[float], frame: _Frame) -> float:
+    """Width of the narrowest at-risk column, in user units."""
+    if len(ticks) < 2:
+        return frame.width
+    return min(b - a for a, b in zip(ticks, ticks[1:], strict=False)) / frame.x_max * frame.width
+
+
+def _row_svg(
+    cells: Sequence[Mapping[str, Any]],
+    lines: Sequence[str],
+    style: _Style,
+    table: _TableStyle,
+    frame: _Frame,
+    *,
+    baseline: float,
+    label_right: float,
+) -> str:
+    """One group's row: its label left of the axis, its numbers at risk under the ticks and
+    the events/censored line beneath them (none at time 0: no interval precedes it)."""
+    xs = [float(frame.x(float(cell["time"]))) for cell in cells]
+    numbers = [_text(x, baseline, table.at_risk(c)) for x, c in zip(xs, cells, strict=True)]
+    events = [
+        _text(x, baseline + _ROW_PITCH, table.events(c))
+        for x, c in zip(xs, cells, strict=True)
+        if float(c["time"]) > 0
+    ]
+    label = [_text(label_right, baseline + k * _ROW_PITCH, line) for k, line in enumerate(lines)]
+    return "\n".join(
+        [
+            f'<g fill="{style.text}">',
+            f'<g text-anchor="end" font-size="{_num(_AT_RISK_PT)}" font-weight="bold">',
+            *label,
+            "</g>",
+            f'<g text-anchor="middle" font-size="{_num(table.at_risk_pt)}">',
+            *numbers,
+            "</g>",
+            "</g>",
+            f'<g text-anchor="middle" font-size="{_num(table.events_pt)}" fill="{_MUTED}">',
+            *events,
+            "</g>",
+        ]
+    )
+
+
+def _table_svg(
+    groups: Sequence[Mapping[str, Any]],
+    styles: Sequence[_Style],
+    ticks: Sequence[float],
+    frame: _Frame,
+    *,
+    top: float,
+    label_right: float,
+    id_prefix: str,
+) -> tuple[str, float]:
+    """The numbers-at-risk table under the time axis, one row per group.
+
+    Returns
+    -------
+    tuple of (str, float)
+        The SVG and the y where the table ends.
+    """
+    cells = [_drawn_cells(g, ticks) for g in groups]
+    flat = [c for row in cells for c in row]
+    table, full = _table_style(flat, _column_width(ticks, frame)), _TableStyle()
+    header = "Number at risk (events / censored in the preceding interval)"
+    if any(table.at_risk(c) != full.at_risk(c) or table.events(c) != full.events(c) for c in flat):
+        header += "; k = thousand, M = million"
+    parts = [
+        f'<g id="{id_prefix}-at-risk">',
+        _text(_MARGIN, top + 0.76 * _HEADER_PT, header, font_size=_HEADER_PT, fill=_MUTED),
+    ]
+    baseline = top + _HEADER_PT + 8 + 0.76 * _AT_RISK_PT
+    bottom = baseline
+    for row, lines, style in zip(cells, _row_labels(groups), styles, strict=True):
+        parts.append(
+            _row_svg(row, lines, style, table, frame, baseline=baseline, label_right=label_right)
+        )
+        bottom = baseline + (max(2, len(lines)) - 1) * _ROW_PITCH + 3
+        baseline = bottom + _ROW_GAP + 0.76 * _AT_RISK_PT
+    parts.append("</g>")
+    return "\n".join(parts), bottom
+
+
+# --- the figure -------------------------------------------------------------------------------
+
+
+def _plot_left(
+    groups: Sequence[Mapping[str, Any]], label_lines: Sequence[Sequence[str]], first: float | None
+) -> tuple[float, float]:
+    """Left edge of the plot and right edge of the at-risk labels, in user units.
+
+    The plot leaves room for the survival axis's label and tick labels, and for the at-risk
+    labels beside the first column's numbers (centred on the axis, half of them left of it).
+    """
+    y_axis = _MARGIN + _AXIS_LABEL_PT + 4 + _text_width("0.75", _TICK_PT) + _TICK_LENGTH + 2
+    widest = max(
+        _text_width(line, _AT_RISK_PT, bold=True) for lines in label_lines for line in lines
+    )
+    half_first = _half_column_width(groups, first)
+    left = max(y_axis, _MARGIN + widest + 8 + half_first)
+    return left, left - half_first - 8
+
+
+def _plot_width(
+    groups: Sequence[Mapping[str, Any]], ticks: Sequence[float], left: float, x_max: float
+) -> float:
+    """Width of the plot: to the right margin, less what the last column's text needs."""
+    room = _WIDTH - _MARGIN - left
+    if not ticks or ticks[-1] <= 0:
+        return room
+    # the last column's text is centred on the last tick, which may lie left of the axis end
+    half = _half_column_width(groups, ticks[-1])
+    return min(room, (room - half) * x_max / ticks[-1])
+
+
+def _plot_svg(
+    groups: Sequence[Mapping[str, Any]],
+    styles: Sequence[_Style],
+    frame: _Frame,
+    ticks: Sequence[float],
+    *,
+    min_at_risk: int,
+    labels: tuple[str, str],
+    id_prefix: str,
+) -> str:
+    """Grid, median guides, curves with censor marks, then the axes over them."""
+    resolution = frame.x_max / _RESOLUTION
+    curves = [
+        _curve_svg(
+            group,
+            style,
+            frame,
+            stop=_truncation_time(group, min_at_risk) if min_at_risk > 0 else math.inf,
+            resolution=resolution,
+        )
+        for group, style in zip(groups, styles, strict=True)
+    ]
+    xlabel, ylabel = labels
+    parts = [
+        _y_axis_svg(frame, ylabel),
+        _medians_svg(groups, frame),
+        f'<g id="{id_prefix}-curves">',
+        *curves,
+        "</g>",
+        _x_axis_svg(frame, ticks, xlabel),
+    ]
+    return "\n".join(part for part in parts if part)
+
+
+def _svg_root(parts: Sequence[str], height: float, id_prefix: str, label: str) -> str:
+    """The ``<svg>`` element around ``parts``: sized by a viewBox, labelled, text in the ink."""
+    width, height = _num(_WIDTH), _num(math.ceil(height))
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="{id_prefix}" class="figure-svg" '
+        f'role="img" aria-label={quoteattr(label)} viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" font-family="{_FONT_FAMILY}" '
+        f'font-size="{_num(_TICK_PT)}" fill="{_INK}">\n' + "\n".join(parts) + "\n</svg>\n"
+    )
 
 
 def km_figure_svg(
@@ -589,7 +811,7 @@ def km_figure_svg(
     *,
     title: str | None = None,
     min_at_risk: int = 0,
-    xlabel: str = "Months",
+    xlabel: str = DEFAULT_XLABEL,
     ylabel: str = "Survival probability",
     id_prefix: str = "km",
 ) -> str:
@@ -599,49 +821,65 @@ def km_figure_svg(
     ----------
     groups : sequence of mapping
         Report-context groups (``label``, ``n``, ``median``, ``curve``, ``censor_marks``,
-        ``at_risk``); drawn in order, one colour each.
+        ``at_risk``; optionally ``shown_until``); drawn in order, each in its own colour and
+        line style.
     at_risk_times : sequence of float
         Time-axis ticks (months); the at-risk table has one column per tick.
     title : str, optional
-        Title drawn above the axes.
+        Title drawn above the legend.
     min_at_risk : int, optional
         Stop each curve at the last tick where at least this many patients are still at risk;
         ``0`` (default) draws whole curves.
-    xlabel, ylabel : str, optional
-        Axis labels.
+    xlabel : str, optional
+        Label of the time axis, naming its origin and unit (default :data:`DEFAULT_XLABEL`).
+    ylabel : str, optional
+        Label of the survival axis.
     id_prefix : str, optional
-        Prefix of every ``id`` in the SVG; give each figure on a page its own.
+        ``id`` of the root element and prefix of every other ``id``; give each figure on a
+        page its own.
 
     Returns
     -------
     str
-        ``<svg …>…</svg>`` text, without XML prolog, ready to be placed in HTML: SVG-only
-        styling as presentation attributes, ids prefixed, ``role="img"`` with an
-        ``aria-label`` naming the groups.
+        ``<svg …>…</svg>`` text without XML prolog, ready to be placed in HTML: a ``viewBox``
+        so that it scales to the page width, every label a ``<text>`` element in the document
+        font, ``role="img"`` with an ``aria-label`` naming the groups.
     """
-    from matplotlib import rc_context
-    from matplotlib.figure import Figure
-
     if not groups:
         raise ValueError("a Kaplan–Meier figure needs at least one group")
     x_max = _x_limit(groups, at_risk_times)
-    resolution = x_max / _RESOLUTION
-    colours = _colours(len(groups))
-    table_height = _TABLE_HEADER_IN + _ROW_HEIGHT_IN * len(groups)
-    with rc_context(_RC):
-        fig = Figure(figsize=(_WIDTH_IN, _PLOT_HEIGHT_IN + table_height), layout="constrained")
-        _svg_canvas_class()(fig)
-        ax, table = fig.subplots(2, 1, height_ratios=[_PLOT_HEIGHT_IN, table_height], sharex=True)
-        for group, colour in zip(groups, colours, strict=True):
-            stop = _truncation_time(group, min_at_risk) if min_at_risk > 0 else math.inf
-            _draw_curve(ax, group, colour, stop=stop, resolution=resolution)
-        _draw_medians(ax, groups, colours)
-        _style_axes(ax, at_risk_times, x_max, title=title, xlabel=xlabel, ylabel=ylabel)
-        ax.legend(loc="best", frameon=False, handlelength=1.8)
-        _draw_at_risk_table(table, groups, colours, at_risk_times, x_max)
-        svg = _svg_text(fig)
+    ticks = sorted({float(t) for t in at_risk_times})
+    styles = _styles(len(groups))
+    left, label_right = _plot_left(groups, _row_labels(groups), ticks[0] if ticks else None)
+    width = _plot_width(groups, ticks, left, x_max)
+    parts, top = [], _MARGIN
+    if title:
+        baseline = top + 0.76 * _TITLE_PT
+        parts.append(_text(_MARGIN, baseline, title, font_size=_TITLE_PT, font_weight="bold"))
+        top += _TITLE_PT + 6
+    entries = [f"{g['label']} (n={_count(g['n'])})" for g in groups]
+    legend, legend_height = _legend_svg(entries, styles, left, top, id_prefix)
+    frame = _Frame(left, top + legend_height + 8, width, _PLOT_HEIGHT, x_max)
+    plot = _plot_svg(
+        groups,
+        styles,
+        frame,
+        ticks,
+        min_at_risk=min_at_risk,
+        labels=(xlabel, ylabel),
+        id_prefix=id_prefix,
+    )
+    table, bottom = _table_svg(
+        groups,
+        styles,
+        ticks,
+        frame,
+        top=frame.bottom + 34,
+        label_right=label_right,
+        id_prefix=id_prefix,
+    )
     label = "Kaplan–Meier curves: " + ", ".join(str(g["label"]) for g in groups)
-    return _inline_ready(svg, id_prefix, label)
+    return _svg_root([*parts, legend, plot, table], bottom + _MARGIN, id_prefix, label)
 
 
 def overall_km_figure_svg(
@@ -650,11 +888,30 @@ def overall_km_figure_svg(
     *,
     title: str | None = None,
     min_at_risk: int = 0,
+    xlabel: str = DEFAULT_XLABEL,
     id_prefix: str = "km-overall",
 ) -> str:
-    """Kaplan–Meier figure of one group (the whole cohort); see :func:`km_figure_svg`."""
+    """Kaplan–Meier figure of one group (the whole cohort), drawn solid in a dark neutral colour.
+
+    Parameters
+    ----------
+    group : mapping
+        One report-context group, as for :func:`km_figure_svg`.
+    at_risk_times, title, min_at_risk, xlabel, id_prefix
+        As for :func:`km_figure_svg`.
+
+    Returns
+    -------
+    str
+        Inline ``<svg>`` text, as :func:`km_figure_svg` returns.
+    """
     return km_figure_svg(
-        [group], at_risk_times, title=title, min_at_risk=min_at_risk, id_prefix=id_prefix
+        [group],
+        at_risk_times,
+        title=title,
+        min_at_risk=min_at_risk,
+        xlabel=xlabel,
+        id_prefix=id_prefix,
     )
 
 
@@ -673,7 +930,7 @@ _FLOW_CHAR_EM = 0.62
 _FLOW_INK = "#1d2329"
 _FLOW_LINE_COLOUR = "#5b6670"
 _FLOW_FILL = "#f2f5f8"
-_FLOW_FONT_FAMILY = "Document Sans, DejaVu Sans, sans-serif"
+_FLOW_FONT_FAMILY = _FONT_FAMILY
 
 
 @dataclass(frozen=True)
@@ -723,10 +980,6 @@ def _box_svg(box: _Box) -> str:
             f'<text x="{box.cx:g}" y="{y:g}" text-anchor="middle"{weight}>{_escape(line)}</text>'
         )
     return "\n".join(parts)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
