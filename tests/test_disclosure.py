@@ -995,7 +995,9 @@ def test_the_rules_are_stated_with_the_threshold() -> None:
         "that rests on 1 to 4 events is shown as “NE (<5 events)”.",
         "Every estimate is published as printed, in results.json too: durations in months to 1 "
         "decimal, survival rates and their limits as whole percentages, hazard ratios and test "
-        "statistics to 2 decimals.",
+        "statistics to 2 decimals, incidence rates to 1. The cumulative incidence of adverse "
+        "events keeps no count of events, deaths or patients at risk, nor the patient-years; an "
+        "incidence or rate resting on 1 to 4 events is “NE (<5 events)”.",
         "Ages above 89 are shown as “90+”.",
         "No patient or site identifiers; extraction dates as month and year; the submissions "
         "are identified by one SHA-256 of the whole set.",
@@ -1664,3 +1666,58 @@ def test_the_internal_edition_shows_no_estimate_on_too_few_at_risk() -> None:
     # a study without a minimum gets its context back as it is
     unlimited = context | {"min_at_risk_shown": 0}
     assert estimable_only(unlimited) is unlimited
+
+
+def test_the_cumulative_incidence_keeps_no_count_and_no_estimate_on_few_events() -> None:
+    def at(time, estimate, at_risk, events):
+        return {"time": time, "estimate": estimate, "ci": [0.01, 0.3], "at_risk": at_risk,
+                "events": events}  # fmt: skip
+
+    def inc(key, n, events, points):
+        return {"key": key, "label": key, "window": "index date", "n": n, "events": events,
+                "deaths_before": 5, "person_years": 50.0, "rate": 0.123456, "rate_ci": [1.0, 9.0],
+                "at": points}  # fmt: skip
+
+    a, b, c = group("a", 40, 20, 20), group("b", 30, 15, 15), group("c", 8, 4, 4)
+    safety = {
+        "columns": [{"key": k, "n": n} for k, n in (("a", 40), ("b", 30), ("c", 8))],
+        "rows": [],
+        "incidence": {
+            "times": [6.0, 12.0],
+            "groups": [
+                inc("a", 40, 12, [at(6.0, 0.2, 25, 9), at(12.0, 0.3, 9, 12)]),
+                inc("b", 30, 4, [at(6.0, 0.1, 20, 3), at(12.0, 0.13, 12, 4)]),
+                inc("c", 8, 0, [at(6.0, 0.0, 6, 0), at(12.0, 0.0, 3, 0)]),
+            ],
+            "gray": {
+                "groups": [],
+                "keys": ["a", "c"],
+                "window": "index date",
+                "statistic": 1.2,
+                "df": 1,
+                "p": 0.27,
+            },  # fmt: skip
+        },
+    }
+    context = {
+        "overall": group("overall", 78, 39, 39),
+        "strata": [a, b, c],
+        "cohort": one_step_cohort(78),
+        "safety": safety,
+    }
+    out = sponsor_edition(context, K)["safety"]["incidence"]
+    ga, gb, gc = out["groups"]
+    few, ne = "NE (<11 events)", "NE (<11 at risk)"
+    # a: 9 events by 6 months is a small number; 12 by 12 months is not, but only 9 at risk
+    assert [(p["estimate"], p["ci"]) for p in ga["at"]] == [(few, [None, None]), (ne, [None, None])]
+    assert (ga["rate"], ga["rate_ci"]) == (0.1, [1.0, 9.0])  # 12 events, as printed
+    # b: 4 events in all
+    assert gb["rate"] == few and [p["estimate"] for p in gb["at"]] == [few, few]
+    # c: no event is not a small number, but 6 and 3 at risk are
+    assert [p["estimate"] for p in gc["at"]] == [ne, ne]
+    for g in out["groups"]:
+        assert (g["events"], g["deaths_before"], g["person_years"]) == (None, None, None)
+        assert all(p["at_risk"] is None and p["events"] is None for p in g["at"])
+    # the strata's sizes, suppressed as everywhere (78 = 40 + 30 + 8)
+    assert (ga["n"], gb["n"], gc["n"]) == (40, "*", "<11")
+    assert (out["gray"]["statistic"], out["gray"]["p"]) == (None, ne)  # c has 8 patients

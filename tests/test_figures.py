@@ -517,8 +517,27 @@ def test_flow_figure_is_deterministic_text_svg() -> None:
     strata = [{"label": "HD IL-2 only", "n": 123}, {"label": "IL-2 → anti-PD-1", "n": "*"}]
     svg = flow_figure_svg(flow, strata)
     assert svg == flow_figure_svg(flow, strata)
-    assert "<text" in svg and "n = 249" in svg and "n = &lt;11" in svg and "n = *" in svg
+    assert "<text" in svg and "n = 249" in svg and "n &lt; 11" in svg and "n = *" in svg
     assert "Excluded: no dose given" in svg
     assert 'id="fig-flow"' in svg and 'role="img"' in svg
     with pytest.raises(ValueError):
         flow_figure_svg([])
+
+
+def test_the_flow_skips_steps_that_exclude_nobody_and_writes_small_counts_as_less_than() -> None:
+    from toolkit.figures import flow_figure_svg
+
+    flow = [
+        {"label": "in the registry", "n": 249, "excluded": 0, "reason": None},
+        {"label": "step that excludes nobody", "n": 249, "excluded": 0, "reason": None},
+        {"label": "with a dose", "n": 244, "excluded": "<11", "reason": "no dose"},
+        {"label": "analysed", "n": 236, "excluded": 0, "reason": None},
+    ]
+    strata = [{"label": "A", "n": "<11"}, {"label": "B", "n": "*"}]
+    svg = flow_figure_svg(flow, strata)
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "Step that excludes nobody" not in texts
+    boxes = [t for t in texts if t in ("In the registry", "With a dose", "Analysed")]
+    assert boxes == ["In the registry", "With a dose", "Analysed"]
+    assert "n &lt; 11" in texts and texts.count("n &lt; 11") == 2  # the excluded and stratum A
+    assert "n = *" in texts and "n = &lt;11" not in texts

@@ -245,6 +245,54 @@ def report_tables(strata: list[dict], overall: dict) -> dict:
             "rows": safety_rows,
             "description": "related autoimmune events after the later therapy",
             "total_note": "Each total adds the strata its row applies to.",
+            "incidence": {
+                "times": [6.0, 12.0],
+                "groups": [
+                    {
+                        "key": g["key"],
+                        "label": g["label"],
+                        "window": "later-therapy start",
+                        "n": g["n"],
+                        "events": 4,
+                        "deaths_before": 9,
+                        "person_years": 40.0,
+                        "rate": 10.0,
+                        "rate_ci": [2.72, 25.6],
+                        "at": [
+                            {
+                                "time": 6.0,
+                                "estimate": 0.05,
+                                "ci": [0.01, 0.15],
+                                "at_risk": 30,
+                                "events": 2,
+                            },
+                            {
+                                "time": 12.0,
+                                "estimate": 0.1,
+                                "ci": [0.03, 0.22],
+                                "at_risk": 20,
+                                "events": 4,
+                            },
+                        ],
+                    }
+                    for g in strata
+                ],
+                "gray": {
+                    "groups": ["IL-2 → ipilimumab", "IL-2 → anti-PD-1"],
+                    "keys": ["il2_ipi", "il2_pd1"],
+                    "window": "later-therapy start",
+                    "statistic": 1.4651,
+                    "df": 1,
+                    "p": 0.2261,
+                },
+                "methods": {
+                    "estimator": "Aalen–Johansen",
+                    "variance": "infinitesimal jackknife",
+                    "ci": "log-log",
+                    "rate": "exact Poisson",
+                    "test": "Gray",
+                },
+            },  # fmt: skip
         },
         "provenance": {
             "n_submissions": 2,
@@ -322,6 +370,19 @@ def test_pdf_metadata_comes_from_the_context(report, context):
     assert context["registry"] in meta.subject
     assert meta.creation_date.date() == date(2015, 3, 16)
     assert meta.modification_date.date() == date(2015, 3, 16)
+    assert "Kaplan–Meier" in meta["/Keywords"]
+
+
+def test_the_pdf_is_tagged_for_assistive_technology(report):
+    import subprocess
+
+    info = subprocess.run(
+        ["pdfinfo", str(report["pdf"])], capture_output=True, text=True, check=True
+    ).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.MULTILINE), info
+    reader = PdfReader(report["pdf"])
+    assert bool(reader.trailer["/Root"]["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in reader.trailer["/Root"]
 
 
 def test_two_renders_are_byte_identical(context, report, tmp_path):
@@ -498,7 +559,7 @@ def test_results_count_progression_and_safety_per_later_therapy_group() -> None:
 
 def test_comparisons_table_shows_naive_and_aware_estimates_side_by_side() -> None:
     text = " ".join(re.sub(r"<[^>]+>", " ", render_html(fake_context(), embed_fonts=False)).split())
-    assert "Table 4. Comparisons between strata" in text
+    assert "Table 5. Comparisons between strata" in text
     assert "0.30 (0.18–0.52)" in text and "0.71 (0.40–1.26)" in text
     assert "1.14 (0.60–2.18)" in text and "Landmark 12 months" in text
 
@@ -530,7 +591,7 @@ def test_hr_without_a_finite_estimate_and_interval_reads_not_estimable() -> None
         "aliased": False,
     }
     text = " ".join(re.sub(r"<[^>]+>", " ", render_html(context, embed_fonts=False)).split())
-    table = text[text.index("Table 4. Comparisons") :]
+    table = text[text.index("Table 5. Comparisons") : text.index("Table 6. Tests")]
     assert table.count("not estimable") == 2
     assert "0.71 (0.40–1.26)" in table
 
@@ -560,7 +621,7 @@ def _plain(html: str) -> str:
 def test_every_test_of_the_strata_is_shown_with_its_method() -> None:
     context = fake_context()
     text = _plain(render_html(context, embed_fonts=False))
-    assert "Table 5. Tests between strata" in text
+    assert "Table 6. Tests between strata" in text
     assert "Log-rank: All 3 strata 21.15 2 <0.001 –" in text
     assert "Log-rank: IL-2 → ipilimumab vs IL-2 → anti-PD-1 15.11 1 <0.001 <0.001" in text
     assert "Proportional hazards: naive Cox model (a) 9.62 2 0.008 –" in text
@@ -591,19 +652,19 @@ def test_the_adjusted_model_has_its_own_table_and_tables_number_in_order() -> No
         "method": "complete cases",
     }  # fmt: skip
     text = _plain(render_html(context, embed_fonts=False))
-    assert "Table 6. Adjusted Cox model: 213 of 236 patients, 118 deaths." in text
+    assert "Table 7. Adjusted Cox model: 213 of 236 patients, 118 deaths." in text
     assert "Stratum IL-2 → anti-PD-1 vs HD IL-2 only 0.25 (0.13–0.46) p <0.001" in text
     # the covariate is named once for its levels
     assert "ECOG performance status 1 vs 0 1.16 (0.76–1.78) p 0.496 2 vs 0 not estimable" in text
     assert "23 patients with a missing value of a covariate are left out" in text
     assert "(cox.zph, global): p 0.013" in text
     numbers = [int(n) for n in re.findall(r"Table (\d+)\. ", text)]
-    assert numbers == list(range(1, 8))
+    assert numbers == list(range(1, 9))
     # without it (the sponsor edition) the appendix's table takes the next number
     context["adjusted_model"] = None
     text = _plain(render_html(context, embed_fonts=False))
-    assert [int(n) for n in re.findall(r"Table (\d+)\. ", text)] == list(range(1, 7))
-    assert "Table 6. Submissions used" in text
+    assert [int(n) for n in re.findall(r"Table (\d+)\. ", text)] == list(range(1, 8))
+    assert "Table 7. Submissions used" in text
 
 
 def test_the_monte_carlo_test_states_its_resamples_and_seed() -> None:
@@ -622,3 +683,17 @@ def test_the_monte_carlo_test_states_its_resamples_and_seed() -> None:
         in text
     )
     assert "seed" not in _plain(render_html(fake_context(), embed_fonts=False))
+
+
+def test_safety_shows_the_cumulative_incidence_and_rates_with_their_windows() -> None:
+    text = _plain(render_html(fake_context(), embed_fonts=False))
+    assert (
+        "Table 4. Cumulative incidence of treatment-related autoimmune events, death competing"
+        in text
+    )
+    assert "HD IL-2 only later-therapy start 123 4 9 5% (1–15%) 10% (3–22%) 10.0 (2.7–25.6)" in text
+    assert (
+        "Gray's test (Gray) among IL-2 → ipilimumab and IL-2 → anti-PD-1, whose windows start"
+        in text
+    )
+    assert "chi-square 1.47, 1 df, p 0.226." in text

@@ -133,7 +133,9 @@ def test_overall_and_stratified_figures(demo_dir: Path, results: dict) -> None:
     html = (demo_dir / "report.html").read_text(encoding="utf-8")
     for figure in ("figure-flow", "figure-km-overall", "figure-km"):
         assert f'id="{figure}"' in html
-    assert results["min_at_risk_shown"] == 0
+    # the study's minimum risk set: no estimate and no curve on fewer at risk
+    assert results["min_at_risk_shown"] == 10
+    assert "Curves stop where fewer than 10 patients remain at risk." in html
 
 
 def test_appendix_names_every_submission(results: dict, demo_dir: Path, pdf_flat: str) -> None:

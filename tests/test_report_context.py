@@ -35,11 +35,23 @@ def test_the_flow_counts_each_exclusion_once(hand_context: dict) -> None:
     # 13 patients: P09 has no IL-2, P07 only a 0-dose course, P06 ipilimumab before IL-2.
     cohort = hand_context["cohort"]
     assert cohort["n_analysed"] == 10
-    assert [(s["n"], s["excluded"], s["reason"]) for s in cohort["flow"]] == [
-        (13, 0, None),
-        (12, 1, "no index therapy course on or before the cutoff"),
-        (11, 1, "index therapy course with no dose given"),
-        (10, 1, "excluding therapy before the index date"),
+    # in plain words, the prior therapy's exclusion as the study describes it; the last step
+    # is the analysed box
+    assert [(s["label"], s["n"], s["excluded"], s["reason"]) for s in cohort["flow"]] == [
+        ("patients in the registry (submissions in force)", 13, 0, None),
+        (
+            "with the index therapy started by the cutoff",
+            12,
+            1,
+            "no index therapy started by the cutoff",
+        ),
+        ("with at least one dose of it", 11, 1, "index therapy course without a dose"),
+        (
+            "analysed",
+            10,
+            1,
+            "any CTLA-4, PD-1 or PD-L1 checkpoint inhibitor course starting before the index date",
+        ),
     ]
     assert cohort["excluded"] == [{"reason": s["reason"], "n": 1} for s in cohort["flow"][1:]]
 
@@ -243,10 +255,11 @@ def test_methods_and_cautions_say_the_study_in_words(hand_context: dict) -> None
         "python",
         "duckdb",
         "lifelines",
+        "numpy",
         "pandera",
         "polars",
+        "scipy",
         "weasyprint",
-        "matplotlib",
     }
 
 
@@ -288,7 +301,7 @@ def test_context_keys_are_the_ones_the_templates_read(hand_context: dict) -> Non
     assert list(hand_context["table1"]["age"]) == ["key", "label", "cells", "test"]
     assert hand_context["table1"]["age"]["key"] == "age"
     safety = hand_context["safety"]
-    assert list(safety) == ["columns", "rows", "description", "total_note"]
+    assert list(safety) == ["columns", "rows", "description", "total_note", "incidence"]
     assert [list(c) for c in safety["columns"]] == [["key", "label", "n"]] * 3
     assert [list(r) for r in safety["rows"]] == [
         ["key", "label", "later_only", "cells", "total_over", "total"]
@@ -382,12 +395,10 @@ def test_methods_and_cautions_in_full(hand_context: dict) -> None:
         "time_unit",
     ]
     assert hand_context["texts"]["cautions"] == [
-        "The groups are defined by therapy received after the index date: a patient had to "
-        "live long enough to receive it to be counted in its group. This immortal time favours "
-        "the groups with later therapy, so the naive comparisons (the Kaplan–Meier curves by "
-        "stratum, the log-rank tests and the naive and adjusted Cox models) do not measure the "
-        "effect of that therapy; the landmark analysis, the Cox model with later therapy as a "
-        "time-varying covariate and the Simon–Makuch curves remove the immortal time."
+        "The groups are defined by therapy received after the index date, which a patient had "
+        "to live long enough to receive. This immortal time favours the later-therapy groups in "
+        "the naive comparisons (curves by stratum, log-rank tests, naive and adjusted Cox); the "
+        "landmark, time-varying Cox and Simon–Makuch analyses remove it."
     ]
 
 

@@ -158,6 +158,7 @@ def test_a_count_left_out_of_disclosure_is_found(
         "safety.rows[].cells[].n",
         "safety.rows[].total.N",
         "safety.rows[].total.n",
+        "safety.incidence.groups[].n",
         "strata[].counts.progressed_before_later_therapy",
         "strata[].counts.related_autoimmune_post_therapy",
     }

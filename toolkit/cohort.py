@@ -47,6 +47,8 @@ class Cohort:
     flow : the eligibility flow, one row per step.
     stratum_counts : per stratum, patients and the events the poster counts.
     episodes : the time-varying strata, (tstart, tstop] per patient.
+    safety_times : per patient, the time from the safety window's start to the first
+        treatment-related autoimmune adverse event, death (competing) or censoring.
     baseline_categorical, baseline_continuous : Table 1 rows.
     """
 
@@ -56,6 +58,7 @@ class Cohort:
     flow: pl.DataFrame
     stratum_counts: pl.DataFrame
     episodes: pl.DataFrame
+    safety_times: pl.DataFrame
     baseline_categorical: pl.DataFrame
     baseline_continuous: pl.DataFrame
 
@@ -239,6 +242,7 @@ def build_cohort(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> 
             flow=con.sql("select * from cohort_flow order by step").pl(),
             stratum_counts=con.sql("select * from stratum_counts order by stratum_order").pl(),
             episodes=con.sql("select * from treatment_episodes").pl(),
+            safety_times=con.sql("select * from safety_time_to_event").pl(),
             baseline_categorical=con.sql("select * from baseline_categorical").pl(),
             baseline_continuous=con.sql("select * from baseline_continuous").pl(),
         )

@@ -59,7 +59,13 @@ from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from toolkit.documents import MONTH_NAMES, MONTHS_DECIMALS, PERCENT_DECIMALS, RATIO_DECIMALS
+from toolkit.documents import (
+    MONTH_NAMES,
+    MONTHS_DECIMALS,
+    PERCENT_DECIMALS,
+    RATE_DECIMALS,
+    RATIO_DECIMALS,
+)
 
 __all__ = [
     "COMPLEMENTARY",
@@ -315,10 +321,13 @@ def _table1_cells(cells: _Cells, table: dict) -> None:
 
 
 def _safety_cells(cells: _Cells, safety: dict, strata: list[dict]) -> None:
-    """Adverse-events rows across the strata, and the same counts in the strata's ``counts``."""
+    """Adverse-events rows across the strata, and the same counts in the strata's ``counts``;
+    the cumulative incidence's group sizes are the strata's."""
     keys = [c["key"] for c in safety["columns"]]
     for column in safety["columns"]:
         cells.add(("n", column["key"]), column, "n")
+    for group in (safety.get("incidence") or {}).get("groups", []):
+        cells.add(("n", group["key"]), group, "n")
     by_key = {g["key"]: g for g in strata}
     for row in safety["rows"]:
         r, applies = row["key"], []
@@ -335,6 +344,36 @@ def _safety_cells(cells: _Cells, safety: dict, strata: list[dict]) -> None:
         over = row.get("total_over", applies)  # the strata with the row's window
         cells.total(("safety", r, "total"), [("safety", r, g) for g in over])
         cells.total(("safety_N", r), [("n", g) for g in over])
+
+
+def _incidence_without_counts(safety: dict | None, threshold: int, min_at_risk: int) -> None:
+    """The cumulative incidence and rates of the safety event without their counts.
+
+    The events, deaths, patients at risk and person-years are dropped (a rate times the
+    person-years gives the events back). An estimate resting on 1 to ``threshold - 1`` events is
+    ``"NE (<K events)"``, and a cumulative incidence at a time with fewer than ``min_at_risk``
+    at risk ``"NE (<m at risk)"``; so is Gray's test of a stratum under ``min_at_risk``.
+    """
+    incidence = (safety or {}).get("incidence")
+    if not incidence:
+        return
+    few = f"NE (<{threshold} events)"
+    for group in incidence["groups"]:
+        if 1 <= group["events"] < threshold:
+            group["rate"], group["rate_ci"] = few, [None, None]
+        for entry in group["at"]:
+            if isinstance(entry["estimate"], str):
+                pass
+            elif entry["at_risk"] < min_at_risk:
+                entry["estimate"], entry["ci"] = not_estimable(min_at_risk), [None, None]
+            elif 1 <= entry["events"] < threshold:
+                entry["estimate"], entry["ci"] = few, [None, None]
+            entry["at_risk"] = entry["events"] = None
+        group.update(events=None, deaths_before=None, person_years=None)
+    gray = incidence["gray"]
+    sizes = {g["key"]: g["n"] for g in incidence["groups"]}
+    if gray and any(_below(sizes.get(k), min_at_risk) for k in gray["keys"]):
+        gray.update(statistic=None, p=not_estimable(min_at_risk))
 
 
 def _collect(context: dict) -> _Cells:
@@ -547,6 +586,11 @@ def _proportion_shown(value):
     return float(f"{100 * value:.{PERCENT_DECIMALS}f}") / 100
 
 
+def _rate_shown(value):
+    """An incidence rate as printed (``14.2189`` → ``14.2``)."""
+    return float(f"{value:.{RATE_DECIMALS}f}") if isinstance(value, float | int) else value
+
+
 def _ratio_shown(value):
     """A hazard ratio, CI limit or test statistic as printed (``0.7966`` → ``0.8``)."""
     return float(f"{value:.{RATIO_DECIMALS}f}") if isinstance(value, float | int) else value
@@ -575,6 +619,12 @@ def _as_published(out: dict, groups: list[dict]) -> None:
             _round(entry, "ci", _proportion_shown)
     for name in ("median", "ci"):
         _round(out.get("followup"), name, _months_shown)
+    for group in ((out.get("safety") or {}).get("incidence") or {}).get("groups", []):
+        for entry in group["at"]:
+            _round(entry, "estimate", _proportion_shown)
+            _round(entry, "ci", _proportion_shown)
+        _round(group, "rate", _rate_shown)
+        _round(group, "rate_ci", _rate_shown)
     rmst = out.get("rmst") or {}
     for cell in [rmst.get("overall"), *(rmst.get("strata") or {}).values()]:
         if cell is not None:
@@ -612,7 +662,10 @@ def rules_text(threshold: int, *, sponsor: bool = True) -> list[str]:
         f"events is shown as “NE (<{threshold} events)”.",
         f"Every estimate is published as printed, in results.json too: durations in months to "
         f"{MONTHS_DECIMALS} decimal, survival rates and their limits as {_PERCENTAGES}, "
-        f"hazard ratios and test statistics to {RATIO_DECIMALS} decimals.",
+        f"hazard ratios and test statistics to {RATIO_DECIMALS} decimals, incidence rates to "
+        f"{RATE_DECIMALS}. The cumulative incidence of adverse events keeps no count of events, "
+        f"deaths or patients at risk, nor the patient-years; an incidence or rate resting on 1 to "
+        f"{threshold - 1} events is “NE (<{threshold} events)”.",
         f"Ages above {AGE_TOP_CODE - 1} are shown as “{AGE_TOP_CODE}+”.",
         "Comparisons between strata show hazard ratios, confidence intervals, log-rank tests "
         f"and p-values, not estimable where a compared group has fewer than {threshold} "
@@ -701,6 +754,7 @@ def sponsor_edition(
     events_by = [_events_by(group) for group in groups]
     not_shown = not_estimable(min_at_risk)
     _comparisons_without_counts(out, min_at_risk, not_shown)  # judged on the counts before
+    _incidence_without_counts(out.get("safety"), threshold, min_at_risk)
     cells = _collect(out)
     hidden = suppress_cells(cells.values, cells.sets, threshold)
     marker = primary_marker(threshold)

@@ -12,7 +12,7 @@ built the same way, with the pieces here:
   document uses, so an HTML file needs nothing beside itself.
 * :func:`render_pdf`: WeasyPrint with :class:`AssetFetcher`, a URL fetcher that reads nothing
   but inline data and files inside the templates folder, and fixed PDF dates and font
-  timestamps, so the same HTML always gives the same bytes.
+  timestamps, so the same HTML always gives the same bytes; the PDF is tagged (PDF/UA-1).
 * :func:`write_documents`: the files of a document appear together, each whole, or not at all
   (:mod:`toolkit.atomic`; :func:`write_atomic` is the one-file case).
 
@@ -54,6 +54,7 @@ __all__ = [
     "MONTHS_DECIMALS",
     "PERCENT_DECIMALS",
     "RATIO_DECIMALS",
+    "RATE_DECIMALS",
     "AssetFetcher",
     "make_environment",
     "inline_css",
@@ -90,11 +91,15 @@ MONTH_NAMES = (
     "November",
     "December",
 )
-#: Decimals of the published numbers: durations in months, percentages, ratios (hazard ratios).
+#: The PDF variant of every document: tagged, for assistive technology (WeasyPrint's PDF/UA-1).
+PDF_VARIANT = "pdf/ua-1"
+#: Decimals of the published numbers: durations in months, percentages, ratios (hazard ratios),
+#: incidence rates.
 #: The report prints them so, and a suppressed edition's results.json holds them so.
 MONTHS_DECIMALS = 1
 PERCENT_DECIMALS = 0
 RATIO_DECIMALS = 2
+RATE_DECIMALS = 1
 #: Characters always kept in the embedded font, whatever the text: ASCII and common typography.
 _BASE_GLYPHS = "".join(chr(c) for c in range(0x20, 0x7F)) + "–—→←≥≤±×·°µ’‘“”…€£ "
 
@@ -418,7 +423,8 @@ def render_pdf(
         url_fetcher=url_fetcher or _asset_fetcher_class()(root),
     )
     with source_date_epoch(stamp):
-        return document.write_pdf(finisher=finish)
+        # PDF/UA-1: a tagged PDF (structure, reading order, alternative text) for screen readers
+        return document.write_pdf(finisher=finish, pdf_variant=PDF_VARIANT)
 
 
 # --- files -------------------------------------------------------------------------------------

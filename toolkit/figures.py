@@ -962,9 +962,15 @@ def _wrap(text: str, width: float) -> list[str]:
     return textwrap.wrap(str(text), chars, break_long_words=True) or [""]
 
 
+def _count_line(n: int | str) -> str:
+    """``"n = 236"``; a suppressed count reads ``"n < 11"``, not ``"n = <11"``."""
+    text = str(n)
+    return f"n < {text[1:]}" if text.startswith("<") else f"n = {text}"
+
+
 def _box_lines(label: str, n: int | str, width: float) -> tuple[str, ...]:
     text = str(label)
-    return (*_wrap(text[:1].upper() + text[1:], width), f"n = {n}")
+    return (*_wrap(text[:1].upper() + text[1:], width), _count_line(n))
 
 
 def _box_svg(box: _Box) -> str:
@@ -1008,13 +1014,16 @@ def _flow_layout(flow: Sequence[Mapping[str, Any]]) -> tuple[list[str], float, _
         _box_lines(flow[0]["label"], flow[0]["n"], _FLOW_MAIN_W),
     )
     parts.append(_box_svg(box))
-    for step in flow[1:]:
+    last = len(flow) - 1
+    # a step that excludes nobody adds a box and nothing else; the last (analysed) stays
+    shown = [s for i, s in enumerate(flow) if i and (i == last or s.get("excluded", 0) != 0)]
+    for step in shown:
         excluded = step.get("excluded", 0)
         side = None
         gap = 28.0
         if excluded not in (0, None):
             reason = step.get("reason") or "excluded"
-            lines = (*_wrap(f"Excluded: {reason}", side_w), f"n = {excluded}")
+            lines = (*_wrap(f"Excluded: {reason}", side_w), _count_line(excluded))
             side = _Box(_FLOW_SIDE_X, 0, side_w, lines)
             gap = max(gap, side.h + 20)
         top = box.bottom + gap

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from .documents import (
     MONTHS_DECIMALS,
     PERCENT_DECIMALS,
+    RATE_DECIMALS,
     RATIO_DECIMALS,
     AssetFetcher,
     check_formats,
@@ -147,6 +148,14 @@ def fmt_statistic(value: float | None) -> str:
     return "–" if value is None else f"{float(value):.2f}"
 
 
+def fmt_rate(value: float | str | None) -> str:
+    """An incidence rate with one decimal (``14.22`` → ``"14.2"``); ``None`` → ``"–"``; a
+    suppressed edition's ``"NE (<11 events)"`` as it is."""
+    if value is None:
+        return "–"
+    return value if isinstance(value, str) else f"{float(value):.{RATE_DECIMALS}f}"
+
+
 def fmt_ratio(value: float) -> str:
     """A hazard ratio or its CI limit: ``0.7965`` → ``"0.80"``."""
     return f"{float(value):.{RATIO_DECIMALS}f}"
@@ -229,6 +238,7 @@ _FILTERS = {  # besides toolkit.documents.COMMON_FILTERS (join_and, long_date �
     "age": fmt_age,
     "pvalue": fmt_p,
     "ratio": fmt_ratio,
+    "rate": fmt_rate,
     "statistic": fmt_statistic,
     "landmark_column": lambda months: {
         "title": f"Landmark {months:g} months",

@@ -19,6 +19,7 @@ from toolkit.analyses.comparisons import (
     figure_groups,
     strata_tests,
 )
+from toolkit.analyses.safety import safety_incidence
 from toolkit.cohort import Cohort
 from toolkit.documents import join_and
 from toolkit.study import BASELINE_COVARIATES, Stratum, Study
@@ -74,7 +75,7 @@ def _software() -> dict[str, str]:
         "toolkit": metadata.version("registry-toolkit"),
         "python": platform.python_version(),
     }
-    for dist in ("duckdb", "lifelines", "pandera", "polars", "weasyprint", "matplotlib"):
+    for dist in ("duckdb", "lifelines", "numpy", "pandera", "polars", "scipy", "weasyprint"):
         versions[dist] = metadata.version(dist)
     return versions
 
@@ -109,12 +110,10 @@ def _cautions(study: Study) -> list[str]:
     if not study.strata_depend_on_later_therapy:
         return []
     return [
-        "The groups are defined by therapy received after the index date: a patient had to "
-        "live long enough to receive it to be counted in its group. This immortal time favours "
-        "the groups with later therapy, so the naive comparisons (the Kaplan–Meier curves by "
-        "stratum, the log-rank tests and the naive and adjusted Cox models) do not measure the "
-        "effect of that therapy; the landmark analysis, the Cox model with later therapy as a "
-        "time-varying covariate and the Simon–Makuch curves remove the immortal time."
+        "The groups are defined by therapy received after the index date, which a patient had "
+        "to live long enough to receive. This immortal time favours the later-therapy groups in "
+        "the naive comparisons (curves by stratum, log-rank tests, naive and adjusted Cox); the "
+        "landmark, time-varying Cox and Simon–Makuch analyses remove it."
     ]
 
 
@@ -171,15 +170,18 @@ def build_context(cohort: Cohort, study: Study) -> dict:
                 "n_analysed": int(adtte.height),
                 "flow": [
                     {
-                        "label": row["label"],
+                        "label": _flow_label(row, flow.height),
                         "n": int(row["n_remaining"]),
                         "excluded": int(row["n_excluded"]),
-                        "reason": row["exclusion_reason"],
+                        "reason": _flow_reason(row["exclusion_reason"], study),
                     }
                     for row in flow.iter_rows(named=True)
                 ],
                 "excluded": [
-                    {"reason": row["exclusion_reason"], "n": int(row["n_excluded"])}
+                    {
+                        "reason": _flow_reason(row["exclusion_reason"], study),
+                        "n": int(row["n_excluded"]),
+                    }
                     for row in flow.iter_rows(named=True)
                     if row["n_excluded"]
                 ],
@@ -194,6 +196,32 @@ def build_context(cohort: Cohort, study: Study) -> dict:
         | report_extras(cohort, study)
         | _comparisons(cohort, study, ticks)
     )
+
+
+#: The eligibility steps of ``cohort_flow.sql`` as a reader names them, by step.
+FLOW_LABELS = {
+    1: "with the index therapy started by the cutoff",
+    2: "with at least one dose of it",
+}
+#: The exclusion reasons of ``cohort_eligibility.sql`` in plain words (the prior therapy's
+#: reason is the study's own description of its exclusions).
+FLOW_REASONS = {
+    "no index therapy course on or before the cutoff": "no index therapy started by the cutoff",
+    "index therapy course with no dose given": "index therapy course without a dose",
+}
+
+
+def _flow_label(row: dict, steps: int) -> str:
+    """The first step as the SQL says it, the last "analysed", the others in plain words."""
+    if row["step"] == steps - 1:
+        return "analysed"
+    return FLOW_LABELS.get(row["step"], row["label"])
+
+
+def _flow_reason(reason: str | None, study: Study) -> str | None:
+    if reason == "excluding therapy before the index date":
+        return study.exclusions.description
+    return FLOW_REASONS.get(reason, reason)
 
 
 def _rmst_cell(estimate: dict | None) -> dict | None:
@@ -445,6 +473,12 @@ def _safety(cohort: Cohort, study: Study) -> dict:
         "rows": rows,
         "description": study.adverse_events.description,
         "total_note": _safety_total_note(rows, groups),
+        "incidence": safety_incidence(
+            cohort.safety_times,
+            study,
+            times=study.adverse_events.incidence_at_months,
+            min_at_risk=study.endpoint.min_at_risk_shown,
+        ),
     }
 
 

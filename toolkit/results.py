@@ -376,6 +376,68 @@ class SafetyRow(TypedDict):
 
 
 @with_config(_STRICT)
+class IncidenceAt(TypedDict):
+    """The cumulative incidence at one time, with its CI, the patients still at risk then
+    and the events up to it (a suppressed edition keeps neither count)."""
+
+    time: float
+    estimate: Estimate
+    ci: Interval
+    at_risk: Count | None
+    events: Count | None
+
+
+@with_config(_STRICT)
+class IncidenceGroup(TypedDict):
+    """One stratum's cumulative incidence and incidence rate of the safety event (a suppressed
+    edition keeps no count of them, nor the person-years that would give the events back)."""
+
+    key: str
+    label: str
+    window: str
+    n: Count
+    events: Count | None
+    deaths_before: Count | None
+    person_years: float | None
+    rate: Estimate
+    rate_ci: Interval
+    at: list[IncidenceAt]
+
+
+@with_config(_STRICT)
+class GrayTestResult(TypedDict):
+    """Gray's test among the strata that share a window."""
+
+    groups: list[str]
+    keys: list[str]
+    window: str
+    statistic: float | None
+    df: NonCount
+    p: Estimate
+
+
+@with_config(_STRICT)
+class IncidenceMethods(TypedDict):
+    """The safety analysis's methods, in words."""
+
+    estimator: str
+    variance: str
+    ci: str
+    rate: str
+    test: str
+
+
+@with_config(_STRICT)
+class SafetyIncidence(TypedDict):
+    """Cumulative incidence of the safety event, death competing, by stratum."""
+
+    times: list[float]
+    groups: list[IncidenceGroup]
+    gray: GrayTestResult | None
+    methods: IncidenceMethods
+
+
+@with_config(_STRICT)
 class Safety(TypedDict):
     """The adverse-events table."""
 
@@ -383,6 +445,7 @@ class Safety(TypedDict):
     rows: list[SafetyRow]
     description: str
     total_note: str
+    incidence: SafetyIncidence
 
 
 @with_config(_STRICT)
@@ -419,10 +482,11 @@ class Software(TypedDict):
     python: str
     duckdb: str
     lifelines: str
+    numpy: str
     pandera: str
     polars: str
+    scipy: str
     weasyprint: str
-    matplotlib: str
 
 
 @with_config(_STRICT)

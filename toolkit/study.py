@@ -190,6 +190,11 @@ class Endpoint(_Strict):
 class AdverseEvents(_Strict):
     treatment_related: tuple[Literal["related", "possibly_related", "unrelated", "unknown"], ...]
     description: str = Field(min_length=1)
+    incidence_at_months: tuple[Months, ...] = Field(
+        default=(6, 12),
+        min_length=1,
+        description="times of the cumulative incidence of the safety event",
+    )
 
 
 class Baseline(_Strict):

@@ -338,3 +338,33 @@ def test_two_courses_of_the_later_therapy_start_the_stratum_at_the_first(con) ->
     assert _rows(
         con, "select stratum_key, stratum_start_date from strata where patient_key = 'S01:P32'"
     ) == [("il2_pd1", D("2014-03-01"))]
+
+
+def test_the_safety_window_from_the_later_therapy_or_the_index_date(proclaim) -> None:
+    rows = _rows(
+        proclaim,
+        "select split_part(patient_key, ':', 2), is_window_later_therapy, window_start_date, "
+        "window_end_date, time_days, status from safety_time_to_event order by 1",
+    )
+    assert rows == [
+        # related autoimmune event and death on the index date: the event, at day 0
+        ("P01", False, D("2014-01-01"), D("2014-01-01"), 0, 1),
+        ("P02", True, CUTOFF, CUTOFF, 0, 0),  # anti-PD-1 on the cutoff: a window of no days
+        ("P03", False, D("2014-01-01"), CUTOFF, 439, 0),  # its events are not both
+        # ipilimumab on the IL-2 day; the events the day before and after the cutoff are out
+        ("P04", True, D("2014-02-01"), D("2015-03-01"), 393, 0),
+        ("P05", True, D("2014-01-01"), D("2014-01-01"), 0, 1),  # on the anti-PD-1 start day
+        ("P08", False, D("2014-03-01"), CUTOFF, 380, 0),  # death after the cutoff: censored
+        ("P10", False, D("2013-05-01"), D("2014-06-01"), 396, 0),
+        ("P11", False, D("2014-01-01"), D("2015-01-01"), 365, 0),
+        ("P12", False, D("2013-03-01"), D("2015-03-10"), 739, 0),
+        ("P14", False, D("2014-01-01"), CUTOFF, 439, 2),  # death without the event: competing
+    ]
+    # the events are the patients the poster counts
+    counted = _rows(
+        proclaim,
+        "select count(*) filter (where status = 1) from safety_time_to_event "
+        "union all select count(*) filter (where has_related_autoimmune_post_therapy) "
+        "from patient_flags",
+    )
+    assert counted == [(2,), (2,)]
