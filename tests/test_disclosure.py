@@ -994,7 +994,8 @@ def test_the_rules_are_stated_with_the_threshold() -> None:
         "curves' times are rounded to 1 decimal (months) and survival to 3. A survival rate "
         "that rests on 1 to 4 events is shown as “NE (<5 events)”.",
         "Every estimate is published as printed, in results.json too: durations in months to 1 "
-        "decimal, survival rates and their limits as whole percentages, hazard ratios and test "
+        "decimal, survival rates and their limits as whole percentages (one decimal more below "
+        "10% and above 90%), hazard ratios and test "
         "statistics to 2 decimals, incidence rates to 1. The cumulative incidence of adverse "
         "events keeps no count of events, deaths or patients at risk, nor the patient-years; an "
         "incidence or rate resting on 1 to 4 events is “NE (<5 events)”.",

@@ -71,12 +71,22 @@ def make_group(key, label, n, median, median_ci, s12, s12_ci) -> dict:
             "related_autoimmune_post_therapy": n // 8,
             "treatment_related_deaths": 0,
         },
+        "events_pct": round(100 * (n // 2) / n, 1),
+        "censored_pct": round(100 * (n - n // 2) / n, 1),
+        "quantiles": [
+            {"p": 0.25, "time": 6.5, "ci": [5.0, 8.25]},
+            {"p": 0.5, "time": median, "ci": median_ci},
+            {"p": 0.75, "time": None, "ci": [30.0, None]},
+        ],
     }
 
 
 def fake_context() -> dict:
     """A complete report context in the pipeline's shape, from simple generated numbers."""
-    strata = [make_group(*row) for row in STRATA]
+    followup = {"n": 0, "median": 20.0, "ci": [15.0, 25.0], "potential_median": None,
+                "conf_type": "log-log", "conf_level": 0.95, "method": "reverse Kaplan–Meier",
+                "potential_method": "median time to the cutoff"}  # fmt: skip
+    strata = [make_group(*row) | {"followup": followup | {"n": row[2]}} for row in STRATA]
     overall = make_group("overall", "All patients", 236, 18.4, [16.0, 21.0], 0.66, [0.6, 0.72])
     return {
         "title": "Overall survival after HD IL-2 and checkpoint blockade",
@@ -190,7 +200,13 @@ def fake_context() -> dict:
         },
         "adjusted_model": None,
         "aware_figures": {"simon_makuch": [], "landmark": None},
-        "rmst": {"tau": None, "overall": None, "strata": {}},
+        "rmst": {
+            "tau": None,
+            "overall": None,
+            "strata": {},
+            "reference": None,
+            "differences": {},
+        },
     } | report_tables(strata, overall)
 
 
@@ -409,7 +425,7 @@ def test_results_sentences_are_built_from_the_numbers(report):
     assert (
         "Patients in the HD IL-2 only, IL-2 → ipilimumab and IL-2 → anti-PD-1 groups had a "
         "median OS of 14.0 months, 15.8 months and not reached; estimated 12-month survival "
-        "57%, 64% and 97%, respectively."
+        "57%, 64% and 97.0%, respectively."
     ) in text
 
 
@@ -430,9 +446,20 @@ def test_one_stratum_reads_in_the_singular(context):
 
 def test_survival_table_rows(report):
     text = visible_text(report["html"].read_text(encoding="utf-8"))
-    assert "HD IL-2 only 123 61 14.0 (12.1–16.0) 57% (48–65%)" in text
-    assert "IL-2 → anti-PD-1 35 17 not reached (20.3–not reached) 97% (81–99%)" in text
-    assert "All patients 236 118 18.4 (16.0–21.0) 66% (60–72%)" in text
+    table = text[text.index("Table 2.") : text.index("Table 3.")]
+    # statistics by row, the strata and all patients by column, as a CSR table shell
+    assert (
+        "Table 2. Overall survival by stratum. Analysis set: the 236 patients analysed "
+        "(Figure 1); time from the index date, in months."
+    ) in table
+    assert "HD IL-2 only n = 123 IL-2 → ipilimumab n = 78 IL-2 → anti-PD-1 n = 35" in table
+    assert "Deaths, n (%) 61 (49.6%) 39 (50.0%) 17 (48.6%) 118 (50.0%)" in table
+    assert "Censored, n (%) 62 (50.4%) 39 (50.0%) 18 (51.4%) 118 (50.0%)" in table
+    assert "25th percentile 6.5 (5.0–8.2) 6.5 (5.0–8.2)" in table
+    assert "Median 14.0 (12.1–16.0) 15.8 (11.9–20.4) not reached (20.3–not reached)" in table
+    # 97% of 35 and its CI near 100% are written with one decimal
+    assert "At 12 months 57% (48–65%) 64% (52–74%) 97.0% (81–99.0%) 66% (60–72%)" in table
+    assert "Median follow-up (95% CI) 20.0 (15.0–25.0) 20.0 (15.0–25.0)" in table
 
 
 def test_missing_key_raises(context):
@@ -691,7 +718,11 @@ def test_safety_shows_the_cumulative_incidence_and_rates_with_their_windows() ->
         "Table 4. Cumulative incidence of treatment-related autoimmune events, death competing"
         in text
     )
-    assert "HD IL-2 only later-therapy start 123 4 9 5% (1–15%) 10% (3–22%) 10.0 (2.7–25.6)" in text
+    # near 0% a percentage has one decimal
+    assert (
+        "HD IL-2 only later-therapy start 123 4 9 5.0% (1.0–15%) 10% (3.0–22%) 10.0 (2.7–25.6)"
+        in text
+    )
     assert (
         "Gray's test (Gray) among IL-2 → ipilimumab and IL-2 → anti-PD-1, whose windows start"
         in text

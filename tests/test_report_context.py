@@ -13,19 +13,29 @@ from toolkit.report_context import _ticks
 MONTH = 30.4375
 
 
+def _study(**endpoint):
+    """The built-in study with other endpoint settings."""
+    from toolkit.study import builtin_study_path, load_study
+
+    study = load_study(builtin_study_path())
+    return study.model_copy(update={"endpoint": study.endpoint.model_copy(update=endpoint)})
+
+
 @pytest.fixture
 def hand_context() -> dict:
     """Built afresh for each test (not once per module), so that mutation testing, which runs
-    only the tests that call a function, finds every test that reads what it builds."""
+    only the tests that call a function, finds every test that reads what it builds.
+
+    The study sets no minimum risk set here: the hand registry's strata have 1 to 7 patients,
+    and the hand-worked estimates (RMST to 12 months …) are what these tests check."""
     from hand_registry import CUTOFF, hand_registry
 
     from toolkit.cohort import build_cohort
     from toolkit.report_context import build_context
-    from toolkit.study import builtin_study_path, load_study
 
     con = hand_registry()
     try:
-        study = load_study(builtin_study_path())
+        study = _study(min_at_risk_shown=0)
         return build_context(build_cohort(con, study, CUTOFF), study)  # the default edition
     finally:
         con.close()
@@ -248,7 +258,7 @@ def test_methods_and_cautions_say_the_study_in_words(hand_context: dict) -> None
     (caution,) = hand_context["texts"]["cautions"]
     assert caution.startswith("The groups are defined by therapy received after the index date")
     assert hand_context["edition"] == "internal" and hand_context["cutoff"] == "2015-03-16"
-    assert hand_context["min_at_risk_shown"] == 10  # the study's default
+    assert hand_context["min_at_risk_shown"] == 0  # as the fixture's study sets it
     assert hand_context["disclosure"] == {"suppressed": False, "threshold": None, "rules": []}
     assert set(hand_context["software"]) == {
         "toolkit",
@@ -726,15 +736,20 @@ def test_no_rmst_when_a_stratum_is_followed_for_less_than_the_first_landmark() -
 
     from toolkit.cohort import build_cohort
     from toolkit.report_context import build_context
-    from toolkit.study import builtin_study_path, load_study
 
     con = hand_registry()
     try:
-        study = load_study(builtin_study_path())
+        study = _study(min_at_risk_shown=0)
         context = build_context(build_cohort(con, study, CUTOFF - timedelta(days=60)), study)
     finally:
         con.close()
-    assert context["rmst"] == {"tau": None, "overall": None, "strata": {}}
+    assert context["rmst"] == {
+        "tau": None,
+        "overall": None,
+        "strata": {},
+        "reference": None,
+        "differences": {},
+    }
     assert context["comparisons"]["rmst"] is None
 
 
@@ -796,3 +811,17 @@ def test_the_adjusted_model_table_names_every_coefficient_by_hand() -> None:
         "method": "complete cases",
     }
     assert _adjusted_model(None, study) is None
+
+
+def test_the_rmst_horizon_needs_the_minimum_risk_set_in_every_stratum() -> None:
+    import polars as pl
+
+    from toolkit.analyses.comparisons import rmst_horizon
+
+    # landmarks 12 and 24: a stratum with 3 patients followed past 24 months and 2 past 12
+    adtte = pl.DataFrame(
+        {"stratum_key": ["a"] * 5 + ["b"] * 5, "aval": [30.0] * 5 + [13.0, 13.0, 25.0, 5.0, 5.0]}
+    )
+    assert rmst_horizon(adtte, _study(min_at_risk_shown=0)) == 24  # followed by one at least
+    assert rmst_horizon(adtte, _study(min_at_risk_shown=3)) == 12  # b has 3 at risk at 12
+    assert rmst_horizon(adtte, _study(min_at_risk_shown=4)) is None

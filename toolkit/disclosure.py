@@ -63,8 +63,10 @@ from toolkit.documents import (
     MONTH_NAMES,
     MONTHS_DECIMALS,
     PERCENT_DECIMALS,
+    PERCENT_NEAR_BOUND,
     RATE_DECIMALS,
     RATIO_DECIMALS,
+    percent_text,
 )
 
 __all__ = [
@@ -189,8 +191,8 @@ def _group_cells(cells: _Cells, group: dict, key: str | None = None) -> None:
     (``key`` names the group's cells when its own key is a stratum's, as at a landmark)."""
     g = key or group["key"]
     cells.add(("n", g), group, "n")
-    cells.add(("events", g), group, "events")
-    cells.add(("censored", g), group, "censored")
+    cells.add(("events", g), group, "events", "events_pct")
+    cells.add(("censored", g), group, "censored", "censored_pct")
     cells.total(("n", g), [("events", g), ("censored", g)])
     times = {}
     for i, row in enumerate(group.get("at_risk", [])):
@@ -239,6 +241,11 @@ def _flow_cells(cells: _Cells, cohort: dict) -> None:
 
 def _percentages_of_hidden_totals(context: dict, hidden: Mapping[Key, str]) -> None:
     """A percentage whose denominator is hidden gives it back (n / pct): it is removed too."""
+    for group in [context["overall"], *context.get("strata", [])]:
+        if ("n", group["key"]) in hidden:
+            for name in ("events_pct", "censored_pct"):
+                if name in group:
+                    group[name] = None
     table = context.get("table1") or {}
     keys = [g["key"] for g in table.get("groups", [])]
     for covariate in table.get("covariates", []):
@@ -287,6 +294,9 @@ def _other_cells(cells: _Cells, context: dict) -> None:
     rows are the registry's first eligibility step)."""
     if context.get("followup"):
         cells.add(("n", "overall"), context["followup"], "n")
+    for group in context.get("strata", []):
+        if group.get("followup"):
+            cells.add(("n", group["key"]), group["followup"], "n")
     rows = (context.get("provenance") or {}).get("rows_total") or {}
     for name in rows:
         cells.add(("rows", name), rows, name)
@@ -506,6 +516,10 @@ def _rmst_until(rmst: dict | None, stops: dict[str, float], marker: str) -> None
     for key, cell in cells.items():
         if cell is not None and rmst["tau"] > stops.get(key, math.inf):
             cell.update(estimate=marker, ci=[None, None], se=None)
+    reference_stop = stops.get(rmst.get("reference"), math.inf)
+    for key, cell in (rmst.get("differences") or {}).items():
+        if rmst["tau"] > min(stops.get(key, math.inf), reference_stop):
+            cell.update(estimate=marker, ci=[None, None], p=None)
 
 
 def _comparisons_without_counts(context: dict, min_at_risk: int, marker: str) -> None:
@@ -570,7 +584,11 @@ def _not_estimable_hr(cell: dict, marker: str) -> dict:
 
 
 _PERCENTAGES = (
-    "whole percentages" if PERCENT_DECIMALS == 0 else f"percentages to {PERCENT_DECIMALS} decimals"
+    (
+        "whole percentages" if PERCENT_DECIMALS == 0 else f"percentages to {PERCENT_DECIMALS} decimals"
+    )
+    + f" (one decimal more below {100 * PERCENT_NEAR_BOUND:g}% and above "
+    f"{100 - 100 * PERCENT_NEAR_BOUND:g}%)"
 )
 
 
@@ -583,7 +601,7 @@ def _proportion_shown(value):
     """A proportion as its printed percentage (``0.6618`` → ``0.66`` for "66%")."""
     if not isinstance(value, float | int):
         return value
-    return float(f"{100 * value:.{PERCENT_DECIMALS}f}") / 100
+    return float(percent_text(value)) / 100
 
 
 def _rate_shown(value):
@@ -631,6 +649,12 @@ def _as_published(out: dict, groups: list[dict]) -> None:
             _round(cell, "estimate", _months_shown)
             _round(cell, "ci", _months_shown)
             cell["se"] = None
+    for cell in (rmst.get("differences") or {}).values():
+        _round(cell, "estimate", _months_shown)
+        _round(cell, "ci", _months_shown)
+    for group in out.get("strata", []):
+        for name in ("median", "ci"):
+            _round(group.get("followup"), name, _months_shown)
     tests = out.get("strata_tests") or {}
     for row in [*tests.get("logrank", []), *tests.get("ph", [])]:
         for name in ("statistic", "chisq"):

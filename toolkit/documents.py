@@ -53,6 +53,7 @@ __all__ = [
     "MONTH_NAMES",
     "MONTHS_DECIMALS",
     "PERCENT_DECIMALS",
+    "percent_text",
     "RATIO_DECIMALS",
     "RATE_DECIMALS",
     "AssetFetcher",
@@ -98,6 +99,8 @@ PDF_VARIANT = "pdf/ua-1"
 #: The report prints them so, and a suppressed edition's results.json holds them so.
 MONTHS_DECIMALS = 1
 PERCENT_DECIMALS = 0
+#: … and within this distance of 0% or 100%, one decimal more (97% (81–99.6%), not (81–100%)).
+PERCENT_NEAR_BOUND = 0.1
 RATIO_DECIMALS = 2
 RATE_DECIMALS = 1
 #: Characters always kept in the embedded font, whatever the text: ASCII and common typography.
@@ -105,6 +108,14 @@ _BASE_GLYPHS = "".join(chr(c) for c in range(0x20, 0x7F)) + "–—→←≥≤�
 
 
 # --- filters every document may use ------------------------------------------------------------
+
+
+def percent_text(proportion: float) -> str:
+    """A proportion as a percentage without its sign, with :data:`PERCENT_DECIMALS` decimals,
+    one more within :data:`PERCENT_NEAR_BOUND` of 0 or 1 (not at them): ``0.5612`` → ``"56"``,
+    ``0.996`` → ``"99.6"``, ``0.057`` → ``"5.7"``, ``1.0`` → ``"100"``."""
+    near = 0 < proportion < PERCENT_NEAR_BOUND or 1 - PERCENT_NEAR_BOUND < proportion < 1
+    return f"{100 * proportion:.{PERCENT_DECIMALS + near}f}"
 
 
 def join_and(items: Iterable[Any]) -> str:

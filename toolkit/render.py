@@ -22,7 +22,6 @@ from markupsafe import Markup
 
 from .documents import (
     MONTHS_DECIMALS,
-    PERCENT_DECIMALS,
     RATE_DECIMALS,
     RATIO_DECIMALS,
     AssetFetcher,
@@ -30,6 +29,7 @@ from .documents import (
     inline_css,
     join_and,
     long_date,
+    percent_text,
     write_documents,
 )
 from .documents import embed_fonts as _embed_fonts
@@ -72,7 +72,9 @@ def fmt_months(value: float | None) -> str:
     a suppressed edition's ``"NE (<11 at risk)"`` as it is."""
     if isinstance(value, str):
         return value
-    return _NOT_REACHED if value is None else f"{float(value):.{MONTHS_DECIMALS}f}"
+    if value is None:
+        return _NOT_REACHED
+    return f"{float(value):.{MONTHS_DECIMALS}f}".replace("-", "\N{MINUS SIGN}")
 
 
 def fmt_months_unit(value: float | None) -> str:
@@ -84,11 +86,12 @@ def fmt_months_unit(value: float | None) -> str:
 
 
 def fmt_pct(value: float | None) -> str:
-    """A proportion as a whole percentage (``0.57`` → ``"57%"``); ``None`` → ``"not estimable"``;
+    """A proportion as a percentage (``0.57`` → ``"57%"``, ``0.971`` → ``"97.1%"``: one decimal
+    near 0 or 100%, :func:`toolkit.documents.percent_text`); ``None`` → ``"not estimable"``;
     a suppressed edition's ``"NE (<11 at risk)"`` as it is."""
     if isinstance(value, str):
         return value
-    return _NOT_ESTIMABLE if value is None else f"{100 * float(value):.{PERCENT_DECIMALS}f}%"
+    return _NOT_ESTIMABLE if value is None else f"{percent_text(float(value))}%"
 
 
 def fmt_share(count: int | str, total: int | str) -> str:
@@ -132,7 +135,7 @@ def fmt_ci(pair: Sequence[float | None], unit: str = "months", *, label: bool = 
             if limit is None
             else limit
             if isinstance(limit, str)
-            else f"{100 * limit:.{PERCENT_DECIMALS}f}"
+            else percent_text(limit)
             for limit in (lower, upper)
         )
         return f"({prefix}{low}–{high}%)"
@@ -159,6 +162,11 @@ def fmt_rate(value: float | str | None) -> str:
 def fmt_ratio(value: float) -> str:
     """A hazard ratio or its CI limit: ``0.7965`` → ``"0.80"``."""
     return f"{float(value):.{RATIO_DECIMALS}f}"
+
+
+def quantile_of(group: Mapping[str, Any], p: float) -> Mapping[str, Any] | None:
+    """The ``quantiles`` entry of ``group`` for probability ``p``, if any."""
+    return next((q for q in group.get("quantiles", []) if abs(q["p"] - p) < 1e-9), None)
 
 
 def fmt_count(value: int | str | None) -> str:
@@ -239,6 +247,7 @@ _FILTERS = {  # besides toolkit.documents.COMMON_FILTERS (join_and, long_date �
     "pvalue": fmt_p,
     "ratio": fmt_ratio,
     "rate": fmt_rate,
+    "quantile": quantile_of,
     "statistic": fmt_statistic,
     "landmark_column": lambda months: {
         "title": f"Landmark {months:g} months",

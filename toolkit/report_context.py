@@ -50,14 +50,26 @@ def _group_summaries(cohort: Cohort, study: Study, ticks: list[float]) -> list[d
             if rows.height
             else empty_summary(**options)
         )
+        time, event = rows["aval"].to_numpy(), rows["is_event"].to_numpy()
+        summary = summary.to_dict()
         groups.append(
-            summary.to_dict()
+            summary
+            | _shares(summary)
             | {
                 "later_therapy": stratum.depends_on_later_therapy,
                 "counts": _stratum_counts(cohort, stratum.key),
+                "followup": median_followup(time, event).to_dict() if rows.height else None,
             }
         )
     return groups
+
+
+def _shares(group: dict) -> dict[str, float | None]:
+    """A group's deaths and censored as percentages of its patients (one decimal)."""
+    return {
+        "events_pct": _pct(group["events"], group["n"]),
+        "censored_pct": _pct(group["censored"], group["n"]),
+    }
 
 
 def _stratum_counts(cohort: Cohort, key: str) -> dict[str, int]:
@@ -151,6 +163,7 @@ def build_context(cohort: Cohort, study: Study) -> dict:
         at_times=study.endpoint.landmarks_months,
         ticks=tuple(ticks),
     ).to_dict()
+    overall |= _shares(overall)
     flow = cohort.flow
     return (
         {
@@ -242,6 +255,11 @@ def _comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
             "tau": tau,
             "overall": _rmst_cell(overall_rmst),
             "strata": {g["group"]: _rmst_cell(g) for g in (result["rmst"] or {}).get("groups", [])},
+            "reference": (result["rmst"] or {}).get("reference"),
+            "differences": {
+                d["group"]: {"estimate": d["difference"], "ci": d["ci"], "p": d["p"]}
+                for d in (result["rmst"] or {}).get("differences", [])
+            },
         },
         "comparisons": result,
         "comparison_rows": comparison_rows(result, study),

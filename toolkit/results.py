@@ -168,8 +168,11 @@ class KaplanMeierSummary(TypedDict):
 
 @with_config(_STRICT)
 class OverallSummary(KaplanMeierSummary):
-    """All patients; in a suppressed edition the curve stops at ``shown_until``."""
+    """All patients; in a suppressed edition the curve stops at ``shown_until``; Table 2's
+    deaths and censored as percentages of the patients."""
 
+    events_pct: NotRequired[float | None]
+    censored_pct: NotRequired[float | None]
     shown_until: NotRequired[float | None]
 
 
@@ -189,6 +192,9 @@ class StratumSummary(KaplanMeierSummary):
 
     later_therapy: bool
     counts: StratumCounts
+    followup: FollowUp | None
+    events_pct: float | None
+    censored_pct: float | None
     shown_until: NotRequired[float | None]
 
 
@@ -513,12 +519,23 @@ class RmstCell(TypedDict):
 
 
 @with_config(_STRICT)
+class RmstDifferenceCell(TypedDict):
+    """A stratum's RMST minus the reference stratum's, with its CI and p."""
+
+    estimate: float | NotEstimable
+    ci: Interval
+    p: float | None
+
+
+@with_config(_STRICT)
 class Rmst(TypedDict):
     """RMST up to ``tau`` overall and by stratum key (``None`` without a horizon)."""
 
     tau: float | None
     overall: RmstCell | None
     strata: dict[str, RmstCell]
+    reference: str | None
+    differences: dict[str, RmstDifferenceCell]
 
 
 # --- models and tests of the strata comparisons ----------------------------------------------

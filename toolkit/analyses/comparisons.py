@@ -35,9 +35,16 @@ __all__ = [
 
 
 def rmst_horizon(adtte: pl.DataFrame, study: Study) -> float | None:
-    """The RMST horizon: the longest landmark that every stratum's follow-up reaches."""
-    reach = adtte.group_by("stratum_key").agg(pl.col("aval").max())["aval"].min()
-    fitting = [t for t in study.endpoint.landmarks_months if t <= reach]
+    """The RMST horizon: the longest landmark that every stratum's follow-up reaches with at
+    least the study's minimum risk set (``min_at_risk_shown``, at least one patient) still at
+    risk, so that no stratum's RMST rests on a curve the report does not show."""
+    minimum = max(1, study.endpoint.min_at_risk_shown)
+    fitting = [
+        t
+        for t in study.endpoint.landmarks_months
+        if adtte.group_by("stratum_key").agg((pl.col("aval") >= t).sum())["aval"].min()
+        >= minimum
+    ]
     return max(fitting) if fitting else None
 
 
@@ -69,13 +76,14 @@ def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
         {key: code for code, key in enumerate(keys)}, return_dtype=pl.Int64
     )
     tau = rmst_horizon(adtte, study)
+    reference = study.reference_stratum if study.reference_stratum in keys else None
     later = study.strata_depend_on_later_therapy
     analyses = {
         "logrank": lambda: logrank_test(time, event, group, labels=keys),
         "pairwise_logrank": lambda: pairwise_logrank(time, event, group, labels=keys),
         "cox_unadjusted": lambda: stratum_cox(adtte, study),
         "cox_adjusted": lambda: stratum_cox(adtte, study, adjusted=True),
-        "rmst": lambda: rmst_by_group(time, event, group, tau, labels=keys),
+        "rmst": lambda: rmst_by_group(time, event, group, tau, labels=keys, reference=reference),
         "time_varying_cox": lambda: time_varying_cox(cohort.episodes, study, adtte=adtte),
         "simon_makuch": lambda: simon_makuch(cohort.episodes, study, ticks=ticks),
     }
