@@ -585,7 +585,9 @@ def _not_estimable_hr(cell: dict, marker: str) -> dict:
 
 _PERCENTAGES = (
     (
-        "whole percentages" if PERCENT_DECIMALS == 0 else f"percentages to {PERCENT_DECIMALS} decimals"
+        "whole percentages"
+        if PERCENT_DECIMALS == 0
+        else f"percentages to {PERCENT_DECIMALS} decimals"
     )
     + f" (one decimal more below {100 * PERCENT_NEAR_BOUND:g}% and above "
     f"{100 - 100 * PERCENT_NEAR_BOUND:g}%)"

@@ -131,11 +131,7 @@ def fmt_ci(pair: Sequence[float | None], unit: str = "months", *, label: bool = 
         if lower is None and upper is None:
             return f"({prefix}NE)"
         low, high = (
-            "NE"
-            if limit is None
-            else limit
-            if isinstance(limit, str)
-            else percent_text(limit)
+            "NE" if limit is None else limit if isinstance(limit, str) else percent_text(limit)
             for limit in (lower, upper)
         )
         return f"({prefix}{low}–{high}%)"

@@ -42,8 +42,7 @@ def rmst_horizon(adtte: pl.DataFrame, study: Study) -> float | None:
     fitting = [
         t
         for t in study.endpoint.landmarks_months
-        if adtte.group_by("stratum_key").agg((pl.col("aval") >= t).sum())["aval"].min()
-        >= minimum
+        if adtte.group_by("stratum_key").agg((pl.col("aval") >= t).sum())["aval"].min() >= minimum
     ]
     return max(fitting) if fitting else None
 
