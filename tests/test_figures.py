@@ -135,13 +135,14 @@ def printed_points_per_unit(svg: str) -> float:
     """Printed size of one SVG user unit, in points, in the A4 report.
 
     ``.figure-body svg`` is 100 % of the text column (report.css); the text column is A4 less
-    the @page side margins (document.css).
+    the @page side margins (report.css's own, which override document.css's).
     """
     report_css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     rule = re.search(r"\.figure-body svg\s*\{([^}]*)\}", report_css).group(1)
     assert re.search(r"width:\s*100%", rule)
     page = (TEMPLATES / "document.css").read_text(encoding="utf-8")
-    margins = re.search(r"@page\s*\{\s*size:\s*A4;\s*margin:\s*([\d.\smm]+);", page).group(1)
+    assert re.search(r"@page\s*\{\s*size:\s*A4;", page)
+    margins = re.search(r"@page\s*\{[^}]*?margin:\s*([\d.\smm]+);", report_css).group(1)
     top, right, bottom, left = (float(m) for m in re.findall(r"([\d.]+)mm", margins))
     text_width_pt = (210 - left - right) / 25.4 * 72
     view_width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))

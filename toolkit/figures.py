@@ -65,9 +65,9 @@ _DASHES = ("", "6 3", "1.6 2.4", "8 2.5 1.6 2.5", "12 3", "8 2 1.6 2 1.6 2", "12
 DEFAULT_XLABEL = "Months since the index date"
 
 #: The narrowest width at which a figure is printed. ``templates/report.css`` draws
-#: ``.figure-body svg`` at ``width: 100%`` of the text column, and ``templates/document.css``
-#: gives A4 pages 15 mm side margins: 180 mm = 7.09 in (US letter: 7.32 in).
-_PRINTED_WIDTH_IN = 7.0
+#: ``.figure-body svg`` at ``width: 100%`` of the text column and gives the report's pages
+#: 18 mm side margins: on A4, 174 mm = 6.85 in (US letter: 7.08 in).
+_PRINTED_WIDTH_IN = 6.85
 #: Width of the SVG in user units: one unit prints as (at least) one point.
 _WIDTH = _PRINTED_WIDTH_IN * 72
 
@@ -98,7 +98,7 @@ _MIN_EVENTS_PT = 6.5
 _CENTRE_EM = 0.36
 
 _MARGIN = 6.0
-_PLOT_HEIGHT = 215.0
+_PLOT_HEIGHT = 165.0
 _TICK_LENGTH = 3.0
 _CURVE_WIDTH = 1.6
 _LEGEND_SAMPLE = 26.0
@@ -777,7 +777,7 @@ def _plot_svg(
             group,
             style,
             frame,
-            stop=_truncation_time(group, min_at_risk) if min_at_risk > 0 else math.inf,
+            stop=_truncation_time(group, min_at_risk),
             resolution=resolution,
         )
         for group, style in zip(groups, styles, strict=True)

@@ -299,6 +299,7 @@ def _figures(context: Mapping[str, Any]) -> dict[str, Markup]:
         figures["landmark"] = km_figure_svg(
             landmark["groups"],
             since,
+            min_at_risk=min_at_risk,
             xlabel=f"Months since the {landmark['landmark']:g}-month landmark",
             id_prefix="fig-landmark",
         )
