@@ -728,3 +728,24 @@ def test_safety_shows_the_cumulative_incidence_and_rates_with_their_windows() ->
         in text
     )
     assert "chi-square 1.47, 1 df, p 0.226." in text
+
+
+def test_the_appendix_and_colophon_name_things_once_and_in_plain_words() -> None:
+    context = fake_context()
+    context["provenance"]["rows_total"] = {"patients": 250, "treatments": 486}
+    text = _plain(render_html(context, embed_fonts=False))
+    assert (
+        "these rows were accepted: 250 patients and 486 treatments, with 1 validation warning."
+        in text
+    )
+    # the versions once, in the appendix; the colophon points to them
+    assert text.count("duckdb 1.1.3") == 1
+    assert "the software versions are in the appendix." in text
+
+
+def test_age_median_and_quartiles_read_alike() -> None:
+    context = fake_context()
+    context["table1"]["age"]["cells"][0] |= {"median": 53.0, "q1": 49.0, "q3": 59.5}
+    text = _plain(render_html(context, embed_fonts=False))
+    assert "53.0 (49.0–59.5)" in text
+    assert "25–84" in text  # the range in whole years

@@ -186,6 +186,14 @@ def fmt_age(value: float | str | None) -> str:
     return value if isinstance(value, str) else f"{float(value):g}"
 
 
+def fmt_age_quantile(value: float | str | None) -> str:
+    """A median or quartile of age with one decimal (``53.0``, ``59.5``), so that a median and
+    its IQR read alike; top-coded ``"90+"`` and ``None`` as :func:`fmt_age`."""
+    if value is None or isinstance(value, str):
+        return fmt_age(value)
+    return f"{float(value):.1f}"
+
+
 def date_text(value: str | None) -> str:
     """An ISO date in words (``"20 March 2015"``); other text (``"March 2015"``) as it is."""
     if not value:
@@ -240,6 +248,7 @@ _FILTERS = {  # besides toolkit.documents.COMMON_FILTERS (join_and, long_date â€
     "cell": fmt_count,
     "n_pct": fmt_n_pct,
     "age": fmt_age,
+    "age_quantile": fmt_age_quantile,
     "pvalue": fmt_p,
     "ratio": fmt_ratio,
     "rate": fmt_rate,
