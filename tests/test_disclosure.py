@@ -447,17 +447,14 @@ def test_one_group_suppressed_as_worked_out_by_hand(one_group: dict) -> None:
     ]
     assert [entry["at_risk"] for entry in overall["survival_at"]] == [22, "*"]
     assert sponsor["cohort"]["n_analysed"] == 30
-    # The curve stops at 12 months, the last time with 11 or more at risk (14, before it was
-    # hidden); a point at 12 itself stays. The per-step numbers at risk and the censoring
-    # times are not published: they would give back the hidden cells.
-    assert overall["shown_until"] == 12.0
-    assert overall["curve"] == {
-        "time": [0.0, 2.0, 6.0, 12.0],
-        "survival": [1.0, 0.97, 0.83, 0.83],
-    }
+    # 11 or more remain at risk up to 12 months, but the 5 deaths by 6 months are hidden, and
+    # S(6) = 0.83 of 30 at risk would give them back: the curve stops at 0, and the rates
+    # after it rest on too few events. The per-step numbers at risk and the censoring times
+    # are not published either.
+    assert overall["shown_until"] == 0.0
+    assert overall["curve"] == {"time": [0.0], "survival": [1.0]}
     assert overall["censor_marks"] == {"time": [], "survival": []}
-    # the 12-month rate lies where the curve is still drawn
-    assert [entry["estimate"] for entry in overall["survival_at"]] == [0.83, 0.83]
+    assert [entry["estimate"] for entry in overall["survival_at"]] == ["NE (<11 events)"] * 2
     assert sponsor["edition"] == "sponsor"
     assert sponsor["min_at_risk_shown"] == K
     assert sponsor["disclosure"] == {
@@ -487,8 +484,9 @@ def test_a_study_minimum_above_the_threshold_stops_curves_earlier(one_group: dic
 
 
 def test_a_rate_resting_on_few_events_is_not_shown() -> None:
-    # 35 patients, one death at 2 months, none censored before 12: 97% at 12 months is 34/35
-    rows = [at_risk_row(0.0, 35, 0, 0), at_risk_row(12.0, 34, 1, 0), at_risk_row(24.0, 20, 12, 2)]
+    # 35 patients, one death at 2 months, none censored before 12: 97% at 12 months is 34/35.
+    # (The at-risk table has no 12-month row, so no hidden cell stops the curve before 24.)
+    rows = [at_risk_row(0.0, 35, 0, 0), at_risk_row(24.0, 20, 13, 2)]
     overall = group("overall", 35, 13, 22, rows) | {
         "curve": {
             "time": [0.0, 2.0, 14.0, 20.0],
@@ -505,7 +503,8 @@ def test_a_rate_resting_on_few_events_is_not_shown() -> None:
         ("NE (<11 events)", [None, None]),
         (0.6, [0.4, 0.75]),  # 11 events by 24 months: not a small number
     ]
-    assert "events" not in sponsor["overall"]["curve"]
+    # the curve at the at-risk times only: its step at 2 months would show the one death
+    assert sponsor["overall"]["curve"] == {"time": [0.0, 24.0], "survival": [1.0, 0.6]}
 
 
 def test_estimates_after_the_curve_stops_are_not_estimable() -> None:
@@ -546,7 +545,8 @@ def test_estimates_after_the_curve_stops_are_not_estimable() -> None:
     shown = sponsor["overall"]
     ne = "NE (<11 at risk)"
     assert shown["shown_until"] == 6.0
-    assert shown["curve"] == {"time": [0.0, 5.1], "survival": [1.0, 0.512], "ci_upper": [1.0, None]}
+    # the curve's value at each at-risk time up to the stop (its steps would count deaths)
+    assert shown["curve"] == {"time": [0.0, 6.0], "survival": [1.0, 0.512], "ci_upper": [1.0, None]}
     assert [(e["estimate"], e["ci"]) for e in shown["survival_at"]] == [
         (0.51, [0.4, 0.6]),
         (ne, [None, None]),
@@ -640,7 +640,9 @@ def test_a_curve_with_enough_at_risk_throughout_is_left_whole() -> None:
     overall["curve"] = {"time": [0.0, 7.0], "survival": [1.0, 0.6]}
     sponsor = sponsor_edition({"overall": overall, "cohort": one_step_cohort(40)}, 5)
     assert sponsor["overall"]["shown_until"] is None
-    assert sponsor["overall"]["curve"] == {"time": [0.0, 7.0], "survival": [1.0, 0.6]}
+    # the curve at the at-risk times: its step at 7, after the last of them, counts deaths that
+    # no cell of the table holds
+    assert sponsor["overall"]["curve"] == {"time": [0.0, 6.0], "survival": [1.0, 1.0]}
     # Threshold 5: 9 is not small, nothing is hidden.
     assert sponsor["overall"]["at_risk"][1] == at_risk_row(6.0, 20, 11, 9)
     assert (sponsor["disclosure"]["n_primary"], sponsor["disclosure"]["n_complementary"]) == (0, 0)
@@ -990,9 +992,11 @@ def test_the_rules_are_stated_with_the_threshold() -> None:
         "“*”.",
         "Survival curves stop where fewer than 5 patients remain at risk, and every estimate at "
         "a later time (survival rate, median, quartile, CI limit, RMST) is shown as “NE (<5 at "
-        "risk)”. The curves' per-step counts and the censoring times are not published; the "
-        "curves' times are rounded to 1 decimal (months) and survival to 3. A survival rate "
-        "that rests on 1 to 4 events is shown as “NE (<5 events)”.",
+        "risk)”. A curve is published as its values at the at-risk times only (a step of its "
+        "own is one death), and stops before the first interval whose deaths are suppressed, "
+        "the estimates after it “NE (<5 events)”; its per-step counts and censoring times are "
+        "not published, its times are rounded to 1 decimal (months) and survival to 3. A "
+        "survival rate that rests on 1 to 4 events is shown as “NE (<5 events)”.",
         "Every estimate is published as printed, in results.json too: durations in months to 1 "
         "decimal, survival rates and their limits as whole percentages (one decimal more below "
         "10% and above 90%), hazard ratios and test "
@@ -1026,17 +1030,24 @@ def test_a_curve_stops_after_the_last_time_with_exactly_k_at_risk() -> None:
 
 
 def test_strata_curves_are_cut_each_at_its_own_time() -> None:
-    a = group("a", 20, 10, 10, [at_risk_row(0.0, 20, 0, 0), at_risk_row(6.0, 12, 4, 4)])
-    b = group("b", 20, 10, 10, [at_risk_row(0.0, 20, 0, 0), at_risk_row(6.0, 9, 8, 3)])
+    # a keeps 12 at risk at 6 months, b only 9; their deaths by then (11 each) are shown.
+    # a's 7 censored are hidden, and with them (complementary) a's 12 at risk, not its deaths.
+    a = group("a", 30, 11, 19, [at_risk_row(0.0, 30, 0, 0), at_risk_row(6.0, 12, 11, 7)])
+    b = group("b", 25, 11, 14, [at_risk_row(0.0, 25, 0, 0), at_risk_row(6.0, 9, 11, 5)])
     overall = group(
-        "overall", 40, 20, 20, [at_risk_row(0.0, 40, 0, 0), at_risk_row(6.0, 21, 12, 7)]
+        "overall", 55, 22, 33, [at_risk_row(0.0, 55, 0, 0), at_risk_row(6.0, 21, 22, 12)]
     )
     for g in (a, b, overall):
         g["curve"] = {"time": [0.0, 3.0, 6.0, 9.0]}
-    context = {"overall": overall, "strata": [a, b], "cohort": one_step_cohort(40)}
+    context = {"overall": overall, "strata": [a, b], "cohort": one_step_cohort(55)}
     sponsor = sponsor_edition(context, K)
+    assert [g["at_risk"][1] for g in sponsor["strata"]] == [
+        at_risk_row(6.0, "*", 11, "<11"),
+        at_risk_row(6.0, "<11", 11, "<11"),
+    ]
     assert [g["shown_until"] for g in sponsor["strata"]] == [None, 0.0]
-    assert [g["curve"]["time"] for g in sponsor["strata"]] == [[0.0, 3.0, 6.0, 9.0], [0.0]]
+    # the curves at the at-risk times (the step at 9 comes after the last of them)
+    assert [g["curve"]["time"] for g in sponsor["strata"]] == [[0.0, 6.0], [0.0]]
     assert sponsor["overall"]["shown_until"] is None
 
 
@@ -1307,8 +1318,12 @@ def test_a_reader_recovers_no_small_count_from_a_random_context(seed: int) -> No
     ):
         times = [row["time"] for row in before["at_risk"]]
         short = [i for i, row in enumerate(before["at_risk"]) if row["at_risk"] < minimum]
-        expected = None if not short else times[max(short[0] - 1, 0)]
+        # … and before the first interval whose deaths are hidden (S(t) would give them back)
+        short += [i for i, row in enumerate(after["at_risk"]) if isinstance(row["events"], str)]
+        expected = None if not short else times[max(min(short) - 1, 0)]
         assert after["shown_until"] == expected
+        if "curve" in after:
+            assert after["curve"]["time"] == [t for t in times if expected is None or t <= expected]
 
 
 def test_strata_sizes_add_up_to_all_patients_without_an_at_risk_table() -> None:
@@ -1564,8 +1579,8 @@ def test_the_internal_edition_states_its_own_rules() -> None:
 
 
 def test_the_landmark_figure_curves_stop_too() -> None:
-    rows = [at_risk_row(0.0, 31, 0, 0), at_risk_row(6.0, 12, 10, 9), at_risk_row(12.0, 5, 4, 3)]
-    a = group("a", 31, 14, 17, rows) | {
+    rows = [at_risk_row(0.0, 31, 0, 0), at_risk_row(6.0, 12, 11, 8), at_risk_row(12.0, 5, 4, 3)]
+    a = group("a", 31, 15, 16, rows) | {
         "curve": {"time": [0.0, 3.0, 9.0], "survival": [1.0, 0.8, 0.5], "events": [0, 5, 9]},
         "survival_at": [],
     }
@@ -1581,8 +1596,9 @@ def test_the_landmark_figure_curves_stop_too() -> None:
         "aware_figures": {"simon_makuch": [], "landmark": landmark},
     }
     shown = sponsor_edition(context, K)["aware_figures"]["landmark"]["groups"][0]
+    # 5 at risk at 12, and its 4 deaths hidden: the curve stops at 6, drawn at 0 and 6 only
     assert shown["shown_until"] == 6.0
-    assert shown["curve"] == {"time": [0.0, 3.0], "survival": [1.0, 0.8]}
+    assert shown["curve"] == {"time": [0.0, 6.0], "survival": [1.0, 0.8]}
 
 
 def test_log_rank_tests_of_a_small_stratum_are_not_estimable() -> None:

@@ -59,9 +59,26 @@ def test_no_estimate_rests_on_fewer_than_k_at_risk(editions: tuple[dict, dict]) 
             continue
         assert all(t <= stop for t in group["curve"]["time"])
         for entry in group["survival_at"]:
-            assert entry["time"] <= stop or entry["estimate"] == f"NE (<{K} at risk)"
+            assert entry["time"] <= stop or entry["estimate"] in (
+                f"NE (<{K} at risk)",
+                f"NE (<{K} events)",
+            )
         for q in group["quantiles"]:
             assert isinstance(q["time"], str) or q["time"] <= stop
+
+
+def test_no_curve_step_counts_hidden_deaths(editions: tuple[dict, dict]) -> None:
+    # a published curve value is at an at-risk time, and every interval before it shows its
+    # deaths: S(t) / S(t') with the numbers at risk would give hidden ones back, and a step
+    # between the at-risk times would count deaths one by one
+    _, sponsor = editions
+    landmark = sponsor["aware_figures"]["landmark"] or {"groups": []}
+    for group in [sponsor["overall"], *sponsor["strata"], *landmark["groups"]]:
+        rows = group.get("at_risk", [])
+        ticks = [row["time"] for row in rows]
+        for t in group["curve"]["time"]:
+            assert t in ticks or t == 0.0, (group["key"], t)
+            assert all(isinstance(r["events"], int) for r in rows if 0 < r["time"] <= t)
 
 
 def test_no_rate_gives_back_a_small_number_of_events(editions: tuple[dict, dict]) -> None:

@@ -27,11 +27,14 @@ sponsor's files hold only what the sponsor may see. The rules:
    repeats over all sets until nothing changes. Such cells are shown as ``"*"``.
 6. **Curves stop** at the last at-risk time with at least ``max(threshold, study
    min_at_risk_shown)`` patients at risk (judged on the counts before suppression, so a
-   complementary-hidden number at risk does not cut a curve); the curve points after that time
-   are removed from the context, and the time is kept as ``shown_until``. The curves keep no
-   per-step numbers at risk or events and no censoring times (they would give back the hidden
-   cells), and their times and survival are rounded (:data:`TIME_DIGITS`,
-   :data:`SURVIVAL_DIGITS`).
+   complementary-hidden number at risk does not cut a curve), or before the first interval
+   whose deaths are hidden (S(t) / S(t') with the numbers at risk would give them back),
+   whichever comes first; the time is kept as ``shown_until``. A curve is published as its
+   values at the at-risk times only: each step of a product-limit curve is one death, so its
+   steps would count the deaths of an interval one by one. The curves keep no per-step numbers
+   at risk or events and no censoring times, and their times and survival are rounded
+   (:data:`TIME_DIGITS`, :data:`SURVIVAL_DIGITS`). A complementary cell is, where the set
+   allows, not a count of deaths, so that it stops no curve.
 7. **Estimates stop with the curves.** A landmark rate, median, quartile, CI limit or RMST that
    refers to a time after ``shown_until`` rests on fewer than K patients at risk and is shown
    as ``"NE (<K at risk)"`` (a CI limit ``"NE"``); so is a median "not reached" once the curve
@@ -136,12 +139,20 @@ def suppress_cells(
     return hidden
 
 
+#: Cells of deaths: hiding one stops its group's curve (see :func:`_hidden_events_stop`), so a
+#: complementary cell is another kind where the set has one.
+_EVENT_CELLS = ("events", "ev")
+
+
 def _complement(members: list[Key], values: Mapping[Key, int], hidden: Mapping) -> Key | None:
-    """The smallest shown member of a set, non-zero cells first, the total last."""
+    """The smallest shown member of a set, non-zero cells first, then cells other than deaths;
+    the total last."""
     total, *cells = members
     visible = [key for key in dict.fromkeys(cells) if key not in hidden and key != total]
     if visible:
-        return min(visible, key=lambda k: (values[k] == 0, values[k], repr(k)))
+        return min(
+            visible, key=lambda k: (values[k] == 0, k[0] in _EVENT_CELLS, values[k], repr(k))
+        )
     return None if total in hidden else total
 
 
@@ -438,16 +449,44 @@ def _visible_until(group: dict, min_at_risk: int) -> float:
     return stop
 
 
+def _hidden_events_stop(group: dict) -> float:
+    """The last at-risk time before the first interval whose events are hidden (``inf`` if
+    none is): S(t) there and after would give the hidden events back, S(t) / S(t') ≈ 1 − d / n
+    with the numbers at risk shown."""
+    previous = None
+    for row in group.get("at_risk", []):
+        if isinstance(row.get("events"), str):
+            return previous if previous is not None else float(row["time"])
+        previous = float(row["time"])
+    return math.inf
+
+
 def _cut_curve(group: dict, stop: float) -> None:
-    """Keep the curve's steps up to ``stop`` only, rounded as the figure draws them, without
-    the per-step counts or the censoring times; record ``stop`` as ``shown_until``."""
+    """The curve as its values at the at-risk times up to ``stop``, rounded as the figure draws
+    them: a step of the product-limit curve is one death, so steps between those times would
+    count deaths that the at-risk table hides, and the per-step counts and the censoring times
+    go too. Record ``stop`` as ``shown_until``."""
     curve = group.get("curve") or {}
-    keep = [i for i, t in enumerate(curve.get("time", [])) if t <= stop]
+    times = curve.get("time", [])
+    ticks = [float(r["time"]) for r in group.get("at_risk", []) if float(r["time"]) <= stop]
+    if not group.get("at_risk"):  # no at-risk table: the steps up to the stop, as they are
+        ticks = [t for t in times if t <= stop]
+    elif times and (not ticks or ticks[0] > times[0]):  # the curve's start (S = 1) is known
+        ticks.insert(0, float(times[0]))
     for name in _PER_EVENT_COUNTS:
         curve.pop(name, None)
+    at = [max((i for i, t in enumerate(times) if t <= tick), default=None) for tick in ticks]
     for name, values in list(curve.items()):
-        digits = TIME_DIGITS if name == "time" else SURVIVAL_DIGITS
-        curve[name] = [None if values[i] is None else round(values[i], digits) for i in keep]
+        if name == "time":
+            curve[name] = [
+                round(t, TIME_DIGITS) for t, i in zip(ticks, at, strict=True) if i is not None
+            ]
+            continue
+        curve[name] = [
+            None if values[i] is None else round(values[i], SURVIVAL_DIGITS)
+            for i in at
+            if i is not None
+        ]
     group["censor_marks"] = {"time": [], "survival": []}
     group["shown_until"] = stop if math.isfinite(stop) else None
 
@@ -682,10 +721,12 @@ def rules_text(threshold: int, *, sponsor: bool = True) -> list[str]:
         f"“{COMPLEMENTARY}”.",
         f"Survival curves stop where fewer than {threshold} patients remain at risk, and every "
         f"estimate at a later time (survival rate, median, quartile, CI limit, RMST) is shown as "
-        f"“{not_estimable(threshold)}”. The curves' per-step counts and the censoring times are "
-        f"not published; the curves' times are rounded to {TIME_DIGITS} decimal (months) and "
-        f"survival to {SURVIVAL_DIGITS}. A survival rate that rests on 1 to {threshold - 1} "
-        f"events is shown as “NE (<{threshold} events)”.",
+        f"“{not_estimable(threshold)}”. A curve is published as its values at the at-risk "
+        f"times only (a step of its own is one death), and stops before the first interval "
+        f"whose deaths are suppressed, the estimates after it “NE (<{threshold} events)”; its "
+        f"per-step counts and censoring times are not published, its times are rounded to "
+        f"{TIME_DIGITS} decimal (months) and survival to {SURVIVAL_DIGITS}. A survival rate that "
+        f"rests on 1 to {threshold - 1} events is shown as “NE (<{threshold} events)”.",
         f"Every estimate is published as printed, in results.json too: durations in months to "
         f"{MONTHS_DECIMALS} decimal, survival rates and their limits as {_PERCENTAGES}, "
         f"hazard ratios and test statistics to {RATIO_DECIMALS} decimals, incidence rates to "
@@ -794,10 +835,13 @@ def sponsor_edition(
     if sponsor:
         out["provenance"] = _provenance(out.get("provenance"))
     out["min_at_risk_shown"] = min_at_risk
-    for (group, stop), events in zip(stops, events_by, strict=True):
-        _cut_curve(group, stop)
-        _estimates_until(group, stop, not_shown)
+    hidden_stops = [_hidden_events_stop(group) for group, _ in stops]
+    few = f"NE (<{threshold} events)"
+    for (group, stop), hidden_stop, events in zip(stops, hidden_stops, events_by, strict=True):
+        _cut_curve(group, min(stop, hidden_stop))
+        _estimates_until(group, min(stop, hidden_stop), few if hidden_stop < stop else not_shown)
         _rates_from_few_events(group, events, threshold)
+    stops = [(group, min(stop, h)) for (group, stop), h in zip(stops, hidden_stops, strict=True)]
     strata = len(out.get("strata", [])) + 1  # the RMST table has all patients and the strata
     _rmst_until(out.get("rmst"), {g["key"]: stop for g, stop in stops[:strata]}, not_shown)
     _as_published(out, groups)

@@ -65,6 +65,8 @@ MODULES: dict[str, list[str]] = {
         "tests/survival/test_association.py",
         "tests/test_report_context.py",
     ],
+    "toolkit/analyses/safety.py": ["tests/analyses/test_safety.py"],
+    "toolkit/survival/competing_risks.py": ["tests/survival/test_competing_risks.py"],
     # the cohort SQL, mutated by tests/mutation/sql.py and tested by its TESTS
     "queries": [],
 }
