@@ -202,7 +202,7 @@ def test_every_label_is_a_text_element(groups):
     svg = km_figure_svg(groups, TICKS, title="Overall survival")
     written = {t["text"] for t in texts(svg)}
     assert {"Overall survival", "Survival probability", DEFAULT_XLABEL} <= written
-    assert {"0", "0.25", "0.50", "0.75", "1.00"} <= written  # survival ticks
+    assert {"0.00", "0.25", "0.50", "0.75", "1.00"} <= written  # survival ticks
     assert {"HD IL-2 only (n=123)", "IL-2 → anti-PD-1 (n=35)"} <= written  # legend
     assert {"HD IL-2 only", "IL-2 → ipilimumab"} <= written  # at-risk rows
     assert {f"{t:g}" for t in TICKS} <= written
@@ -221,9 +221,9 @@ def test_survival_axis_is_labelled_and_rotated(groups):
     (label,) = (t for t in texts(svg) if t["text"] == "Overall survival probability")
     assert "rotate(-90)" in label["transform"]
     right_aligned = [t for t in texts(svg) if t.get("text-anchor") == "end"]
-    ys = {t["text"]: float(t["y"]) for t in right_aligned if t["text"] in ("0", "0.50", "1.00")}
-    assert ys["1.00"] < ys["0.50"] < ys["0"]
-    assert ys["0.50"] - ys["1.00"] == pytest.approx(ys["0"] - ys["0.50"], abs=0.02)
+    ys = {t["text"]: float(t["y"]) for t in right_aligned if t["text"] in ("0.00", "0.50", "1.00")}
+    assert ys["1.00"] < ys["0.50"] < ys["0.00"]
+    assert ys["0.50"] - ys["1.00"] == pytest.approx(ys["0.00"] - ys["0.50"], abs=0.02)
 
 
 def test_time_axis_names_its_origin(groups):

@@ -749,3 +749,9 @@ def test_age_median_and_quartiles_read_alike() -> None:
     text = _plain(render_html(context, embed_fonts=False))
     assert "53.0 (49.0–59.5)" in text
     assert "25–84" in text  # the range in whole years
+
+
+def test_an_interval_with_a_negative_limit_reads_with_to() -> None:
+    ci = make_environment().filters["ci"]
+    assert ci([-0.34, 1.6], label=False) == "(−0.3 to 1.6)"
+    assert ci([0.3, 1.6], label=False) == "(0.3–1.6)"

@@ -234,3 +234,18 @@ def test_page_one_says_what_the_immortal_time_aware_analyses_say(
             else ("worse survival" if varying["ci"][0] > 1 else "no clear difference")
         )
         assert f"{words} once immortal time is removed" in page_one
+
+
+def test_no_text_runs_past_the_right_margin(demo_dir: Path) -> None:
+    # every word of the PDF, read back with its box, ends inside the 18-mm right margin
+    # (report.css's @page) of the A4 page
+    done = subprocess.run(
+        ["pdftotext", "-bbox-layout", str(demo_dir / "report.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    right = re.findall(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)"', done.stdout)
+    assert right
+    limit = 595.276 - 18 / 25.4 * 72
+    assert max(float(x) for x in right) <= limit + 0.5

@@ -55,7 +55,12 @@ def test_the_flow_counts_each_exclusion_once(hand_context: dict) -> None:
             1,
             "no index therapy started by the cutoff",
         ),
-        ("with at least one dose of it", 11, 1, "index therapy course without a dose"),
+        (
+            "with at least one dose of the index therapy",
+            11,
+            1,
+            "index therapy course without a dose",
+        ),
         (
             "analysed",
             10,

@@ -109,7 +109,7 @@ _ROW_PITCH = 10.5
 _ROW_GAP = 5.0
 #: Survival axis from 0 to this, so a curve at 1 is not drawn on the top edge.
 _Y_MAX = 1.02
-_Y_TICKS = ((0.0, "0"), (0.25, "0.25"), (0.5, "0.50"), (0.75, "0.75"), (1.0, "1.00"))
+_Y_TICKS = ((0.0, "0.00"), (0.25, "0.25"), (0.5, "0.50"), (0.75, "0.75"), (1.0, "1.00"))
 #: Group labels of the at-risk table wrap at this many characters.
 _LABEL_WRAP = 24
 #: Least space between the widest numbers of neighbouring at-risk columns (pt).

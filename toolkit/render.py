@@ -139,7 +139,9 @@ def fmt_ci(pair: Sequence[float | None], unit: str = "months", *, label: bool = 
         raise ValueError(f"unknown CI unit {unit!r}; expected 'months' or 'pct'")
     if lower is None and upper is None:
         return f"({prefix}{_NOT_REACHED})"
-    return f"({prefix}{fmt_months(lower)}–{fmt_months(upper)})"
+    # "−0.3–1.6" reads as a range from a negative number only with care: "−0.3 to 1.6"
+    negative = any(isinstance(x, int | float) and x < 0 for x in (lower, upper))
+    return f"({prefix}{fmt_months(lower)}{' to ' if negative else '–'}{fmt_months(upper)})"
 
 
 def fmt_statistic(value: float | None) -> str:

@@ -214,7 +214,7 @@ def build_context(cohort: Cohort, study: Study) -> dict:
 #: The eligibility steps of ``cohort_flow.sql`` as a reader names them, by step.
 FLOW_LABELS = {
     1: "with the index therapy started by the cutoff",
-    2: "with at least one dose of it",
+    2: "with at least one dose of the index therapy",
 }
 #: The exclusion reasons of ``cohort_eligibility.sql`` in plain words (the prior therapy's
 #: reason is the study's own description of its exclusions).
