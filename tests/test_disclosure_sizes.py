@@ -115,7 +115,9 @@ def test_no_percentage_gives_back_a_hidden_total(editions: tuple[dict, dict]) ->
 def test_the_sponsor_report_renders(editions: tuple[dict, dict]) -> None:
     _, sponsor = editions
     html = render_html(sponsor)
-    assert "Sponsor edition: counts below 11 suppressed." in html
+    assert (
+        "Sponsor edition: counts below 11 suppressed; each curve steps only at the at-risk" in html
+    )
     assert "@bottom-left" in html  # the edition and threshold on every printed page
     pdf = render_pdf(html, cutoff=sponsor["cutoff"], title=sponsor["title"])
     assert pdf.startswith(b"%PDF")

@@ -755,3 +755,16 @@ def test_an_interval_with_a_negative_limit_reads_with_to() -> None:
     ci = make_environment().filters["ci"]
     assert ci([-0.34, 1.6], label=False) == "(−0.3 to 1.6)"
     assert ci([0.3, 1.6], label=False) == "(0.3–1.6)"
+
+
+def test_the_conclusions_follow_from_the_immortal_time_aware_analysis() -> None:
+    text = _plain(render_html(fake_context(), embed_fonts=False))
+    conclusions = text[text.index("Conclusions") :]
+    assert (
+        "Once immortal time is removed (Cox model with later therapy as a time-varying "
+        "covariate, against follow-up before any later therapy): IL-2 → anti-PD-1, no clear "
+        "difference, HR 0.71 (0.40–1.26)."
+    ) in conclusions
+    # the fake counts: n // 3 progressed, 11 of 35
+    assert "11/35 (31%) of the IL-2 → anti-PD-1 group had progressed before it" in conclusions
+    assert "so these are associations in a registry, not effects of the therapies" in conclusions

@@ -266,7 +266,11 @@ def _comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
         "comparison_notes": comparison_notes(result, study, _MODEL_COVARIATE_LABELS),
         "strata_tests": strata_tests(result, study),
         "adjusted_model": _adjusted_model(result["cox_adjusted"], study),
-        "aware_figures": figure_groups(result, study.endpoint.min_at_risk_shown),
+        "aware_figures": figure_groups(
+            result,
+            study.endpoint.min_at_risk_shown,
+            reference=next(s.key for s in study.strata if s.is_default),
+        ),
     }
 
 

@@ -216,3 +216,11 @@ def test_the_demo_simon_makuch_groups_rest_on_enough_patients(results: dict) -> 
         assert all(set(r) == {"time", "at_risk", "events", "censored"} for r in g["at_risk"])
     whole = figure_groups(results["proclaim"], 0)["simon_makuch"]
     assert all(g["shown_until"] is None and g["drawn"] for g in whole)
+    # the reference stratum's curve is the time before any later therapy
+    named = figure_groups(results["proclaim"], 10, reference="il2_only")["simon_makuch"]
+    assert [g["label"] for g in named] == [
+        "HD IL-2 only, before any later therapy",
+        "IL-2 → ipilimumab",
+        "IL-2 → anti-PD-1",
+    ]
+    assert groups[0]["label"] == "HD IL-2 only"  # without a reference named

@@ -98,3 +98,56 @@ def test_an_incidence_on_too_few_at_risk_is_not_shown() -> None:
         "at_risk": 2,
         "events": 2,
     }
+
+
+def test_every_field_of_a_group_and_the_methods_by_hand() -> None:
+    from toolkit.survival.competing_risks import COMPETING_RISKS_METHODS as M
+
+    braf = load_study(builtin_study_path("braf"))
+    result = safety_incidence(frame([("braf_mutant", False, 2.0, 1)]), braf, times=[1.0, 3.0])
+    # a stratum without patients: nothing estimated, nothing at risk, no event
+    assert result["groups"][2] == {
+        "key": "braf_unknown",
+        "label": "BRAF unknown or missing",
+        "window": "index date",
+        "n": 0,
+        "events": 0,
+        "deaths_before": 0,
+        "person_years": 0.0,
+        "rate": None,
+        "rate_ci": [None, None],
+        "at": [
+            {"time": 1.0, "estimate": None, "ci": [None, None], "at_risk": 0, "events": 0},
+            {"time": 3.0, "estimate": None, "ci": [None, None], "at_risk": 0, "events": 0},
+        ],
+    }
+    assert result["methods"] == {
+        "estimator": M["estimator"],
+        "variance": M["ij"],
+        "ci": "95% pointwise CI, " + M["log-log"],
+        "rate": M["incidence_rate"] + "; patient-years of 365.25 days",
+        "test": M["gray"],
+    }
+    assert result["gray"] is None  # one stratum with patients
+
+
+def test_no_rate_without_patient_time_and_no_limit_without_a_minimum() -> None:
+    study = load_study(builtin_study_path())
+    # two patients whose window closes the day it opens: no patient-time, no rate
+    rows = [("il2_pd1", True, 0.0, 0), ("il2_pd1", True, 0.0, 1)]
+    result = safety_incidence(frame(rows), study, times=[1.0])
+    pd1 = result["groups"][2]
+    assert (pd1["person_years"], pd1["rate"], pd1["rate_ci"]) == (0.0, None, [None, None])
+    # with no minimum, an incidence after the last follow-up is unknown (None), not "NE"
+    assert result["groups"][1]["at"][0]["estimate"] is None
+    ipi = safety_incidence(frame(ROWS), study, times=[6.0])["groups"][1]
+    assert (ipi["at"][0]["estimate"], ipi["at"][0]["at_risk"]) == (None, 0)
+
+
+def test_every_time_after_the_risk_set_falls_is_counted_and_not_shown() -> None:
+    study = load_study(builtin_study_path())
+    ipi = safety_incidence(frame(ROWS), study, times=[4.0, 5.0], min_at_risk=3)["groups"][1]
+    assert [(a["estimate"], a["at_risk"], a["events"]) for a in ipi["at"]] == [
+        ("NE (<3 at risk)", 2, 2),
+        ("NE (<3 at risk)", 1, 2),
+    ]

@@ -308,19 +308,23 @@ def while_enough_at_risk(curve: dict, minimum: int) -> tuple[dict, float | None]
     return kept, float(curve["time"][cut])
 
 
-def figure_groups(result: dict, min_at_risk: int = 0) -> dict:
+def figure_groups(result: dict, min_at_risk: int = 0, reference: str | None = None) -> dict:
     """Groups shaped for the Kaplan–Meier figure: Simon–Makuch and the first landmark.
 
     The Simon–Makuch curves stop at their first death among fewer than ``min_at_risk``
     patients at risk (:func:`while_enough_at_risk`): their groups fill as patients start the
     later therapy, so the first deaths of a later-therapy group may fall on a handful of
-    patients, and the whole curve would rest on them.
+    patients, and the whole curve would rest on them. The ``reference`` stratum's curve is the
+    time before any later therapy, and its label says so.
     """
     out: dict = {"simon_makuch": [], "landmark": None}
     if result["simon_makuch"]:
         out["simon_makuch"] = [
             _simon_makuch_group(g, min_at_risk) for g in result["simon_makuch"]["groups"]
         ]
+        for group in out["simon_makuch"]:
+            if group["key"] == reference:
+                group["label"] = f"{group['label']}, before any later therapy"
     if result["landmarks"]:
         first = result["landmarks"][0]
         out["landmark"] = {
