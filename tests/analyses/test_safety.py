@@ -52,6 +52,13 @@ def test_incidence_by_hand() -> None:
     # 2 events over 450 days
     assert ipi["person_years"] == pytest.approx(450 / 365.25)
     assert ipi["rate"] == pytest.approx(200 / (450 / 365.25))
+    # its exact Poisson (Garwood) limits, from the chi-square quantiles
+    from scipy.stats import chi2
+
+    years = 450 / 365.25
+    assert ipi["rate_ci"] == pytest.approx(
+        [100 * chi2.ppf(0.025, 4) / 2 / years, 100 * chi2.ppf(0.975, 6) / 2 / years]
+    )
     assert only["events"] == 0 and only["rate"] == 0.0
     assert pd1["at"][0]["estimate"] == pytest.approx(1.0)
     assert set(result["methods"]) == {"estimator", "variance", "ci", "rate", "test"}
