@@ -607,7 +607,7 @@ def test_estimates_are_published_as_printed() -> None:
                 "key": "a",
                 "reference_label": "Reference",
                 "naive": hr,
-                "adjusted": None,
+                "adjusted": {**hr, "hr": 0.77974},
                 "time_varying": {**hr, "hr": 1.7957137339552778},
                 "landmarks": [{**hr, "landmark": 12.0, "n_at_risk": 30, "hr": 2.715}],
             }
@@ -627,7 +627,7 @@ def test_estimates_are_published_as_printed() -> None:
     row = sponsor["comparison_rows"][0]
     # p-values are not rounded: they print as "0.239" or "<0.001", and give back no count
     assert row["naive"] == {"hr": 0.8, "ci": [0.55, 1.16], "p": 0.23888534634641534}
-    assert row["adjusted"] is None
+    assert (row["adjusted"]["hr"], row["adjusted"]["ci"]) == (0.78, [0.55, 1.16])
     assert row["time_varying"]["hr"] == 1.8
     assert (row["landmarks"][0]["hr"], row["landmarks"][0]["ci"]) == (2.71, [0.55, 1.16])
     assert context["overall"]["median"] == 543 / 30.4375, "the internal context is left alone"
@@ -1705,12 +1705,16 @@ def test_the_cumulative_incidence_keeps_no_count_and_no_estimate_on_few_events()
                 inc("a", 40, 12, [at(6.0, 0.2, 25, 9), at(12.0, 0.3, 9, 12)]),
                 inc("b", 30, 4, [at(6.0, 0.1, 20, 3), at(12.0, 0.13, 12, 4)]),
                 inc("c", 8, 0, [at(6.0, 0.0, 6, 0), at(12.0, 0.0, 3, 0)]),
+                # not a stratum here: its estimates are shown, as printed
+                inc("d", 60, 30, [at(6.0, 0.2345, 40, 14), at(12.0, 0.0449, 30, 30)]),
+                # exactly K events and K at risk: shown
+                inc("e", 40, 11, [at(6.0, 0.3, 11, 11), at(12.0, 0.3, 11, 11)]),
             ],
             "gray": {
                 "groups": [],
                 "keys": ["a", "c"],
                 "window": "index date",
-                "statistic": 1.2,
+                "statistic": 1.2345,
                 "df": 1,
                 "p": 0.27,
             },  # fmt: skip
@@ -1723,7 +1727,15 @@ def test_the_cumulative_incidence_keeps_no_count_and_no_estimate_on_few_events()
         "safety": safety,
     }
     out = sponsor_edition(context, K)["safety"]["incidence"]
-    ga, gb, gc = out["groups"]
+    ga, gb, gc, gd, ge = out["groups"]
+    assert [p["estimate"] for p in ge["at"]] == [0.3, 0.3] and ge["rate"] == 0.1
+    assert gc["rate"] == 0.1  # no event is not a small number
+    # as printed: whole percentages, one decimal near 0%; the rate with one decimal
+    assert [(p["estimate"], p["ci"]) for p in gd["at"]] == [
+        (0.23, [0.01, 0.3]),
+        (0.045, [0.01, 0.3]),
+    ]
+    assert (gd["rate"], gd["rate_ci"]) == (0.1, [1.0, 9.0])
     few, ne = "NE (<11 events)", "NE (<11 at risk)"
     # a: 9 events by 6 months is a small number; 12 by 12 months is not, but only 9 at risk
     assert [(p["estimate"], p["ci"]) for p in ga["at"]] == [(few, [None, None]), (ne, [None, None])]
@@ -1738,3 +1750,81 @@ def test_the_cumulative_incidence_keeps_no_count_and_no_estimate_on_few_events()
     # the strata's sizes, suppressed as everywhere (78 = 40 + 30 + 8)
     assert (ga["n"], gb["n"], gc["n"]) == (40, "*", "<11")
     assert (out["gray"]["statistic"], out["gray"]["p"]) == (None, ne)  # c has 8 patients
+    # among groups of K or more the test stays, its statistic as printed
+    safety["incidence"]["gray"]["keys"] = ["a", "d"]
+    kept = sponsor_edition(context, K)["safety"]["incidence"]["gray"]
+    assert (kept["statistic"], kept["p"]) == (1.23, 0.27)
+
+
+def test_follow_up_shares_and_rmst_differences_by_hand() -> None:
+    def fu(n, median):
+        return {"n": n, "median": median, "ci": [median - 2.2, None]}
+
+    a = group("a", 30, 15, 15) | {
+        "events_pct": 50.0,
+        "censored_pct": 50.0,
+        "followup": fu(30, 11.26),
+    }
+    b = group("b", 8, 5, 3, [at_risk_row(0.0, 8, 0, 0)]) | {
+        "events_pct": 62.5,
+        "censored_pct": 37.5,
+        "followup": fu(8, 7.04),
+    }
+    c = group("c", 20, 10, 10) | {
+        "events_pct": 50.0,
+        "censored_pct": 50.0,
+        "followup": fu(20, 9.87),
+    }
+    overall = group("overall", 58, 30, 28) | {"events_pct": 51.7, "censored_pct": 48.3}
+    cell = {"estimate": 5.55, "ci": [4.04, 7.06], "se": 0.7}
+    context = {
+        "overall": overall,
+        "strata": [a, b, c],
+        "cohort": one_step_cohort(58),
+        "followup": fu(58, 12.345),
+        "rmst": {
+            "tau": 12.0,
+            "overall": dict(cell),
+            "strata": {"a": dict(cell), "b": dict(cell), "c": dict(cell)},
+            "reference": "a",
+            "differences": {
+                "b": {"estimate": 1.234, "ci": [-0.55, 3.01], "p": 0.2},
+                "c": {"estimate": 1.234, "ci": [-0.55, 3.01], "p": 0.2},
+            },
+        },
+    }
+    sponsor = sponsor_edition(context, K)
+    sa, sb, sc = sponsor["strata"]
+    # b's 8 is hidden, and with it (58 = 30 + 8 + 20) the next smallest size, c's 20; the same
+    # sizes are hidden in the strata's follow-up; c's 10 deaths and censored are small
+    assert [(g["n"], g["followup"]["n"]) for g in (sa, sb, sc)] == [
+        (30, 30),
+        ("<11", "<11"),
+        ("*", "*"),
+    ]
+    assert (sponsor["overall"]["n"], sponsor["followup"]["n"]) == (58, 58)
+    # a percentage beside a hidden count or size goes
+    assert [(g["events_pct"], g["censored_pct"]) for g in (sa, sb, sc)] == [
+        (50.0, 50.0),
+        (None, None),
+        (None, None),
+    ]
+    assert (sponsor["overall"]["events_pct"], sponsor["overall"]["censored_pct"]) == (51.7, 48.3)
+    # the follow-up as printed
+    assert sponsor["followup"]["median"] == 12.3 and sponsor["followup"]["ci"] == [10.1, None]
+    assert [g["followup"]["median"] for g in (sa, sb, sc)] == [11.3, 7.0, 9.9]
+    # b's curve stops at 0 (8 at risk): its RMST to 12 months and its difference from a are not
+    # estimable; c's difference is kept, as printed, its p-value whole
+    ne = "NE (<11 at risk)"
+    rmst = sponsor["rmst"]
+    assert rmst["strata"]["b"] == {"estimate": ne, "ci": [None, None], "se": None}
+    assert rmst["strata"]["a"] == {"estimate": 5.5, "ci": [4.0, 7.1], "se": None}  # as "%.1f"
+    assert rmst["differences"] == {
+        "b": {"estimate": ne, "ci": [None, None], "p": None},
+        "c": {"estimate": 1.2, "ci": [-0.6, 3.0], "p": 0.2},
+    }
+    # a reference whose curve stops before the horizon leaves no difference estimable
+    context["rmst"]["reference"] = "b"
+    assert all(
+        d["estimate"] == ne for d in sponsor_edition(context, K)["rmst"]["differences"].values()
+    )

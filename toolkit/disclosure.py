@@ -678,7 +678,9 @@ def _as_published(out: dict, groups: list[dict]) -> None:
             _round(entry, "ci", _proportion_shown)
     for name in ("median", "ci"):
         _round(out.get("followup"), name, _months_shown)
-    for group in ((out.get("safety") or {}).get("incidence") or {}).get("groups", []):
+    incidence = (out.get("safety") or {}).get("incidence") or {}
+    _round(incidence.get("gray"), "statistic", _ratio_shown)
+    for group in incidence.get("groups", []):
         for entry in group["at"]:
             _round(entry, "estimate", _proportion_shown)
             _round(entry, "ci", _proportion_shown)
