@@ -1760,9 +1760,9 @@ def test_follow_up_shares_and_rmst_differences_by_hand() -> None:
     def fu(n, median):
         return {"n": n, "median": median, "ci": [median - 2.2, None]}
 
-    a = group("a", 30, 15, 15) | {
-        "events_pct": 50.0,
-        "censored_pct": 50.0,
+    a = group("a", 30, 11, 19) | {
+        "events_pct": 36.7,
+        "censored_pct": 63.3,
         "followup": fu(30, 11.26),
     }
     b = group("b", 8, 5, 3, [at_risk_row(0.0, 8, 0, 0)]) | {
@@ -1770,18 +1770,18 @@ def test_follow_up_shares_and_rmst_differences_by_hand() -> None:
         "censored_pct": 37.5,
         "followup": fu(8, 7.04),
     }
-    c = group("c", 20, 10, 10) | {
-        "events_pct": 50.0,
-        "censored_pct": 50.0,
-        "followup": fu(20, 9.87),
+    c = group("c", 25, 12, 13) | {
+        "events_pct": 48.0,
+        "censored_pct": 52.0,
+        "followup": fu(25, 9.87),
     }
-    overall = group("overall", 58, 30, 28) | {"events_pct": 51.7, "censored_pct": 48.3}
+    overall = group("overall", 63, 28, 35) | {"events_pct": 44.4, "censored_pct": 55.6}
     cell = {"estimate": 5.55, "ci": [4.04, 7.06], "se": 0.7}
     context = {
         "overall": overall,
         "strata": [a, b, c],
-        "cohort": one_step_cohort(58),
-        "followup": fu(58, 12.345),
+        "cohort": one_step_cohort(63),
+        "followup": fu(63, 12.345),
         "rmst": {
             "tau": 12.0,
             "overall": dict(cell),
@@ -1795,21 +1795,24 @@ def test_follow_up_shares_and_rmst_differences_by_hand() -> None:
     }
     sponsor = sponsor_edition(context, K)
     sa, sb, sc = sponsor["strata"]
-    # b's 8 is hidden, and with it (58 = 30 + 8 + 20) the next smallest size, c's 20; the same
-    # sizes are hidden in the strata's follow-up; c's 10 deaths and censored are small
+    # b's 8 is hidden, and with it (63 = 30 + 8 + 25) the next smallest size, c's 25; the same
+    # sizes are hidden in the strata's follow-up. Deaths: 28 = 11 + 5 + 12 hides a's 11 with
+    # b's 5; c's 25 = 12 + 13 then hides c's censored, not its deaths.
     assert [(g["n"], g["followup"]["n"]) for g in (sa, sb, sc)] == [
         (30, 30),
         ("<11", "<11"),
         ("*", "*"),
     ]
-    assert (sponsor["overall"]["n"], sponsor["followup"]["n"]) == (58, 58)
-    # a percentage beside a hidden count or size goes
-    assert [(g["events_pct"], g["censored_pct"]) for g in (sa, sb, sc)] == [
-        (50.0, 50.0),
-        (None, None),
-        (None, None),
+    assert [(g["events"], g["censored"]) for g in (sa, sb, sc)] == [
+        ("*", "*"),
+        ("<11", "<11"),
+        (12, "*"),
     ]
-    assert (sponsor["overall"]["events_pct"], sponsor["overall"]["censored_pct"]) == (51.7, 48.3)
+    assert (sponsor["overall"]["n"], sponsor["followup"]["n"]) == (63, 63)
+    # a percentage beside a hidden count goes, and so does one of a hidden size: c's 12 deaths
+    # at 48.0% would give its 25 back
+    assert [(g["events_pct"], g["censored_pct"]) for g in (sa, sb, sc)] == [(None, None)] * 3
+    assert (sponsor["overall"]["events_pct"], sponsor["overall"]["censored_pct"]) == (44.4, 55.6)
     # the follow-up as printed
     assert sponsor["followup"]["median"] == 12.3 and sponsor["followup"]["ci"] == [10.1, None]
     assert [g["followup"]["median"] for g in (sa, sb, sc)] == [11.3, 7.0, 9.9]
