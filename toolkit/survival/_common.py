@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "checked_times",
     "as_survival_data",
     "group_codes",
     "z_value",
@@ -22,6 +23,28 @@ __all__ = [
     "jsonable",
     "result_dict",
 ]
+
+
+def checked_times(time: Any, values: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Times as a float64 vector, checked, and ``values`` (called ``name``) as a vector of the
+    same length, unchecked.
+
+    Raises
+    ------
+    ValueError
+        Lengths differ, no observations, or a time is negative or not finite.
+    """
+    t = np.asarray(time, dtype=float).ravel()
+    raw = np.asarray(values).ravel()
+    if t.shape != raw.shape:
+        raise ValueError(f"time and {name} differ in length ({t.size} and {raw.size})")
+    if t.size == 0:
+        raise ValueError("no observations")
+    if not np.isfinite(t).all():
+        raise ValueError("time holds a missing or infinite value")
+    if (t < 0).any():
+        raise ValueError(f"time holds a negative value ({t.min():g})")
+    return t, raw
 
 
 def as_survival_data(time: Any, event: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -33,16 +56,7 @@ def as_survival_data(time: Any, event: Any) -> tuple[np.ndarray, np.ndarray]:
         Lengths differ, no observations, a time is negative or not finite, or an event value
         is other than 0/1/True/False.
     """
-    t = np.asarray(time, dtype=float).ravel()
-    raw = np.asarray(event).ravel()
-    if t.shape != raw.shape:
-        raise ValueError(f"time and event differ in length ({t.size} and {raw.size})")
-    if t.size == 0:
-        raise ValueError("no observations")
-    if not np.isfinite(t).all():
-        raise ValueError("time holds a missing or infinite value")
-    if (t < 0).any():
-        raise ValueError(f"time holds a negative value ({t.min():g})")
+    t, raw = checked_times(time, event, "event")
     t = t + 0.0  # -0.0 becomes 0.0 (a copy: the caller's array is left as it is)
     if raw.dtype == bool:
         return t, raw

@@ -45,7 +45,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from toolkit.survival._common import chi2_upper_p, group_codes, result_dict, z_value
+from toolkit.survival._common import (
+    checked_times,
+    chi2_upper_p,
+    group_codes,
+    result_dict,
+    z_value,
+)
 
 __all__ = [
     "CIF_CONF_TYPES",
@@ -495,16 +501,7 @@ def as_competing_data(time: Any, status: Any) -> tuple[np.ndarray, np.ndarray]:
         Lengths differ, no observations, a time is negative or not finite, or a status is
         missing, negative or not an integer.
     """
-    t = np.asarray(time, dtype=float).ravel()
-    raw = np.asarray(status).ravel()
-    if t.shape != raw.shape:
-        raise ValueError(f"time and status differ in length ({t.size} and {raw.size})")
-    if t.size == 0:
-        raise ValueError("no observations")
-    if not np.isfinite(t).all():
-        raise ValueError("time holds a missing or infinite value")
-    if (t < 0).any():
-        raise ValueError(f"time holds a negative value ({t.min():g})")
+    t, raw = checked_times(time, status, "status")
     try:
         numeric = raw.astype(float)
     except (TypeError, ValueError):
