@@ -56,6 +56,7 @@ The rules are written into the context (``disclosure.rules``) so the report stat
 
 from __future__ import annotations
 
+import bisect
 import copy
 import math
 from collections import defaultdict
@@ -475,7 +476,8 @@ def _cut_curve(group: dict, stop: float) -> None:
         ticks.insert(0, float(times[0]))
     for name in _PER_EVENT_COUNTS:
         curve.pop(name, None)
-    at = [max((i for i, t in enumerate(times) if t <= tick), default=None) for tick in ticks]
+    # the last step at or before each tick (times are sorted); None before the curve starts
+    at = [i if i >= 0 else None for i in (bisect.bisect_right(times, t) - 1 for t in ticks)]
     for name, values in list(curve.items()):
         if name == "time":
             curve[name] = [
@@ -633,9 +635,20 @@ _PERCENTAGES = (
 )
 
 
-def _months_shown(value):
-    """A duration as the report prints it (``17.8398`` → ``17.8``); text and None as they are."""
-    return float(f"{value:.{MONTHS_DECIMALS}f}") if isinstance(value, float | int) else value
+def _fixed(decimals: int):
+    """A number as the report prints it with ``decimals`` decimals (``17.8398`` → ``17.8`` for
+    one); text and None as they are."""
+
+    def shown(value):
+        return float(f"{value:.{decimals}f}") if isinstance(value, float | int) else value
+
+    return shown
+
+
+#: Durations (months), incidence rates, and hazard ratios, their CI limits and test statistics.
+_months_shown = _fixed(MONTHS_DECIMALS)
+_rate_shown = _fixed(RATE_DECIMALS)
+_ratio_shown = _fixed(RATIO_DECIMALS)
 
 
 def _proportion_shown(value):
@@ -643,16 +656,6 @@ def _proportion_shown(value):
     if not isinstance(value, float | int):
         return value
     return float(percent_text(value)) / 100
-
-
-def _rate_shown(value):
-    """An incidence rate as printed (``14.2189`` → ``14.2``)."""
-    return float(f"{value:.{RATE_DECIMALS}f}") if isinstance(value, float | int) else value
-
-
-def _ratio_shown(value):
-    """A hazard ratio, CI limit or test statistic as printed (``0.7966`` → ``0.8``)."""
-    return float(f"{value:.{RATIO_DECIMALS}f}") if isinstance(value, float | int) else value
 
 
 def _round(holder: dict | None, name: str, shown) -> None:

@@ -145,8 +145,8 @@ def fmt_ci(pair: Sequence[float | None], unit: str = "months", *, label: bool = 
 
 
 def fmt_statistic(value: float | None) -> str:
-    """A test statistic (chi-square) with two decimals; ``None`` → ``"–"``."""
-    return "–" if value is None else f"{float(value):.2f}"
+    """A test statistic (chi-square) as a ratio is printed, two decimals; ``None`` → ``"–"``."""
+    return "–" if value is None else fmt_ratio(value)
 
 
 def fmt_rate(value: float | str | None) -> str:

@@ -269,7 +269,7 @@ def _comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
         "aware_figures": figure_groups(
             result,
             study.endpoint.min_at_risk_shown,
-            reference=next(s.key for s in study.strata if s.is_default),
+            reference=study.default_stratum,
         ),
     }
 

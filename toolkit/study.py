@@ -262,9 +262,14 @@ class Study(_Strict):
         return tuple(by_key[key] for key in order)
 
     @property
+    def default_stratum(self) -> str:
+        """The key of the default stratum (the last rule, with no condition)."""
+        return next(s.key for s in self.strata if s.is_default)
+
+    @property
     def reference_stratum(self) -> str:
         """The key of the stratum the others are compared with."""
-        return self.comparisons.reference or next(s.key for s in self.strata if s.is_default)
+        return self.comparisons.reference or self.default_stratum
 
     @property
     def strata_depend_on_later_therapy(self) -> bool:

@@ -107,7 +107,7 @@ def _groups_from_episodes(episodes: pl.DataFrame, landmark: float) -> pl.DataFra
 
 def _groups_from_start_dates(adtte: pl.DataFrame, study, landmark: float) -> pl.Series:
     """The stratum at the landmark from ``stratum_start_date`` (later-therapy strata only)."""
-    default = next(s.key for s in study.strata if s.is_default)
+    default = study.default_stratum
     later = [s.key for s in study.strata if s.depends_on_later_therapy]
     started = (pl.col("stratum_start_date") - pl.col("startdt")).dt.total_days() / (
         study.endpoint.days_per_month

@@ -67,7 +67,8 @@ def safety_incidence(
             "estimator": COMPETING_RISKS_METHODS["estimator"],
             "variance": COMPETING_RISKS_METHODS["ij"],
             "ci": "95% pointwise CI, " + COMPETING_RISKS_METHODS["log-log"],
-            "rate": COMPETING_RISKS_METHODS["incidence_rate"] + "; patient-years of 365.25 days",
+            "rate": f"{COMPETING_RISKS_METHODS['incidence_rate']}; patient-years of "
+            f"{DAYS_PER_YEAR:g} days",
             "test": COMPETING_RISKS_METHODS["gray"],
         },
     }
