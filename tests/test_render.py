@@ -768,3 +768,13 @@ def test_the_conclusions_follow_from_the_immortal_time_aware_analysis() -> None:
     # the fake counts: n // 3 progressed, 11 of 35
     assert "11/35 (31%) of the IL-2 → anti-PD-1 group had progressed before it" in conclusions
     assert "so these are associations in a registry, not effects of the therapies" in conclusions
+
+
+def test_a_curve_stopped_at_its_start_is_named_as_not_drawn() -> None:
+    context = fake_context()
+    context["strata"][2]["shown_until"] = 0.0
+    context["strata"][0]["shown_until"] = 6.0
+    text = _plain(render_html(context, embed_fonts=False))
+    assert "Not drawn: IL-2 → anti-PD-1, whose first interval already has fewer than" in text
+    assert "Not drawn: HD IL-2 only" not in text
+    assert "Not drawn" not in _plain(render_html(fake_context(), embed_fonts=False))
