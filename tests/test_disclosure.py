@@ -52,6 +52,62 @@ def recovered_by_subtraction(values: dict, sets: list, hidden: set) -> set:
     return recovered
 
 
+def recovered_within_bounds(values: dict, sets: list, hidden: dict) -> set:
+    """Cells hidden as small whose smallest and largest possible values are equal.
+
+    What a reader knows: every set adds up; a cell shown ``"<K"`` holds 1 to K−1; a cell shown
+    ``"*"`` (``hidden[key] == "complementary"``) holds 0 or K and more (up to twice the largest
+    count, a bound the solver needs). Each hidden cell is minimised and maximised over all the
+    integer solutions of the whole system.
+    """
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    unknown = sorted(hidden, key=repr)
+    stars = [key for key in unknown if hidden[key] != "primary"]
+    column = {key: i for i, key in enumerate(unknown)}
+    width = len(unknown) + len(stars)
+    largest = 2 * max(values.values()) + K
+    equations, lows, highs = [], [], []
+    for total, cells in sets:
+        row, shown = np.zeros(width), 0
+        for key, sign in [(total, 1), *[(cell, -1) for cell in dict.fromkeys(cells)]]:
+            if key in column:
+                row[column[key]] += sign
+            else:
+                shown += sign * values[key]
+        if row.any():
+            equations.append(row)
+            lows.append(-shown)
+            highs.append(-shown)
+    for s, key in enumerate(stars):  # x >= K*b and x <= largest*b with b in {0, 1}
+        for factor, low, high in ((K, 0, np.inf), (largest, -np.inf, 0)):
+            row = np.zeros(width)
+            row[column[key]], row[len(unknown) + s] = 1, -factor
+            equations.append(row)
+            lows.append(low)
+            highs.append(high)
+    lower = [1 if hidden[k] == "primary" else 0 for k in unknown] + [0] * len(stars)
+    upper = [K - 1 if hidden[k] == "primary" else largest for k in unknown] + [1] * len(stars)
+    system = {
+        "constraints": [LinearConstraint(np.array(equations), lows, highs)] if equations else [],
+        "integrality": np.ones(width),
+        "bounds": Bounds(lower, upper),
+    }
+    found = set()
+    for key, i in column.items():
+        if hidden[key] != "primary":
+            continue  # a "*" cell found gives away no small count
+        extremes = []
+        for sign in (1, -1):
+            objective = np.zeros(width)
+            objective[i] = sign
+            extremes.append(round(milp(objective, **system).x[i]))
+        if extremes[0] == extremes[1]:
+            found.add(key)
+    return found
+
+
 def table_sets(table: list[list[int]]) -> tuple[dict, list]:
     """Cells, row totals, column totals and the grand total of a table, with every additive set."""
     values, sets = {}, []
@@ -74,6 +130,7 @@ def assert_safe(values: dict, sets: list, hidden: dict) -> None:
     small = {k for k, v in values.items() if 1 <= v < K}
     assert small <= set(hidden), "every small cell is hidden"
     assert not recovered_by_subtraction(values, sets, set(hidden))
+    assert not recovered_within_bounds(values, sets, hidden)
 
 
 # --- the rules on small tables ----------------------------------------------------------------
@@ -733,8 +790,10 @@ def test_table1_suppressed_and_ages_top_coded_as_worked_out_by_hand() -> None:
     sponsor = sponsor_edition({**context, "table1": table1}, K)
     out = sponsor["table1"]
     # Primary: b's n (10), 2 women in b, 10 and 8 men in a and b, 3 missing ages in all and in
-    # a. Complementary: 22 women = a's + b's gives b's 2 away, so a's 20 women are hidden.
-    assert [g["n"] for g in out["groups"]] == [40, 30, "<11"]
+    # a. Complementary: 22 women = a's + b's gives b's 2 away, so a's 20 women are hidden. The
+    # levels add up to each column, so the columns add up too: 40 − 30 would give b's 10 back
+    # (with a's 20 + 10 and 2 + 8 in b all hidden), so a's 30 is hidden as well.
+    assert [g["n"] for g in out["groups"]] == [40, "*", "<11"]
     female, male = out["covariates"][0]["levels"]
     assert female["cells"] == [
         {"n": 22, "pct": 55.0},
@@ -952,7 +1011,9 @@ def test_comparisons_keep_estimates_and_lose_counts() -> None:
         "aware_figures": {"simon_makuch": [{"key": "a", "n": 84}], "landmark": landmark},
     }
     sponsor = sponsor_edition(context, K)
-    assert sponsor["comparisons"] == {"immortal_time": {"depends_on_post_index": True}}
+    assert sponsor["comparisons"] == {
+        "immortal_time": {"depends_on_post_index": True, "evidence": None}
+    }
     ne = {"hr": "NE (<11 at risk)", "ci": [None, None], "p": None, "infinite": False}
     a, b = sponsor["comparison_rows"]
     # A (20) against the reference (12): the HRs stay; at 12 months the reference has 9
@@ -989,7 +1050,9 @@ def test_the_rules_are_stated_with_the_threshold() -> None:
         "tells nothing they do not.",
         "Complementary suppression: where a suppressed count could be recovered from a total "
         "(the other cells of a column, row or interval), further cells are hidden and shown as "
-        "“*”.",
+        "“*”; this holds knowing that “<5” is 1 to 4 and “*” is 0 or at least 5, over all the "
+        "sums the tables share (checked by integer programming: no hidden count has only one "
+        "possible value).",
         "Survival curves stop where fewer than 5 patients remain at risk, and every estimate at "
         "a later time (survival rate, median, quartile, CI limit, RMST) is shown as “NE (<5 at "
         "risk)”. A curve is published as its values at the at-risk times only (a step of its "
@@ -1815,7 +1878,7 @@ def test_follow_up_shares_and_rmst_differences_by_hand() -> None:
     assert (sponsor["overall"]["events_pct"], sponsor["overall"]["censored_pct"]) == (44.4, 55.6)
     # the follow-up as printed
     assert sponsor["followup"]["median"] == 12.3 and sponsor["followup"]["ci"] == [10.1, None]
-    assert [g["followup"]["median"] for g in (sa, sb, sc)] == [11.3, 7.0, 9.9]
+    assert [g["followup"]["median"] for g in (sa, sb, sc)] == [11.3, "NE (<11 at risk)", 9.9]
     # b's curve stops at 0 (8 at risk): its RMST to 12 months and its difference from a are not
     # estimable; c's difference is kept, as printed, its p-value whole
     ne = "NE (<11 at risk)"
@@ -1831,3 +1894,162 @@ def test_follow_up_shares_and_rmst_differences_by_hand() -> None:
     assert all(
         d["estimate"] == ne for d in sponsor_edition(context, K)["rmst"]["differences"].values()
     )
+
+
+# --- what bounds give away: a "<K" cell is 1 to K−1, a "*" cell 0 or at least K ----------------
+
+
+def test_two_small_exclusions_whose_sum_is_two_are_both_hidden_behind_the_registry_size() -> None:
+    # 60 in the registry, 58 analysed: the two exclusions "<11" add up to 2, so each is 1. The
+    # number analysed drags the strata and every table with it; the registry size drags nothing.
+    cohort = {
+        "n_analysed": 58,
+        "flow": [
+            {"n": 60, "excluded": 0, "reason": None},
+            {"n": 59, "excluded": 1, "reason": "no dose"},
+            {"n": 58, "excluded": 1, "reason": "earlier checkpoint inhibitor"},
+        ],
+        "excluded": [
+            {"reason": "no dose", "n": 1},
+            {"reason": "earlier checkpoint inhibitor", "n": 1},
+        ],
+    }
+    sponsor = sponsor_edition({"overall": group("overall", 58, 30, 28), "cohort": cohort}, K)
+    assert [(step["n"], step["excluded"]) for step in sponsor["cohort"]["flow"]] == [
+        ("*", 0),
+        ("*", "<11"),
+        (58, "<11"),
+    ]
+    assert sponsor["cohort"]["n_analysed"] == 58
+
+
+def test_two_small_deaths_in_a_row_of_intervals_are_not_pinned_by_the_numbers_at_risk() -> None:
+    rows = [
+        at_risk_row(0.0, 40, 0, 0),
+        at_risk_row(6.0, 39, 1, 0),
+        at_risk_row(12.0, 38, 1, 0),
+        at_risk_row(18.0, 20, 18, 0),
+    ]
+    values = {}
+    sets = []
+    for i, row in enumerate(rows):
+        for name in ("at_risk", "events", "censored"):
+            values[(name, i)] = row[name]
+        if i:
+            sets.append((("at_risk", i - 1), [("at_risk", i), ("events", i), ("censored", i)]))
+    hidden = suppress_cells(values, sets, K)
+    assert {k for k, v in hidden.items() if v == "primary"} == {("events", 1), ("events", 2)}
+    assert recovered_within_bounds(values, sets, hidden) == set()
+    # hiding only what subtraction needs (39 between them) leaves 40 − 38 = 1 + 1 + 0 + 0
+    bare = {("events", 1): "primary", ("events", 2): "primary", ("at_risk", 1): "complementary"}
+    assert not recovered_by_subtraction(values, sets, set(bare))
+    assert recovered_within_bounds(values, sets, bare) == {("events", 1), ("events", 2)}
+
+
+def test_a_starred_zero_beside_a_small_cell_gives_it_away_unless_the_set_has_room() -> None:
+    # 45 = 3 + 0 + 42: hiding the 0 with the 3 leaves 3 = a + b with b either 0 or at least 11
+    values = {("t",): 45, ("a",): 3, ("b",): 0, ("c",): 42}
+    sets = [(("t",), [("a",), ("b",), ("c",)])]
+    zero = {("a",): "primary", ("b",): "complementary"}
+    assert recovered_within_bounds(values, sets, zero) == {("a",)}
+    assert recovered_within_bounds(values, sets, {**zero, ("c",): "complementary"}) == set()
+    assert suppress_cells(values, sets, K) == {("a",): "primary", ("c",): "complementary"}
+
+
+def test_a_set_that_does_not_add_up_is_left_out_of_the_bounds() -> None:
+    # the reader cannot trust a total that is not the sum of its parts: nothing is pinned by it
+    values = {("t",): 50, ("a",): 1, ("b",): 1, ("c",): 40}
+    hidden = suppress_cells(values, [(("t",), [("a",), ("b",), ("c",)])], K)
+    assert hidden == {("a",): "primary", ("b",): "primary"}
+
+
+def immortal_context(started: int) -> dict:
+    """Two later-therapy strata of 20 and 15 (35 patients), ``started`` of them after the
+    index date, beside 30 without later therapy."""
+    strata = [
+        group("none", 30, 20, 10) | {"later_therapy": False},
+        group("a", 20, 12, 8) | {"later_therapy": True},
+        group("b", 15, 9, 6) | {"later_therapy": True},
+    ]
+    delays = {
+        "patients": 35,
+        "started_after_index": started,
+        "median_delay_months": 6.4383,
+        "min_delay_months": 0.2319,
+        "max_delay_months": 26.5112,
+        "immortal_person_months": 820.4931,
+        "share_of_follow_up": 0.42371,
+    }
+    evidence = {"overall": delays, "by_stratum": {"a": dict(delays), "b": dict(delays)}}
+    return {
+        "overall": group("overall", 65, 41, 24),
+        "strata": strata,
+        "cohort": one_step_cohort(65),
+        "comparisons": {"immortal_time": {"depends_on_post_index": True, "evidence": evidence}},
+    }
+
+
+def test_the_immortal_time_of_page_one_is_kept_as_printed_without_one_patients_delay() -> None:
+    sponsor = sponsor_edition(immortal_context(35), K)
+    assert sponsor["comparisons"]["immortal_time"]["evidence"] == {
+        "overall": {
+            "patients": 35,
+            "started_after_index": 35,
+            "median_delay_months": 6.4,
+            "immortal_person_months": 820.0,
+            "share_of_follow_up": 0.42,
+        }
+    }
+
+
+def test_immortal_time_of_a_few_patients_who_started_at_the_index_date_is_suppressed() -> None:
+    # 32 of 35 started after the index date: 3 started at it, a small cell printed nowhere
+    # but given by 35 − 32; 32 is hidden, and with it what is known of their delays
+    overall = sponsor_edition(immortal_context(32), K)["comparisons"]["immortal_time"]
+    assert overall["evidence"]["overall"] == {
+        "patients": 35,
+        "started_after_index": "*",
+        "median_delay_months": None,
+        "immortal_person_months": None,
+        "share_of_follow_up": None,
+    }
+
+
+def test_immortal_time_of_fewer_than_k_patients_is_suppressed() -> None:
+    context = immortal_context(5)
+    overall = sponsor_edition(context, K)["comparisons"]["immortal_time"]["evidence"]["overall"]
+    assert overall["started_after_index"] == "<11"
+    assert overall["median_delay_months"] is None
+
+
+def test_the_later_therapy_patients_add_up_to_their_strata() -> None:
+    # b's 9 is small and hidden; 35 later-therapy patients − a's 26 would give it back
+    context = immortal_context(35)
+    context["strata"][1:] = [
+        group("a", 26, 12, 14) | {"later_therapy": True},
+        group("b", 9, 5, 4) | {"later_therapy": True},
+    ]
+    context["overall"] = group("overall", 65, 37, 28)
+    sponsor = sponsor_edition(context, K)
+    sizes = [g["n"] for g in sponsor["strata"]]
+    patients = sponsor["comparisons"]["immortal_time"]["evidence"]["overall"]["patients"]
+    assert sizes[2] == "<11"
+    assert "*" in (sizes[1], patients)
+
+
+def test_the_follow_up_of_a_group_under_k_is_not_estimable() -> None:
+    followup = {"n": 9, "median": 16.72, "ci": [10.05, None]}
+    context = {
+        "overall": group("overall", 40, 25, 15),
+        "strata": [
+            group("a", 31, 20, 11) | {"followup": {**followup, "n": 31}},
+            group("b", 9, 5, 4) | {"followup": followup},
+        ],
+        "cohort": one_step_cohort(40),
+        "followup": {**followup, "n": 40},
+    }
+    sponsor = sponsor_edition(context, K)
+    assert sponsor["strata"][1]["followup"]["median"] == "NE (<11 at risk)"
+    assert sponsor["strata"][1]["followup"]["ci"] == ["NE", "NE"]
+    assert sponsor["strata"][0]["followup"]["median"] == 16.7
+    assert sponsor["followup"]["median"] == 16.7

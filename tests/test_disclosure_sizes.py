@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from test_disclosure import K, recovered_by_subtraction
+from test_disclosure import K, recovered_by_subtraction, recovered_within_bounds
 from test_results import _count_paths, _shown, _values
 
 from toolkit.disclosure import _collect, sponsor_edition
@@ -218,11 +218,12 @@ def published_sets(ctx: dict) -> tuple[dict, list]:
             put(("safetyN", r, c), row["cells"][c]["N"])
             key = safety["columns"][c]["key"]
             sets.append((("strata", by_key[key], "n"), [("safetyN", r, c)]))
+        over = [c for c in applies if safety["columns"][c]["key"] in row["total_over"]]
         sets.append(
-            (put(("safety", r, "total"), row["total"]["n"]), [("safety", r, c) for c in applies])
+            (put(("safety", r, "total"), row["total"]["n"]), [("safety", r, c) for c in over])
         )
         sets.append(
-            (put(("safetyN", r, "total"), row["total"]["N"]), [("safetyN", r, c) for c in applies])
+            (put(("safetyN", r, "total"), row["total"]["N"]), [("safetyN", r, c) for c in over])
         )
     landmark = ctx["aware_figures"]["landmark"]
     if landmark:
@@ -248,6 +249,8 @@ def test_nothing_published_is_recoverable(editions: tuple[dict, dict]) -> None:
     assert {p for p, v in truth.items() if p in shown and 1 <= v < K} <= hidden
     sets = [(t, [c for c in cells if c in shown]) for t, cells in sets]
     assert recovered_by_subtraction({p: truth[p] for p in shown}, sets, hidden) == set()
+    kinds = {p: "primary" if shown[p] == f"<{K}" else "complementary" for p in hidden}
+    assert recovered_within_bounds({p: truth[p] for p in shown}, sets, kinds) == set()
 
 
 def test_the_checker_finds_a_cell_given_back(editions: tuple[dict, dict]) -> None:

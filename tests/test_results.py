@@ -213,9 +213,26 @@ def test_keys_come_back_in_declaration_order(internal: dict) -> None:
     assert list(out["texts"]) == ["background", "conclusions", "cautions"]
 
 
-def test_the_sponsor_comparisons_hold_only_the_immortal_time_flag(internal: dict) -> None:
+def test_the_sponsor_comparisons_hold_only_the_immortal_time_flag_and_amount(
+    internal: dict,
+) -> None:
+    # the demo's figures as the issue quotes them: all 113 later-therapy patients started after
+    # the index date, after a median of 6.4 months; 820 person-months, 42% of their follow-up
     sponsor = sponsor_edition(internal)
-    assert declared(sponsor)["comparisons"] == {"immortal_time": {"depends_on_post_index": True}}
+    assert declared(sponsor)["comparisons"] == {
+        "immortal_time": {
+            "depends_on_post_index": True,
+            "evidence": {
+                "overall": {
+                    "patients": 113,
+                    "started_after_index": 113,
+                    "median_delay_months": 6.4,
+                    "immortal_person_months": 820.0,
+                    "share_of_follow_up": 0.42,
+                }
+            },
+        }
+    }
     sponsor["comparisons"]["immortal_time"]["statement"] = internal["comparisons"]["immortal_time"][
         "statement"
     ]

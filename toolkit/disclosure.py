@@ -24,7 +24,12 @@ sponsor's files hold only what the sponsor may see. The rules:
    shown in two places (a group's n and its number at risk at time 0, the number at risk at a
    landmark) is one cell. When exactly one member of a set (its total included) is hidden, the
    smallest other member that is still shown is hidden too, preferring non-zero cells; this
-   repeats over all sets until nothing changes. Such cells are shown as ``"*"``.
+   repeats over all sets until nothing changes. Such cells are shown as ``"*"``. Subtraction
+   is not all a reader can do: a ``"<K"`` cell is 1 to K−1 and a ``"*"`` cell 0 or at least
+   K, so 60 registered, 58 analysed and two exclusions ``"<11"`` make both 1. Every group of
+   hidden cells linked by sets is therefore solved as an integer programme; a small cell with
+   one possible value gets one more shown member of the sets near it hidden (the one dragging
+   the fewest others), until none has.
 6. **Curves stop** at the last at-risk time with at least ``max(threshold, study
    min_at_risk_shown)`` patients at risk (judged on the counts before suppression, so a
    complementary-hidden number at risk does not cut a curve), or before the first interval
@@ -126,6 +131,24 @@ def suppress_cells(
         The hidden cells: ``"primary"`` or ``"complementary"``.
     """
     hidden = {key: "primary" for key, value in values.items() if 1 <= value < threshold}
+    solved: dict = {}  # a linked group's first pinned cell, kept while the group is unchanged
+    rounds: dict[Key, int] = defaultdict(int)  # how often each cell was found pinned
+    while True:
+        _complete_sets(values, sets, hidden)
+        pinned = _a_pinned_cell(values, sets, hidden, threshold, solved) if hidden else None
+        if pinned:
+            rounds[pinned[0]] += 1
+            hurry = rounds[pinned[0]] > _PATIENCE
+        picks = (
+            _protection(pinned, values, sets, hidden, threshold, solved, hurry) if pinned else []
+        )
+        if not picks:
+            return hidden
+        hidden.update(dict.fromkeys(picks, "complementary"))
+
+
+def _complete_sets(values: Mapping[Key, int], sets: Sequence, hidden: dict) -> None:
+    """A set with exactly one hidden member gives it back: hide a second, until none has one."""
     changed = True
     while changed:
         changed = False
@@ -137,7 +160,246 @@ def suppress_cells(
             if pick is not None:
                 hidden[pick] = "complementary"
                 changed = True
-    return hidden
+
+
+#: How many picks :func:`_protection` tries before it takes the first; how many rounds a
+#: cell may stay pinned before it takes all it tried (tiny registries: nearly every count is
+#: small, and one pick at a time would take hundreds of rounds).
+_TRIALS = 8
+_PATIENCE = 3
+
+
+def _protection(
+    pinned: tuple[Key, list[int]],
+    values: Mapping[Key, int],
+    sets: Sequence,
+    hidden: Mapping[Key, str],
+    threshold: int,
+    solved: dict,
+    hurry: bool = False,
+) -> list[Key]:
+    """The shown cells to hide for a pinned one (``pinned``: the cell and the indices of its
+    linked group's sets): from its own sets first, then ring by ring from the sets linked to
+    those by hidden cells; in a ring, non-zero cells first (a hidden zero among small counts
+    is seen to be zero), then the picks that drag the fewest other cells with them, then the
+    cheapest (:func:`_complement_rank`). The first pick that leaves the cell more than one
+    value is taken; when none of the first few does, the first (all of them in a ``hurry``)."""
+    key, linked = pinned
+    tried: list[Key] = []
+    for pick, trial in _candidates(key, linked, values, sets, hidden):
+        if _a_pinned_cell(values, sets, trial, threshold, solved, only=key) is None:
+            return [pick]
+        tried.append(pick)
+        if len(tried) == _TRIALS:
+            break
+    return tried if hurry else tried[:1]
+
+
+def _candidates(key: Key, linked: list[int], values: Mapping, sets: Sequence, hidden: Mapping):
+    """(pick, hidden cells with it) ring by ring, each ring in :func:`_protection`'s order."""
+    for ring in _rings(key, linked, sets, hidden):
+        picks = {
+            pick
+            for i in ring
+            if (pick := _complement([sets[i][0], *sets[i][1]], values, hidden)) is not None
+        }
+        trials = [(pick, _with(pick, values, sets, hidden)) for pick in picks]
+        yield from sorted(
+            trials, key=lambda p: (values[p[0]] == 0, len(p[1]), *_complement_rank(p[0], values))
+        )
+
+
+def _with(pick: Key, values: Mapping[Key, int], sets: Sequence, hidden: Mapping) -> dict:
+    """The hidden cells once ``pick`` is hidden too and the sets are completed."""
+    trial = {**hidden, pick: "complementary"}
+    _complete_sets(values, sets, trial)
+    return trial
+
+
+def _rings(key: Key, linked: list[int], sets: Sequence, hidden: Mapping):
+    """The sets of ``linked`` holding ``key``, then those sharing a hidden cell with them, …"""
+    reached, left = {key}, list(linked)
+    while left:
+        ring = [i for i in left if reached & {sets[i][0], *sets[i][1]}]
+        if not ring:
+            return
+        yield ring
+        left = [i for i in left if i not in ring]
+        reached |= {k for i in ring for k in (sets[i][0], *sets[i][1]) if k in hidden}
+
+
+#: An additive set as a reader sees it: its hidden cells with their signs (the total +1, the
+#: parts −1), what the shown cells leave for them, and the set's index.
+_Equation = tuple[dict[Key, int], int, int]
+
+
+def _a_pinned_cell(
+    values: Mapping[Key, int],
+    sets: Sequence,
+    hidden: Mapping[Key, str],
+    threshold: int,
+    solved: dict,
+    only: Key | None = None,
+) -> tuple[Key, list[int]] | None:
+    """A cell hidden as small (or ``only``) whose value is the only one the shown cells allow,
+    with the sets of its linked group; None when there is none.
+
+    A reader knows that a ``"<K"`` cell holds 1 to K−1, a ``"*"`` cell 0 or at least K, and
+    that every set adds up: two cells ``"<11"`` beside a total and a shown part that differ by
+    2 are both 1. (A set whose counts do not add up says nothing certain and is left out.)
+    Each group of hidden cells linked by sets is solved as an integer programme
+    (HiGHS through :func:`scipy.optimize.milp`): a cell is safe once a solution other than
+    the true values moves it. A ``"*"`` cell found is no disclosure: its value is not small.
+    """
+    bound = 2 * max(values.values(), default=0) + threshold  # above any count, not a reader's fact
+    for group in _linked(_equations(values, sets, hidden)):
+        if only is not None and not any(only in unknown for unknown, *_ in group):
+            continue
+        signature = repr([(sorted(u.items(), key=repr), rhs) for u, rhs, _ in group] + [only])
+        if signature not in solved:
+            programme = _programme(group, values, hidden, threshold, bound)
+            solved[signature] = _first_pinned(programme, only)
+        if solved[signature] is not None:
+            return solved[signature], [index for *_, index in group]
+    return None
+
+
+def _equations(values: Mapping[Key, int], sets: Sequence, hidden: Mapping) -> list[_Equation]:
+    """The sets with a hidden member, as a reader sees them."""
+    equations = []
+    for index, (total, cells) in enumerate(sets):
+        coefficients: dict[Key, int] = defaultdict(int)
+        coefficients[total] += 1
+        for key in dict.fromkeys(cells):
+            coefficients[key] -= 1
+        unknown = {k: c for k, c in coefficients.items() if c and k in hidden}
+        if unknown and not sum(c * values[k] for k, c in coefficients.items()):
+            rhs = -sum(c * values[k] for k, c in coefficients.items() if k not in hidden)
+            equations.append((unknown, rhs, index))
+    return equations
+
+
+def _linked(equations: list[_Equation]) -> list[list[_Equation]]:
+    """The equations grouped by the hidden cells they share (connected components)."""
+    parent: dict[Key, Key] = {}
+
+    def root(key: Key) -> Key:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    for unknown, *_ in equations:
+        first, *rest = unknown
+        for key in rest:
+            parent[root(key)] = root(first)
+    groups: dict[Key, list] = defaultdict(list)
+    for equation in equations:
+        groups[root(next(iter(equation[0])))].append(equation)
+    return list(groups.values())
+
+
+@dataclass
+class _Programme:
+    """The integer programme of one linked group: its hidden cells (``keys``), their true
+    values, which are small, and the constraints as :func:`scipy.optimize.milp` takes them."""
+
+    keys: list[Key]
+    truth: object  # numpy arrays
+    primary: object
+    sums: object  # the sets' rows over the cells, and what the shown cells leave for them
+    rhs: object
+    threshold: int
+    problem: dict
+
+    def moved(self, objective) -> object | None:
+        """Which cells a solution minimising ``objective`` moves off their true values (None
+        when the solver's rounded answer is not an exact solution)."""
+        import numpy as np
+        from scipy.optimize import milp
+
+        switches = self.problem["integrality"].size - len(self.keys)
+        x = np.rint(milp(np.r_[objective, np.zeros(switches)], **self.problem).x[: len(self.keys)])
+        small = (x >= 1) & (x < self.threshold)
+        exact = (self.sums @ x == self.rhs).all() and (x >= 0).all()
+        # the solver's tolerances must not let a "*" cell take a value from 1 to K−1
+        return x != self.truth if exact and (small == self.primary).all() else None
+
+
+def _programme(
+    equations: list[_Equation],
+    values: Mapping[Key, int],
+    hidden: Mapping[Key, str],
+    threshold: int,
+    bound: int,
+) -> _Programme:
+    """A ``"<K"`` cell is 1 to K−1; a ``"*"`` cell is 0 or K to ``bound``, with a switch
+    ``s`` in {0, 1}: K·s ≤ x ≤ bound·s."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint
+
+    keys = list(dict.fromkeys(k for unknown, *_ in equations for k in unknown))
+    at = {k: i for i, k in enumerate(keys)}
+    starred = [k for k in keys if hidden[k] != "primary"]
+    n = len(keys) + len(starred)
+    rows = np.zeros((len(equations) + 2 * len(starred), n))
+    for r, (unknown, *_) in enumerate(equations):
+        for k, c in unknown.items():
+            rows[r, at[k]] = c
+    rhs = np.array([rhs for _, rhs, _ in equations], dtype=float)
+    low = np.r_[rhs, [0, -np.inf] * len(starred)]
+    high = np.r_[rhs, [np.inf, 0] * len(starred)]
+    for j, k in enumerate(starred):
+        r, switch = len(equations) + 2 * j, len(keys) + j
+        rows[r, [at[k], switch]] = 1, -threshold
+        rows[r + 1, [at[k], switch]] = 1, -bound
+    primary = np.array([hidden[k] == "primary" for k in keys])
+    lower = np.r_[primary.astype(float), np.zeros(len(starred))]
+    upper = np.r_[np.where(primary, threshold - 1, bound), np.ones(len(starred))]
+    return _Programme(
+        keys=keys,
+        truth=np.array([values[k] for k in keys]),
+        primary=primary,
+        sums=rows[: len(equations), : len(keys)],
+        rhs=rhs,
+        threshold=threshold,
+        problem={
+            "constraints": LinearConstraint(rows, low, high),
+            "integrality": np.ones(n),
+            "bounds": Bounds(lower, upper),
+        },
+    )
+
+
+def _first_pinned(programme: _Programme, only: Key | None = None) -> Key | None:
+    """The first small cell (or ``only``) that no solution moves off its true value."""
+    import numpy as np
+
+    p = programme
+    unknown = p.primary if only is None else np.array([k == only for k in p.keys])
+    moved = ~unknown
+
+    def solve(objective) -> None:
+        nonlocal moved
+        if not moved[np.flatnonzero(objective)].all():
+            found = p.moved(objective)
+            if found is not None:
+                moved = moved | found
+
+    spread = np.random.default_rng(0).choice([-1.0, 1.0], size=(4, len(p.keys)))
+    for objective in [unknown * 1.0, unknown * -1.0, *(spread * unknown)]:  # most at once
+        solve(objective)
+    for i in np.flatnonzero(~moved):  # a cell at 1 can only move up, one at K−1 only down
+        for sign in (1, -1):
+            if p.truth[i] != (1, p.threshold - 1)[sign < 0]:
+                solve(np.eye(len(p.keys))[i] * sign)
+        if not moved[i]:
+            return p.keys[i]
+    return None
+
+
+def _complement_rank(key: Key, values: Mapping[Key, int]) -> tuple:
+    """Non-zero cells first, then cells other than deaths, then the smallest."""
+    return (values[key] == 0, key[0] in _EVENT_CELLS, values[key], repr(key))
 
 
 #: Cells of deaths: hiding one stops its group's curve (see :func:`_hidden_events_stop`), so a
@@ -151,9 +413,7 @@ def _complement(members: list[Key], values: Mapping[Key, int], hidden: Mapping) 
     total, *cells = members
     visible = [key for key in dict.fromkeys(cells) if key not in hidden and key != total]
     if visible:
-        return min(
-            visible, key=lambda k: (values[k] == 0, k[0] in _EVENT_CELLS, values[k], repr(k))
-        )
+        return min(visible, key=lambda k: _complement_rank(k, values))
     return None if total in hidden else total
 
 
@@ -275,6 +535,26 @@ def _percentages_of_hidden_totals(context: dict, hidden: Mapping[Key, str]) -> N
             row["total"]["pct"] = None
 
 
+def _followup_of_few(context: dict, min_at_risk: int, marker: str) -> None:
+    """A group of fewer than ``min_at_risk`` patients has no median follow-up: its reverse
+    Kaplan–Meier curve rests on them all (judged before suppression)."""
+    groups = [(context["overall"], context.get("followup"))]
+    groups += [(group, group.get("followup")) for group in context.get("strata", [])]
+    for group, followup in groups:
+        if followup and _below(group.get("n"), min_at_risk):
+            followup["median"] = marker
+            followup["ci"] = [NOT_ESTIMABLE, NOT_ESTIMABLE]
+
+
+def _delays_of_few(context: dict) -> None:
+    """Where the patients who started the later therapy after the index date are hidden, so
+    is what is known of their delays (a median of fewer than K; a sum)."""
+    evidence = ((context.get("comparisons") or {}).get("immortal_time") or {}).get("evidence")
+    if evidence and isinstance(evidence["overall"]["started_after_index"], str):
+        for name in ("median_delay_months", "immortal_person_months", "share_of_follow_up"):
+            evidence["overall"][name] = None
+
+
 def _landmark_key(figure: dict, group: dict) -> str:
     return f"landmark {figure['landmark']:g}: {group['key']}"
 
@@ -297,7 +577,8 @@ def _landmark_cells(cells: _Cells, figure: dict | None, n_overall: int | None) -
         [("landmark_excluded", "died"), ("landmark_excluded", "censored")],
     )
     cells.total(("landmark_n",), [("n", key) for key in keys])
-    if n_overall == figure["n_at_risk"] + excluded["total"]:
+    parts = (figure["n_at_risk"], excluded["total"])
+    if all(isinstance(v, int) for v in (n_overall, *parts)) and n_overall == sum(parts):
         cells.total(("n", "overall"), [("landmark_n",), ("landmark_excluded", "total")])
 
 
@@ -315,6 +596,27 @@ def _other_cells(cells: _Cells, context: dict) -> None:
     flow = context["cohort"].get("flow", [])
     if "patients" in rows and flow and rows["patients"] == flow[0]["n"]:
         cells.total(("flow", 0), [("rows", "patients")])
+    _immortal_time_cells(cells, context)
+
+
+def _immortal_time_cells(cells: _Cells, context: dict) -> None:
+    """The later-therapy patients are the later-therapy strata; those who started at the index
+    date (not printed, but the difference of two printed counts) are a cell too."""
+    evidence = ((context.get("comparisons") or {}).get("immortal_time") or {}).get("evidence")
+    if not evidence:
+        return
+    o = evidence["overall"]
+    cells.add(("immortal_time", "patients"), o, "patients")
+    cells.add(("immortal_time", "started"), o, "started_after_index")
+    later = [("n", g["key"]) for g in context.get("strata", []) if g.get("later_therapy")]
+    cells.total(("immortal_time", "patients"), later)
+    if all(isinstance(o[k], int) for k in ("patients", "started_after_index")):
+        at_index = {"n": o["patients"] - o["started_after_index"]}  # printed nowhere
+        cells.add(("immortal_time", "at_index"), at_index, "n")
+        cells.total(
+            ("immortal_time", "patients"),
+            [("immortal_time", "started"), ("immortal_time", "at_index")],
+        )
 
 
 def _table1_cells(cells: _Cells, table: dict) -> None:
@@ -582,10 +884,32 @@ def _comparisons_without_counts(context: dict, min_at_risk: int, marker: str) ->
     if "comparisons" in context:
         immortal = context["comparisons"].get("immortal_time") or {}
         context["comparisons"] = {
-            "immortal_time": {"depends_on_post_index": immortal.get("depends_on_post_index")}
+            "immortal_time": {
+                "depends_on_post_index": immortal.get("depends_on_post_index"),
+                "evidence": _immortal_time_overall(immortal.get("evidence")),
+            }
         }
     if "aware_figures" in context:
         context["aware_figures"]["simon_makuch"] = []
+
+
+def _immortal_time_overall(evidence: dict | None) -> dict | None:
+    """The immortal time of all later-therapy patients as page 1 prints it: patients, those
+    who started after the index date, the median delay, the person-months and their share of
+    the follow-up (no minimum or maximum: each is one patient's delay); per stratum it is not
+    kept. The counts are suppressed with the strata (:func:`_immortal_time_cells`)."""
+    if not evidence:
+        return None
+    o = evidence["overall"]
+    return {
+        "overall": {
+            "patients": o["patients"],
+            "started_after_index": o["started_after_index"],
+            "median_delay_months": _months_shown(o["median_delay_months"]),
+            "immortal_person_months": _fixed(0)(o["immortal_person_months"]),
+            "share_of_follow_up": _fixed(2)(o["share_of_follow_up"]),
+        }
+    }
 
 
 def _comparisons_estimable(context: dict, min_at_risk: int, marker: str) -> None:
@@ -723,7 +1047,10 @@ def rules_text(threshold: int, *, sponsor: bool = True) -> list[str]:
         "its count and its denominator, both shown, so it tells nothing they do not.",
         f"Complementary suppression: where a suppressed count could be recovered from a total "
         f"(the other cells of a column, row or interval), further cells are hidden and shown as "
-        f"“{COMPLEMENTARY}”.",
+        f"“{COMPLEMENTARY}”; this holds knowing that “{primary_marker(threshold)}” is 1 to "
+        f"{threshold - 1} and “{COMPLEMENTARY}” is 0 or at least {threshold}, over all the sums "
+        f"the tables share (checked by integer programming: no hidden count has only one "
+        f"possible value).",
         f"Survival curves stop where fewer than {threshold} patients remain at risk, and every "
         f"estimate at a later time (survival rate, median, quartile, CI limit, RMST) is shown as "
         f"“{not_estimable(threshold)}”. A curve is published as its values at the at-risk "
@@ -827,6 +1154,7 @@ def sponsor_edition(
     not_shown = not_estimable(min_at_risk)
     _comparisons_without_counts(out, min_at_risk, not_shown)  # judged on the counts before
     _incidence_without_counts(out.get("safety"), threshold, min_at_risk)
+    _followup_of_few(out, min_at_risk, not_shown)
     cells = _collect(out)
     hidden = suppress_cells(cells.values, cells.sets, threshold)
     marker = primary_marker(threshold)
@@ -836,6 +1164,7 @@ def sponsor_edition(
             if pct is not None:
                 holder[pct] = None
     _percentages_of_hidden_totals(out, hidden)
+    _delays_of_few(out)
     _top_code_ages(out.get("table1"))
     if sponsor:
         out["provenance"] = _provenance(out.get("provenance"))

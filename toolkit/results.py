@@ -203,7 +203,7 @@ class FollowUp(TypedDict):
     """Median follow-up by the reverse Kaplan–Meier method."""
 
     n: Count
-    median: float | None
+    median: Estimate
     ci: Interval
     potential_median: float | None
     conf_type: str
@@ -948,10 +948,31 @@ class Comparisons(TypedDict):
 
 
 @with_config(_STRICT)
+class SponsorImmortalTimeGroup(TypedDict):
+    """Immortal time of all later-therapy patients as page 1 prints it; the delays are
+    ``None`` where those who started after the index date are suppressed."""
+
+    patients: Count
+    started_after_index: Count
+    median_delay_months: float | None
+    immortal_person_months: float | None
+    share_of_follow_up: float | None
+
+
+@with_config(_STRICT)
+class SponsorImmortalTimeEvidence(TypedDict):
+    """The sponsor edition's immortal time: all later-therapy patients, not per stratum."""
+
+    overall: SponsorImmortalTimeGroup
+
+
+@with_config(_STRICT)
 class SponsorImmortalTime(TypedDict):
-    """The sponsor edition's immortal-time assessment: whether the bias applies."""
+    """The sponsor edition's immortal-time assessment: whether the bias applies, and how much
+    immortal time the data hold."""
 
     depends_on_post_index: bool
+    evidence: SponsorImmortalTimeEvidence | None
 
 
 @with_config(_STRICT)
