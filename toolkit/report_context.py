@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import platform
 from importlib import metadata
+from typing import NamedTuple
 
 import polars as pl
 
@@ -263,7 +264,9 @@ def _comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
         },
         "comparisons": result,
         "comparison_rows": comparison_rows(result, study),
-        "comparison_notes": comparison_notes(result, study, _MODEL_COVARIATE_LABELS),
+        "comparison_notes": comparison_notes(
+            result, study, _MODEL_COVARIATE_LABELS, tabled=("cox_adjusted",)
+        ),
         "strata_tests": strata_tests(result, study),
         "adjusted_model": _adjusted_model(result["cox_adjusted"], study),
         "aware_figures": figure_groups(
@@ -331,19 +334,32 @@ LEVEL_LABELS = {
     **{name: c.levels for name, c in BASELINE_COVARIATES.items() if c.levels},
 }
 
-#: The safety rows of the adverse-events table: context key, label, later-therapy groups only,
-#: and whether the window starts at the later therapy (in the strata that have one) rather than
-#: at the index date: a total adds only strata that share the window.
+
+class SafetyRow(NamedTuple):
+    """A row of the adverse-events table.
+
+    ``index_label`` names the row of a study without later-therapy strata, for a row whose
+    window starts at the later therapy where there is one (``None``: the window never moves);
+    a total adds only strata that share the window. ``later_only``: the row applies to the
+    later-therapy strata only."""
+
+    key: str
+    label: str
+    index_label: str | None = None
+    later_only: bool = False
+
+
 SAFETY_ROWS = (
-    (
+    SafetyRow(
         "related_autoimmune_post_therapy",
         "Treatment-related autoimmune events after the later-therapy start "
         "(after the index date in strata without later therapy)",
-        False,
-        True,
+        index_label="Treatment-related autoimmune events after the index date",
     ),
-    ("progressed_before_later_therapy", "Progression before the later therapy", True, False),
-    ("treatment_related_deaths", "Treatment-related deaths", False, False),
+    SafetyRow(
+        "progressed_before_later_therapy", "Progression before the later therapy", later_only=True
+    ),
+    SafetyRow("treatment_related_deaths", "Treatment-related deaths"),
 )
 
 
@@ -472,11 +488,12 @@ def _safety(cohort: Cohort, study: Study) -> dict:
         )
     rows = []
     any_later = any(g["later_therapy"] for g in groups)
-    for key, label, later_only, later_window in SAFETY_ROWS:
+    for key, label, index_label, later_only in SAFETY_ROWS:
         if later_only and not any_later:  # e.g. progression before a later therapy
             continue
+        later_window = index_label is not None
         if later_window and not any_later:
-            label = label.split(" after ", 1)[0] + " after the index date"
+            label = index_label
         cells, over = [], []
         for group in groups:
             applies = group["later_therapy"] or not later_only

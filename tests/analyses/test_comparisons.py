@@ -224,3 +224,31 @@ def test_the_demo_simon_makuch_groups_rest_on_enough_patients(results: dict) -> 
         "IL-2 → anti-PD-1",
     ]
     assert groups[0]["label"] == "HD IL-2 only"  # without a reference named
+
+
+def test_an_infinite_coefficient_is_noted_once_where_its_model_has_no_table_of_its_own() -> None:
+    from toolkit.analyses.comparisons import comparison_notes
+
+    model = {"terms": [{"covariate": "ecog", "level": "2", "infinite": True}], "left_out": []}
+    result = {
+        "strata_compared": 3,
+        "not_estimable": {},
+        "cox_unadjusted": model,
+        "cox_adjusted": model,
+        "time_varying_cox": None,
+        "landmarks": [],
+    }
+    study = load_study(builtin_study_path())
+    labels = {"ecog": "ECOG performance status"}
+    why = (
+        " ECOG performance status 2 not estimable (its coefficient runs off to infinity: "
+        "monotone likelihood, e.g. no event in the group)."
+    )
+    assert comparison_notes(result, study, labels) == [
+        "Naive Cox model:" + why,
+        "Adjusted Cox model:" + why,
+    ]
+    # the adjusted model's own table marks the level "not estimable" and says why
+    assert comparison_notes(result, study, labels, tabled=("cox_adjusted",)) == [
+        "Naive Cox model:" + why
+    ]

@@ -469,7 +469,7 @@ def test_result_is_plain_data_naming_its_methods() -> None:
     assert "Aalen–Johansen" in out["method"]["estimator"]
     assert "infinitesimal-jackknife" in out["method"]["variance"]
     assert "log(-log F)" in out["method"]["ci"]
-    assert "cmprsk" in aalen_johansen([1, 2], [1, 0], variance="delta").method["variance"]
+    assert "delta-method" in aalen_johansen([1, 2], [1, 0], variance="delta").method["variance"]
     assert isinstance(fit, CumulativeIncidence)
     with pytest.raises(AttributeError):
         fit.n = 3  # frozen

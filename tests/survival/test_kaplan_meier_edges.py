@@ -35,8 +35,7 @@ def test_defaults_are_all_patients_log_log_95() -> None:
         "estimator": "Kaplan–Meier (product-limit)",
         "ci": "95% pointwise CI, Greenwood variance, log(-log) transform (Kalbfleisch–Prentice)",
         "quantile": (
-            "first time S(t) <= 1 - p; midpoint of the interval where S(t) = 1 - p exactly "
-            "(R quantile.survfit)"
+            "first time S(t) <= 1 - p; midpoint of the interval where S(t) = 1 - p exactly"
         ),
         "quantile_ci": "the same rule applied to the 95% CI curves",
     }
@@ -166,8 +165,7 @@ def test_an_empty_group_is_written_out_in_full() -> None:
             "estimator": "Kaplan–Meier (product-limit)",
             "ci": "90% pointwise CI, Greenwood variance, log transform",
             "quantile": (
-                "first time S(t) <= 1 - p; midpoint of the interval where S(t) = 1 - p exactly "
-                "(R quantile.survfit)"
+                "first time S(t) <= 1 - p; midpoint of the interval where S(t) = 1 - p exactly"
             ),
             "quantile_ci": "the same rule applied to the 90% CI curves",
         },

@@ -65,7 +65,7 @@ def test_two_groups_by_hand() -> None:
     assert result.statistic_ == pytest.approx(o_minus_e**2 / (0.25 + 0.24 + 0.1875))
     assert result.df_ == 1
     json.dumps(result.to_dict(), allow_nan=False)
-    assert "survdiff" in result.method
+    assert "Mantel–Haenszel" in result.method
 
 
 def test_one_group_has_nothing_to_test() -> None:

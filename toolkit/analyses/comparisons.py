@@ -121,10 +121,15 @@ _GROUPING_NAMES = {
 
 
 def comparison_notes(
-    result: dict, study: Study, covariate_labels: dict[str, str] | None = None
+    result: dict,
+    study: Study,
+    covariate_labels: dict[str, str] | None = None,
+    tabled: tuple[str, ...] = (),
 ) -> list[str]:
     """What a reader of the comparisons must know: each analysis not estimable and why, and
-    each covariate or group a Cox model left out (``covariate_labels`` name the columns)."""
+    each covariate or group a Cox model left out (``covariate_labels`` name the columns). A
+    coefficient not estimable in a model of ``tabled`` (which the report shows in a table of
+    its own, marked there) is not repeated."""
     if result["strata_compared"] < 2:
         return ["No comparison between strata: the cohort has patients in one stratum only."]
     names = _GROUPING_NAMES | (covariate_labels or {})
@@ -134,6 +139,7 @@ def comparison_notes(
         for name, reason in result["not_estimable"].items()
     ]
     models = [(ANALYSIS_NAMES[n], result[n]) for n in _COX_MODELS]
+    tabled_titles = {ANALYSIS_NAMES[n] for n in tabled}
     for lm in result["landmarks"]:
         title = f"Landmark {lm['landmark']:g} months, Cox model"
         models.append((title, lm["cox"]))
@@ -143,7 +149,7 @@ def comparison_notes(
         for item in (model or {}).get("left_out", []):
             notes.append(f"{title}: {_left_out_text(item, names, labels)}.")
         for term in (model or {}).get("terms", []):
-            if term["infinite"]:
+            if term["infinite"] and title not in tabled_titles:
                 what = _term_text(term["covariate"], term["level"], names, labels)
                 notes.append(
                     f"{title}: {what} not estimable (its coefficient runs off to infinity: "

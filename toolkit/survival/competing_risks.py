@@ -72,20 +72,17 @@ CIF_VARIANCES = ("ij", "delta")
 
 COMPETING_RISKS_METHODS = {
     "estimator": (
-        "Aalen–Johansen estimator of the cumulative incidence function, other causes "
-        "competing (R survfit multi-state pstate)"
+        "Aalen–Johansen estimator of the cumulative incidence function, other causes competing"
     ),
-    "ij": "infinitesimal-jackknife (robust) variance (R survfit multi-state std.err)",
-    "delta": ("Aalen-type delta-method variance with Gray's tie correction (cmprsk::cuminc var)"),
-    "log-log": "log(-log F) transform (R survfit conf.type = 'log-log')",
-    "log": "log F transform, upper limit cut at 1 (R survfit conf.type = 'log')",
-    "plain": "linear limits clipped to [0, 1] (R survfit conf.type = 'plain')",
-    "logit": "logit F transform (R survfit conf.type = 'logit')",
-    "arcsin": "arcsine square-root transform (R survfit conf.type = 'arcsin')",
-    "gray": "Gray's K-sample test of equal cumulative incidence (cmprsk::cuminc $Tests)",
-    "incidence_rate": (
-        "events per person-time; exact Poisson (Garwood, chi-square) CI (R poisson.test)"
-    ),
+    "ij": "infinitesimal-jackknife (robust) variance",
+    "delta": "Aalen-type delta-method variance with Gray's correction for ties",
+    "log-log": "log(-log F) transform",
+    "log": "log F transform, upper limit cut at 1",
+    "plain": "linear limits clipped to [0, 1]",
+    "logit": "logit F transform",
+    "arcsin": "arcsine square-root transform",
+    "gray": "Gray's K-sample test of equal cumulative incidence",
+    "incidence_rate": ("events per person-time; exact Poisson (Garwood) CI"),
 }
 
 RANK_TOLERANCE = 1e-7

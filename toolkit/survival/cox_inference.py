@@ -23,8 +23,8 @@ from toolkit.survival.cox_engine import EfronFit, _evaluate, _RiskSets
 __all__ = ["PH_TEST_METHOD", "covariate_tests", "model_tests", "zph_test"]
 
 PH_TEST_METHOD = (
-    "cox.zph score test (R survival >= 3.0): g(t) = 1 - KM(t-) centred over events, "
-    "per term and global"
+    "Grambsch–Therneau score test on the scaled Schoenfeld residuals against 1 - KM(t-) "
+    "centred over the events, per term and global"
 )
 
 

@@ -57,13 +57,10 @@ METHODS = {
     "estimator": "Kaplan–Meier (product-limit)",
     "ci": "95% pointwise CI, Greenwood variance, log(-log) transform",
     "median_ci": "times at which the 95% CI bounds of S(t) cross 0.5",
-    "quantile": (
-        "first time S(t) <= 1 - p; midpoint of the interval where S(t) = 1 - p exactly "
-        "(R quantile.survfit)"
-    ),
+    "quantile": ("first time S(t) <= 1 - p; midpoint of the interval where S(t) = 1 - p exactly"),
     "followup": "reverse Kaplan–Meier (censoring treated as the event)",
     "potential_followup": "median of the time from start to the data cutoff, all patients",
-    "logrank": "log-rank test (Mantel–Haenszel; R survdiff, rho = 0)",
+    "logrank": "log-rank test (Mantel–Haenszel)",
     "pairwise": "pairwise log-rank tests, Holm-adjusted p-values",
     "rmst": "restricted mean survival time: area under the Kaplan–Meier curve up to tau",
 }

@@ -26,7 +26,7 @@ from toolkit.survival._common import as_survival_data, chi2_upper_p, group_codes
 
 __all__ = ["LogRankTest", "PairwiseLogRank", "logrank_test", "pairwise_logrank", "holm"]
 
-METHOD = "log-rank test (Mantel–Haenszel; R survdiff, rho = 0)"
+METHOD = "log-rank test (Mantel–Haenszel)"
 PAIRWISE_METHOD = "log-rank test on each pair of groups; p-values adjusted by Holm's method"
 
 

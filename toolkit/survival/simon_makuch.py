@@ -39,7 +39,7 @@ METHODS = {
     "estimator": "Simon–Makuch extended Kaplan–Meier (time-dependent grouping; risk set at t: "
     "patients in the group with tstart < t <= tstop)",
     "ci": "95% pointwise CI, Greenwood variance, log(-log) transform",
-    "median": "first time S(t) <= 0.5 (R quantile.survfit rule); CI from the CI curves",
+    "median": "first time S(t) <= 0.5; CI from the CI curves",
     "at_risk": "patients in the group just before the tick (tstart < t <= tstop); at 0, "
     "those who start in the group",
     "reference": "equals R survfit(Surv(tstart, tstop, event) ~ group) on the episodes",
