@@ -712,6 +712,31 @@ def test_the_monte_carlo_test_states_its_resamples_and_seed() -> None:
     assert "seed" not in _plain(render_html(fake_context(), embed_fonts=False))
 
 
+def test_table1_marks_each_test_by_a_letter_its_note_names() -> None:
+    context = fake_context()
+    first, *_ = context["table1"]["covariates"]
+    first["test"] = {
+        "name": "Fisher's exact (Monte Carlo)",
+        "statistic": None,
+        "df": None,
+        "resamples": 10_000,
+        "seed": 1,
+        "p_value": 0.27,
+    }
+    context["table1"]["age"]["test"] = {
+        "name": "Kruskal–Wallis",
+        "statistic": 0.64,
+        "df": 2,
+        "p_value": 0.725,
+    }
+    page = render_html(context, embed_fonts=False)
+    text = _plain(page)
+    assert "p: a Kruskal–Wallis; b Fisher's exact (Monte Carlo)." in text
+    assert '0.725</span><sup class="test-mark">a</sup>' in page
+    assert '0.270</span><sup class="test-mark">b</sup>' in page
+    assert 'class="test-name"' not in page  # the names no longer crowd the column
+
+
 def test_safety_shows_the_cumulative_incidence_and_rates_with_their_windows() -> None:
     text = _plain(render_html(fake_context(), embed_fonts=False))
     assert (
@@ -723,10 +748,7 @@ def test_safety_shows_the_cumulative_incidence_and_rates_with_their_windows() ->
         "HD IL-2 only later-therapy start 123 4 9 5.0% (1.0–15%) 10% (3.0–22%) 10.0 (2.7–25.6)"
         in text
     )
-    assert (
-        "Gray's test (Gray) among IL-2 → ipilimumab and IL-2 → anti-PD-1, whose windows start"
-        in text
-    )
+    assert "Gray among IL-2 → ipilimumab and IL-2 → anti-PD-1, whose windows start" in text
     assert "chi-square 1.47, 1 df, p 0.226." in text
 
 
