@@ -249,3 +249,11 @@ def test_no_text_runs_past_the_right_margin(demo_dir: Path) -> None:
     assert right
     limit = 595.276 - 18 / 25.4 * 72
     assert max(float(x) for x in right) <= limit + 0.5
+
+
+def test_a_simon_makuch_curve_that_starts_late_says_from_when(results: dict, pdf_flat: str) -> None:
+    late = [g for g in results["aware_figures"]["simon_makuch"] if g["starts_at"]]
+    assert late, "in the demo, ipilimumab's first deaths fall on a handful of patients"
+    for group in late:
+        assert f"{group['label']} from month {group['starts_at']:.1f}" in pdf_flat
+    assert "survival conditional on reaching it" in pdf_flat

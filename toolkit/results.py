@@ -804,6 +804,7 @@ class SimonMakuchGroup(TypedDict):
     survival_at: list[SurvivalAt]
     at_risk: list[SimonMakuchAtRisk]
     curve: Curve
+    start_time: float
 
 
 @with_config(_STRICT)
@@ -1091,8 +1092,9 @@ class AdjustedModel(TypedDict):
 
 @with_config(_STRICT)
 class SimonMakuchFigureGroup(TypedDict):
-    """One Simon–Makuch curve as the figure draws it: up to ``shown_until``, its first death
-    among fewer patients at risk than the study's minimum (``None``: no such death)."""
+    """One Simon–Makuch curve as the figure draws it: from ``starts_at`` (0, or its first death
+    with the study's minimum at risk, conditional on reaching it) up to ``shown_until``, its
+    first death among fewer patients at risk than that minimum (``None``: no such death)."""
 
     key: str
     label: str
@@ -1102,6 +1104,7 @@ class SimonMakuchFigureGroup(TypedDict):
     median: float | None
     curve: Curve
     shown_until: float | None
+    starts_at: float
     drawn: bool
     at_risk: list[AtRiskInterval]
 

@@ -204,9 +204,13 @@ def test_the_demo_simon_makuch_groups_rest_on_enough_patients(results: dict) -> 
 
     groups = figure_groups(results["proclaim"], 10)["simon_makuch"]
     by_key = {g["key"]: g for g in groups}
-    # ipilimumab's first deaths fall on 3 and 4 patients: nothing of it is drawn
+    # ipilimumab's first deaths fall on 3 and 4 patients: its curve starts at its first death
+    # with 10 at risk, conditional on reaching it, and its median is not the group's
     ipi = by_key["il2_ipi"]
-    assert (ipi["drawn"], ipi["curve"]["time"], ipi["median"]) == (False, [0.0], None)
+    assert ipi["drawn"] and ipi["median"] is None
+    assert ipi["starts_at"] > 0 and ipi["curve"]["time"][0] == ipi["starts_at"]
+    assert ipi["curve"]["survival"][0] == 1.0
+    assert by_key["il2_only"]["starts_at"] == 0.0
     assert ipi["n"] == ipi["n_start"] + ipi["n_entered_later"]
     for g in groups:
         kept = [a for a, e in zip(g["curve"]["at_risk"], g["curve"]["events"], strict=True) if e]

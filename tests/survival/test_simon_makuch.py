@@ -78,6 +78,48 @@ def test_median_and_numbers_at_risk(group: str) -> None:
     assert [row["at_risk"] for row in curve.at_risk_] == expected["at_risk"]
 
 
+@pytest.mark.parametrize("group", ["a", "b", "c"])
+def test_a_curve_from_its_first_death_with_enough_at_risk_matches_survfit_start_time(
+    group: str,
+) -> None:
+    expected = next(g for g in reference()["simon_makuch_from_12"] if g["group"] == group)
+    rows = episodes().filter(pl.col("episode_stratum_key") == group)
+    fit = extended_kaplan_meier(
+        rows["tstart"], rows["tstop"], rows["is_event"], from_at_risk=expected["from_at_risk"]
+    )
+    assert fit.start_time_ == pytest.approx(expected["start_time"] if group != "a" else 0.0)
+    curve = fit.curve_
+    hit = curve["events"] > 0
+    close_all(curve["time"][hit], expected["time"])
+    assert curve["at_risk"][hit].tolist() == expected["n_risk"]
+    close_all(curve["survival"][hit], expected["surv"])
+    close_all(curve["ci_lower"][hit], expected["lower"])
+    close_all(curve["ci_upper"][hit], expected["upper"])
+    for ours, theirs in [
+        (fit.median_, expected["median"]),
+        (fit.median_ci_[0], expected["median_lower"]),
+        (fit.median_ci_[1], expected["median_upper"]),
+    ]:
+        assert (ours is None and theirs is None) or math.isclose(ours, theirs, rel_tol=REL)
+    # the curve is 1 just before its first step, from where it starts
+    assert (curve["time"][0], curve["survival"][0]) == (fit.start_time_, 1.0)
+
+
+def test_a_conditional_curve_says_nothing_before_it_starts() -> None:
+    # deaths at 1 (2 at risk), 4 (4 at risk) and 6 (3 at risk): from 3 at risk it starts at 4
+    fit = extended_kaplan_meier(
+        [0, 0, 2, 2, 3], [1, 9, 4, 6, 8], [1, 0, 1, 1, 0], at_times=[2, 5], from_at_risk=3
+    )
+    assert fit.start_time_ == 4.0
+    before, after = fit.survival_at_
+    assert before["estimate"] is None and before["at_risk"] == 1
+    assert after["estimate"] == pytest.approx(3 / 4)
+    assert fit.curve_["survival"].tolist()[:3] == pytest.approx([1.0, 3 / 4, 3 / 4 * 2 / 3])
+    assert fit.curve_["time"].tolist()[:3] == [4.0, 4.0, 6.0]
+    # no event time with enough at risk: the estimate starts at 0 as usual
+    assert extended_kaplan_meier([0, 0], [1, 2], [1, 1], from_at_risk=5).start_time_ == 0.0
+
+
 def test_hand_computed_move_between_groups() -> None:
     """p2 moves from a to b at 3. Group a: deaths at 2 (4 at risk) and 5 (2 at risk: p2 has
     left, p4 died) → 3/4, 3/8. Group b: p2 alone from 3, dies at 7 → 0."""

@@ -84,7 +84,9 @@ def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
         "cox_adjusted": lambda: stratum_cox(adtte, study, adjusted=True),
         "rmst": lambda: rmst_by_group(time, event, group, tau, labels=keys, reference=reference),
         "time_varying_cox": lambda: time_varying_cox(cohort.episodes, study, adtte=adtte),
-        "simon_makuch": lambda: simon_makuch(cohort.episodes, study, ticks=ticks),
+        "simon_makuch": lambda: simon_makuch(
+            cohort.episodes, study, ticks=ticks, from_at_risk=study.endpoint.min_at_risk_shown
+        ),
     }
     skip = {"time_varying_cox", "simon_makuch"} if not later else set()
     if tau is None:
@@ -346,6 +348,8 @@ def figure_groups(result: dict, min_at_risk: int = 0, reference: str | None = No
 def _simon_makuch_group(g: dict, min_at_risk: int) -> dict:
     curve, cut = while_enough_at_risk(g["curve"], min_at_risk)
     median = g["median"] if cut is None or (g["median"] is not None and g["median"] < cut) else None
+    if g["start_time"]:  # a conditional curve's median is not the group's
+        median = None
     return {
         "key": g["key"],
         "label": g["label"],
@@ -355,6 +359,7 @@ def _simon_makuch_group(g: dict, min_at_risk: int) -> dict:
         "median": median,
         "curve": curve,
         "shown_until": cut,
+        "starts_at": g["start_time"],
         "drawn": len(curve["time"]) > 1,
         "at_risk": [
             {k: r[k] for k in ("time", "at_risk", "events", "censored")} for r in g["at_risk"]

@@ -47,6 +47,7 @@ def simon_makuch(
     *,
     at_times: Sequence[float] | None = None,
     ticks: Sequence[float] = (),
+    from_at_risk: int = 0,
 ) -> SimonMakuchResult:
     """Simon–Makuch curves of the study's strata from the cohort's episodes.
 
@@ -62,6 +63,9 @@ def simon_makuch(
     ticks : sequence of float
         Times of the numbers at risk (the report's, so that every figure's table has the same
         columns; none by default).
+    from_at_risk : int
+        Each curve starts at its first death with at least this many at risk, conditional on
+        reaching it (see :func:`~toolkit.survival.simon_makuch.extended_kaplan_meier`).
 
     Returns
     -------
@@ -91,6 +95,7 @@ def simon_makuch(
                 label=stratum.label,
                 at_times=at_times,
                 ticks=ticks,
+                from_at_risk=from_at_risk,
             )
         )
     return SimonMakuchResult(

@@ -63,8 +63,10 @@ class SimonMakuchCurve:
         patients at risk just before the tick, and since the previous tick (up to and
         including it) the entries (after time 0), events, censored episodes and episodes that
         left the group for another.
-    curve_ : the step function at its change points: ``time`` (0, each event time, the last
-        follow-up time), ``survival``, ``ci_lower``, ``ci_upper``, ``at_risk``, ``events``.
+    curve_ : the step function at its change points: ``time`` (its start, each event time, the
+        last follow-up time), ``survival``, ``ci_lower``, ``ci_upper``, ``at_risk``, ``events``.
+    start_time_ : where the estimate starts: 0, or the first event time with enough at risk
+        (``from_at_risk``), S(t) then being conditional on reaching it.
     """
 
     key: str
@@ -78,6 +80,7 @@ class SimonMakuchCurve:
     survival_at_: list[dict]
     at_risk_: list[dict]
     curve_: dict[str, np.ndarray]
+    start_time_: float = 0.0
 
     def to_dict(self) -> dict:
         """JSON-able form (fitted names without the trailing ``_``)."""
@@ -100,6 +103,7 @@ def extended_kaplan_meier(
     label: str = "All patients",
     at_times: Sequence[float] = (),
     ticks: Sequence[float] = (),
+    from_at_risk: int = 0,
 ) -> SimonMakuchCurve:
     """Kaplan–Meier with delayed entry (start, stop] for one group's episodes.
 
@@ -121,6 +125,13 @@ def extended_kaplan_meier(
         Times at which to report S(t) with its CI and number at risk.
     ticks : sequence of float
         Times of the numbers-at-risk table.
+    from_at_risk : int
+        Start the estimate at the first event time with at least this many at risk (``0``:
+        at time 0): S(t) is then conditional on being in the group and alive just before
+        that time (``start_time_``), like R's ``survfit(…, start.time =)``. A group that
+        fills over time (patients enter it at a later therapy) may meet its first deaths
+        among a handful of patients, and every later value of the curve would rest on them.
+        When no event time has enough at risk, the estimate starts at 0.
 
     Returns
     -------
@@ -136,6 +147,10 @@ def extended_kaplan_meier(
     starts, stops = np.sort(start), np.sort(stop)
     times, deaths = np.unique(stop[event], return_counts=True)
     n_risk = _at_risk(starts, stops, times)
+    enough = np.flatnonzero(n_risk >= from_at_risk)
+    begin = int(enough[0]) if from_at_risk and enough.size else 0
+    times, deaths, n_risk = times[begin:], deaths[begin:], n_risk[begin:]
+    start_time = float(times[0]) if begin else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         survival = np.cumprod(1.0 - deaths / n_risk)
         var_log = np.cumsum(
@@ -154,9 +169,10 @@ def extended_kaplan_meier(
         events_=int(event.sum()),
         median_=median[0],
         median_ci_=(median[1], median[2]),
-        survival_at_=[_survival_at(steps, starts, stops, t, last) for t in at_times],
+        survival_at_=[_survival_at(steps, starts, stops, t, (start_time, last)) for t in at_times],
         at_risk_=_at_risk_table(starts, stops, start, stop, (event, censored), ticks),
-        curve_=_curve(steps, starts, stops, last),
+        curve_=_curve(steps, starts, stops, (start_time, last)),
+        start_time_=start_time,
     )
 
 
@@ -172,10 +188,11 @@ def _risk_at_tick(starts: np.ndarray, stops: np.ndarray, t: float) -> int:
     return int(_at_risk(starts, stops, np.array([t]))[0])
 
 
-def _survival_at(steps, starts, stops, t: float, last: float) -> dict:
+def _survival_at(steps, starts, stops, t: float, span: tuple[float, float]) -> dict:
     times, survival, lower, upper = steps[:4]
     at_risk = _risk_at_tick(starts, stops, t)
-    if t > last:
+    first, last = span
+    if t > last or t < first:  # after follow-up, or before a conditional estimate starts
         return {"time": float(t), "estimate": None, "ci": [None, None], "at_risk": at_risk}
     i = int(np.searchsorted(times, t, side="right")) - 1
     if i < 0:
@@ -205,18 +222,21 @@ def _at_risk_table(starts, stops, start, stop, endings, ticks) -> list[dict]:
     return rows
 
 
-def _curve(steps, starts, stops, last: float) -> dict[str, np.ndarray]:
+def _curve(steps, starts, stops, span: tuple[float, float]) -> dict[str, np.ndarray]:
+    """The step function from its start (0, or a conditional estimate's first event time, where
+    it is 1 just before the step) to the last follow-up time."""
     times, survival, lower, upper, n_risk, deaths = steps
-    tail = [last] if last > (times[-1] if times.size else 0.0) else []
+    first, last = span
+    tail = [last] if last > (times[-1] if times.size else first) else []
     s_end = survival[-1] if survival.size else 1.0
     ends = lower[-1] if lower.size else 1.0, upper[-1] if upper.size else 1.0
     return {
-        "time": np.r_[0.0, times, tail],
+        "time": np.r_[first, times, tail],
         "survival": np.r_[1.0, survival, [s_end] * len(tail)],
         "ci_lower": np.r_[1.0, lower, [ends[0]] * len(tail)],
         "ci_upper": np.r_[1.0, upper, [ends[1]] * len(tail)],
         "at_risk": np.r_[
-            _risk_at_tick(starts, stops, 0.0), n_risk, _at_risk(starts, stops, np.array(tail))
+            _risk_at_tick(starts, stops, first), n_risk, _at_risk(starts, stops, np.array(tail))
         ],
         # counts: np.r_ turns them into floats where ``deaths`` is a float array (or empty)
         "events": np.r_[0, deaths, [0] * len(tail)].astype(np.int64),

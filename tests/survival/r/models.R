@@ -236,6 +236,26 @@ simon_makuch_reference <- function() {
   out
 }
 
+# Conditional on reaching the first death with at least `m` at risk (survfit's start.time):
+# a group that fills over time may meet its first deaths among a handful of patients.
+simon_makuch_from_reference <- function(m) {
+  lapply(sort(unique(as.character(ep$group))), function(g) {
+    rows <- ep[ep$group == g, ]
+    all <- survfit(Surv(tstart, tstop, event) ~ 1, data = rows)
+    s0 <- all$time[all$n.event > 0 & all$n.risk >= m][1]
+    fit <- survfit(Surv(tstart, tstop, event) ~ 1, data = rows, conf.type = "log-log",
+                   start.time = s0)
+    hit <- fit$n.event > 0
+    tab <- summary(fit)$table
+    list(
+      group = g, from_at_risk = m, start_time = s0,
+      time = arr(fit$time[hit]), n_risk = arr(fit$n.risk[hit]), surv = arr(fit$surv[hit]),
+      lower = arr(fit$lower[hit]), upper = arr(fit$upper[hit]),
+      median = tab[["median"]], median_lower = tab[["0.95LCL"]], median_upper = tab[["0.95UCL"]]
+    )
+  })
+}
+
 landmark_reference <- function(landmark) {
   last <- ep[order(ep$id, ep$tstart), ]
   patients <- do.call(rbind, lapply(split(last, last$id), function(rows) {
@@ -271,5 +291,6 @@ write_json(list(
     cox_reference("tv_adjusted", Surv(tstart, tstop, event) ~ group + age + sex, ep, zph = FALSE)
   ),
   simon_makuch = simon_makuch_reference(),
+  simon_makuch_from_12 = simon_makuch_from_reference(12),
   landmarks = list(landmark_reference(6), landmark_reference(12))
 ), "counting_process")
