@@ -88,18 +88,24 @@ class _CrossRule:
     needs: tuple[str, ...]
     find: RuleFn
     phase: int
+    compared: tuple[tuple[str, str], ...] = ()
 
 
 _REGISTRY: list[_CrossRule] = []
 
 
-def _rule(rule_id: str, *needs: str, phase: int = 2) -> Callable[[RuleFn], RuleFn]:
-    """Register ``find`` as the implementation of ``rule_id``; ``needs`` are ``file:column``."""
+def _rule(
+    rule_id: str, *needs: str, phase: int = 2, compared: dict[str, str] | None = None
+) -> Callable[[RuleFn], RuleFn]:
+    """Register ``find`` as the implementation of ``rule_id``; ``needs`` are ``file:column``;
+    ``compared`` names, by what a site coordinator calls them, the columns of ``find``'s rows
+    that hold the other values the rule compared."""
     if rule_id not in RULES:
         raise KeyError(f"{rule_id} is not in the rule catalog")
 
     def register(find: RuleFn) -> RuleFn:
-        _REGISTRY.append(_CrossRule(rule_id, needs, find, phase))
+        pairs = tuple((compared or {}).items())
+        _REGISTRY.append(_CrossRule(rule_id, needs, find, phase, pairs))
         return find
 
     return register
@@ -142,9 +148,23 @@ def _run(entry: _CrossRule, ctx: Context) -> pl.DataFrame | None:
         row=pl.col("source_row").cast(pl.Int64),
         column=pl.lit(rule.column, pl.String),
         value=pl.col(f"{rule.column}{SENT}"),
+        compared=_compared(entry.compared),
         rule=pl.lit(rule.id, pl.String),
         severity=pl.lit(rule.severity, pl.String),
         message=pl.lit(rule.message, pl.String),
+    )
+
+
+def _compared(pairs: tuple[tuple[str, str], ...]) -> pl.Expr:
+    """``"<name> <value>; …"`` of the values a rule compared (``empty`` for a missing one)."""
+    if not pairs:
+        return pl.lit(None, pl.String)
+    return pl.concat_str(
+        [
+            pl.concat_str(pl.lit(f"{name} "), pl.col(column).cast(pl.String).fill_null("empty"))
+            for name, column in pairs
+        ],
+        separator="; ",
     )
 
 
@@ -209,7 +229,8 @@ def _link_patients(ctx: Context) -> Context:
 
 
 def _after_extract(ctx: Context, file: str, column: str) -> pl.DataFrame:
-    return ctx.tables[file].filter(pl.col(column) > ctx.extracted_on)
+    rows = ctx.tables[file].filter(pl.col(column) > ctx.extracted_on)
+    return rows.with_columns(extracted_on=pl.lit(ctx.extracted_on, pl.Date))
 
 
 def _attach(rows: pl.DataFrame, index: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
@@ -252,56 +273,110 @@ def _days(n: int) -> timedelta:
 # --- patients.csv ------------------------------------------------------------------------------
 
 
-@_rule("PAT-DIAGNOSIS-DATE-AFTER-EXTRACT", f"{_PAT}:diagnosis_date", _EXTRACT_ON, phase=1)
+@_rule(
+    "PAT-DIAGNOSIS-DATE-AFTER-EXTRACT",
+    f"{_PAT}:diagnosis_date",
+    _EXTRACT_ON,
+    phase=1,
+    compared={"extracted_on (manifest.json)": "extracted_on"},
+)
 def _pat_diagnosis_after_extract(ctx: Context) -> pl.DataFrame:
     return _after_extract(ctx, _PAT, "diagnosis_date")
 
 
-@_rule("PAT-LAST-CONTACT-AFTER-EXTRACT", f"{_PAT}:last_contact_date", _EXTRACT_ON, phase=1)
+@_rule(
+    "PAT-LAST-CONTACT-AFTER-EXTRACT",
+    f"{_PAT}:last_contact_date",
+    _EXTRACT_ON,
+    phase=1,
+    compared={"extracted_on (manifest.json)": "extracted_on"},
+)
 def _pat_last_contact_after_extract(ctx: Context) -> pl.DataFrame:
     return _after_extract(ctx, _PAT, "last_contact_date")
 
 
-@_rule("PAT-DEATH-AFTER-EXTRACT", f"{_PAT}:death_date", _EXTRACT_ON, phase=1)
+@_rule(
+    "PAT-DEATH-AFTER-EXTRACT",
+    f"{_PAT}:death_date",
+    _EXTRACT_ON,
+    phase=1,
+    compared={"extracted_on (manifest.json)": "extracted_on"},
+)
 def _pat_death_after_extract(ctx: Context) -> pl.DataFrame:
     return _after_extract(ctx, _PAT, "death_date")
 
 
-@_rule("PAT-SITE-MANIFEST", f"{_PAT}:site_id", _SITE_ID)
+@_rule(
+    "PAT-SITE-MANIFEST",
+    f"{_PAT}:site_id",
+    _SITE_ID,
+    compared={"site_id (manifest.json)": "manifest_site_id"},
+)
 def _pat_site_manifest(ctx: Context) -> pl.DataFrame:
-    return ctx.tables[_PAT].filter(pl.col("site_id") != ctx.site_id)
+    rows = ctx.tables[_PAT].filter(pl.col("site_id") != ctx.site_id)
+    return rows.with_columns(manifest_site_id=pl.lit(ctx.site_id, pl.String))
 
 
-@_rule("PAT-DIAGNOSIS-BEFORE-BIRTH", f"{_PAT}:diagnosis_date", f"{_PAT}:birth_year")
+@_rule(
+    "PAT-DIAGNOSIS-BEFORE-BIRTH",
+    f"{_PAT}:diagnosis_date",
+    f"{_PAT}:birth_year",
+    compared={"birth_year": "birth_year__sent"},
+)
 def _pat_diagnosis_before_birth(ctx: Context) -> pl.DataFrame:
     return ctx.tables[_PAT].filter(pl.col("diagnosis_date").dt.year() < pl.col("birth_year"))
 
 
-@_rule("PAT-LAST-CONTACT-BEFORE-DIAGNOSIS", f"{_PAT}:last_contact_date", f"{_PAT}:diagnosis_date")
+@_rule(
+    "PAT-LAST-CONTACT-BEFORE-DIAGNOSIS",
+    f"{_PAT}:last_contact_date",
+    f"{_PAT}:diagnosis_date",
+    compared={"diagnosis_date": "diagnosis_date__sent"},
+)
 def _pat_last_contact_before_diagnosis(ctx: Context) -> pl.DataFrame:
     return ctx.tables[_PAT].filter(pl.col("last_contact_date") < pl.col("diagnosis_date"))
 
 
-@_rule("PAT-DEATH-DATE-REQUIRED", f"{_PAT}:death_date", f"{_PAT}:vital_status")
+@_rule(
+    "PAT-DEATH-DATE-REQUIRED",
+    f"{_PAT}:death_date",
+    f"{_PAT}:vital_status",
+    compared={"vital_status": "vital_status__sent"},
+)
 def _pat_death_date_required(ctx: Context) -> pl.DataFrame:
     return ctx.tables[_PAT].filter(
         (pl.col("vital_status") == "dead") & pl.col(f"death_date{SENT}").is_null()
     )
 
 
-@_rule("PAT-DEATH-DATE-NOT-DEAD", f"{_PAT}:death_date", f"{_PAT}:vital_status")
+@_rule(
+    "PAT-DEATH-DATE-NOT-DEAD",
+    f"{_PAT}:death_date",
+    f"{_PAT}:vital_status",
+    compared={"vital_status": "vital_status__sent"},
+)
 def _pat_death_date_not_dead(ctx: Context) -> pl.DataFrame:
     return ctx.tables[_PAT].filter(
         pl.col("death_date").is_not_null() & pl.col("vital_status").is_in(c.ALIVE_STATES)
     )
 
 
-@_rule("PAT-DEATH-BEFORE-DIAGNOSIS", f"{_PAT}:death_date", f"{_PAT}:diagnosis_date")
+@_rule(
+    "PAT-DEATH-BEFORE-DIAGNOSIS",
+    f"{_PAT}:death_date",
+    f"{_PAT}:diagnosis_date",
+    compared={"diagnosis_date": "diagnosis_date__sent"},
+)
 def _pat_death_before_diagnosis(ctx: Context) -> pl.DataFrame:
     return ctx.tables[_PAT].filter(pl.col("death_date") < pl.col("diagnosis_date"))
 
 
-@_rule("PAT-CAUSE-NOT-DEAD", f"{_PAT}:cause_of_death", f"{_PAT}:vital_status")
+@_rule(
+    "PAT-CAUSE-NOT-DEAD",
+    f"{_PAT}:cause_of_death",
+    f"{_PAT}:vital_status",
+    compared={"vital_status": "vital_status__sent"},
+)
 def _pat_cause_not_dead(ctx: Context) -> pl.DataFrame:
     return ctx.tables[_PAT].filter(
         pl.col("cause_of_death").is_not_null() & pl.col("vital_status").is_in(c.ALIVE_STATES)
@@ -322,12 +397,24 @@ def _pat_no_treatment(ctx: Context) -> pl.DataFrame:
 _TRT_PATIENT = (f"{_PAT}:patient_id", f"{_TRT}:patient_id")
 
 
-@_rule("TRT-START-DATE-AFTER-EXTRACT", f"{_TRT}:start_date", _EXTRACT_ON, phase=1)
+@_rule(
+    "TRT-START-DATE-AFTER-EXTRACT",
+    f"{_TRT}:start_date",
+    _EXTRACT_ON,
+    phase=1,
+    compared={"extracted_on (manifest.json)": "extracted_on"},
+)
 def _trt_start_after_extract(ctx: Context) -> pl.DataFrame:
     return _after_extract(ctx, _TRT, "start_date")
 
 
-@_rule("TRT-END-DATE-AFTER-EXTRACT", f"{_TRT}:end_date", _EXTRACT_ON, phase=1)
+@_rule(
+    "TRT-END-DATE-AFTER-EXTRACT",
+    f"{_TRT}:end_date",
+    _EXTRACT_ON,
+    phase=1,
+    compared={"extracted_on (manifest.json)": "extracted_on"},
+)
 def _trt_end_after_extract(ctx: Context) -> pl.DataFrame:
     return _after_extract(ctx, _TRT, "end_date")
 
@@ -337,13 +424,25 @@ def _trt_patient_ref(ctx: Context) -> pl.DataFrame:
     return _unknown_patient(ctx, _TRT)
 
 
-@_rule("TRT-START-BEFORE-DIAGNOSIS", *_TRT_PATIENT, f"{_TRT}:start_date", f"{_PAT}:diagnosis_date")
+@_rule(
+    "TRT-START-BEFORE-DIAGNOSIS",
+    *_TRT_PATIENT,
+    f"{_TRT}:start_date",
+    f"{_PAT}:diagnosis_date",
+    compared={"the patient's diagnosis_date": "pat_diagnosis_date"},
+)
 def _trt_start_before_diagnosis(ctx: Context) -> pl.DataFrame:
     earliest = pl.col("pat_diagnosis_date") - _days(c.START_BEFORE_DIAGNOSIS_MAX_DAYS)
     return ctx.linked[_TRT].filter(pl.col("start_date") < earliest)
 
 
-@_rule("TRT-START-EARLY", *_TRT_PATIENT, f"{_TRT}:start_date", f"{_PAT}:diagnosis_date")
+@_rule(
+    "TRT-START-EARLY",
+    *_TRT_PATIENT,
+    f"{_TRT}:start_date",
+    f"{_PAT}:diagnosis_date",
+    compared={"the patient's diagnosis_date": "pat_diagnosis_date"},
+)
 def _trt_start_early(ctx: Context) -> pl.DataFrame:
     diagnosis, start = pl.col("pat_diagnosis_date"), pl.col("start_date")
     earliest = diagnosis - _days(c.START_BEFORE_DIAGNOSIS_MAX_DAYS)
@@ -357,29 +456,41 @@ def _trt_start_early(ctx: Context) -> pl.DataFrame:
     *_TRT_PATIENT,
     f"{_TRT}:start_date",
     f"{_PAT}:last_contact_date",
+    compared={"the patient's last_contact_date": "pat_last_contact_date"},
 )
 def _trt_start_after_last_contact(ctx: Context) -> pl.DataFrame:
     return ctx.linked[_TRT].filter(pl.col("start_date") > pl.col("pat_last_contact_date"))
 
 
-@_rule("TRT-END-BEFORE-START", f"{_TRT}:end_date", f"{_TRT}:start_date")
+@_rule(
+    "TRT-END-BEFORE-START",
+    f"{_TRT}:end_date",
+    f"{_TRT}:start_date",
+    compared={"start_date": "start_date__sent"},
+)
 def _trt_end_before_start(ctx: Context) -> pl.DataFrame:
     return ctx.tables[_TRT].filter(pl.col("end_date") < pl.col("start_date"))
 
 
-@_rule("TRT-END-AFTER-LAST-CONTACT", *_TRT_PATIENT, f"{_TRT}:end_date", f"{_PAT}:last_contact_date")
+@_rule(
+    "TRT-END-AFTER-LAST-CONTACT",
+    *_TRT_PATIENT,
+    f"{_TRT}:end_date",
+    f"{_PAT}:last_contact_date",
+    compared={"the patient's last_contact_date": "pat_last_contact_date"},
+)
 def _trt_end_after_last_contact(ctx: Context) -> pl.DataFrame:
     return ctx.linked[_TRT].filter(pl.col("end_date") > pl.col("pat_last_contact_date"))
 
 
-@_rule("TRT-DOSES-REQUIRED", f"{_TRT}:agent", f"{_TRT}:doses")
+@_rule("TRT-DOSES-REQUIRED", f"{_TRT}:agent", f"{_TRT}:doses", compared={"agent": "agent__sent"})
 def _trt_doses_required(ctx: Context) -> pl.DataFrame:
     return ctx.tables[_TRT].filter(
         (pl.col("agent") == c.IL2_AGENT) & pl.col(f"doses{SENT}").is_null()
     )
 
 
-@_rule("TRT-DOSES-HIGH", f"{_TRT}:agent", f"{_TRT}:doses")
+@_rule("TRT-DOSES-HIGH", f"{_TRT}:agent", f"{_TRT}:doses", compared={"agent": "agent__sent"})
 def _trt_doses_high(ctx: Context) -> pl.DataFrame:
     return ctx.tables[_TRT].filter(
         (pl.col("agent") == c.IL2_AGENT) & (pl.col("doses") > c.IL2_DOSES_HIGH)
@@ -392,6 +503,7 @@ def _trt_doses_high(ctx: Context) -> pl.DataFrame:
     f"{_TRT}:start_date",
     f"{_PAT}:death_date",
     f"{_PAT}:last_contact_date",
+    compared={"the patient's death_date": "pat_death_date"},
 )
 def _trt_after_death(ctx: Context) -> pl.DataFrame:
     start = pl.col("start_date")
@@ -399,10 +511,21 @@ def _trt_after_death(ctx: Context) -> pl.DataFrame:
     return ctx.linked[_TRT].filter((start > pl.col("pat_death_date")) & ~after_last_contact)
 
 
-@_rule("TRT-DUPLICATE-COURSE", f"{_TRT}:patient_id", f"{_TRT}:agent", f"{_TRT}:start_date")
+@_rule(
+    "TRT-DUPLICATE-COURSE",
+    f"{_TRT}:patient_id",
+    f"{_TRT}:agent",
+    f"{_TRT}:start_date",
+    compared={
+        "agent": "agent__sent",
+        "start_date": "start_date__sent",
+        "row holding it first": "first_row",
+    },
+)
 def _trt_duplicate_course(ctx: Context) -> pl.DataFrame:
     key = [_ID, "agent", "start_date"]
     courses = ctx.tables[_TRT].filter(pl.all_horizontal(pl.col(key).is_not_null()))
+    courses = courses.with_columns(first_row=pl.col("source_row").min().over(key))
     return courses.filter(is_repeat(courses.select(pl.struct(key)).to_series()))
 
 
@@ -411,7 +534,13 @@ def _trt_duplicate_course(ctx: Context) -> pl.DataFrame:
 _AE_PATIENT = (f"{_PAT}:patient_id", f"{_AE}:patient_id")
 
 
-@_rule("AE-ONSET-DATE-AFTER-EXTRACT", f"{_AE}:onset_date", _EXTRACT_ON, phase=1)
+@_rule(
+    "AE-ONSET-DATE-AFTER-EXTRACT",
+    f"{_AE}:onset_date",
+    _EXTRACT_ON,
+    phase=1,
+    compared={"extracted_on (manifest.json)": "extracted_on"},
+)
 def _ae_onset_after_extract(ctx: Context) -> pl.DataFrame:
     return _after_extract(ctx, _AE, "onset_date")
 
@@ -422,7 +551,11 @@ def _ae_patient_ref(ctx: Context) -> pl.DataFrame:
 
 
 @_rule(
-    "AE-ONSET-AFTER-LAST-CONTACT", *_AE_PATIENT, f"{_AE}:onset_date", f"{_PAT}:last_contact_date"
+    "AE-ONSET-AFTER-LAST-CONTACT",
+    *_AE_PATIENT,
+    f"{_AE}:onset_date",
+    f"{_PAT}:last_contact_date",
+    compared={"the patient's last_contact_date": "pat_last_contact_date"},
 )
 def _ae_onset_after_last_contact(ctx: Context) -> pl.DataFrame:
     return ctx.linked[_AE].filter(pl.col("onset_date") > pl.col("pat_last_contact_date"))
@@ -443,7 +576,7 @@ def _ae_treatment_ref(ctx: Context) -> pl.DataFrame:
     return events.join(courses, on=key, how="anti")
 
 
-@_rule("AE-OUTCOME-FATAL", f"{_AE}:grade", f"{_AE}:outcome")
+@_rule("AE-OUTCOME-FATAL", f"{_AE}:grade", f"{_AE}:outcome", compared={"grade": "grade__sent"})
 def _ae_outcome_fatal(ctx: Context) -> pl.DataFrame:
     grade5, fatal = pl.col("grade") == 5, pl.col("outcome") == "fatal"
     return ctx.tables[_AE].filter(
@@ -451,7 +584,13 @@ def _ae_outcome_fatal(ctx: Context) -> pl.DataFrame:
     )
 
 
-@_rule("AE-GRADE5-NOT-DEAD", *_AE_PATIENT, f"{_AE}:grade", f"{_PAT}:vital_status")
+@_rule(
+    "AE-GRADE5-NOT-DEAD",
+    *_AE_PATIENT,
+    f"{_AE}:grade",
+    f"{_PAT}:vital_status",
+    compared={"the patient's vital_status": "pat_vital_status"},
+)
 def _ae_grade5_not_dead(ctx: Context) -> pl.DataFrame:
     return ctx.linked[_AE].filter(
         (pl.col("grade") == 5) & pl.col("pat_vital_status").is_in(c.ALIVE_STATES)
@@ -465,11 +604,14 @@ def _ae_grade5_not_dead(ctx: Context) -> pl.DataFrame:
     f"{_AE}:onset_date",
     f"{_TRT}:patient_id",
     f"{_TRT}:start_date",
+    compared={"the patient's first treatment start_date": "first_start_date"},
 )
 def _ae_before_treatment(ctx: Context) -> pl.DataFrame:
     first_start = _earliest_per_patient(ctx, ctx.linked[_TRT], "start_date")
-    events = ctx.linked[_AE]
-    return events.filter(pl.col("onset_date") < first_start.gather(events["pat_row"]))
+    events = ctx.linked[_AE].with_columns(
+        first_start_date=first_start.gather(ctx.linked[_AE]["pat_row"])
+    )
+    return events.filter(pl.col("onset_date") < pl.col("first_start_date"))
 
 
 # --- assessments.csv ---------------------------------------------------------------------------
@@ -477,7 +619,13 @@ def _ae_before_treatment(ctx: Context) -> pl.DataFrame:
 _ASM_PATIENT = (f"{_PAT}:patient_id", f"{_ASM}:patient_id")
 
 
-@_rule("ASM-ASSESSMENT-DATE-AFTER-EXTRACT", f"{_ASM}:assessment_date", _EXTRACT_ON, phase=1)
+@_rule(
+    "ASM-ASSESSMENT-DATE-AFTER-EXTRACT",
+    f"{_ASM}:assessment_date",
+    _EXTRACT_ON,
+    phase=1,
+    compared={"extracted_on (manifest.json)": "extracted_on"},
+)
 def _asm_date_after_extract(ctx: Context) -> pl.DataFrame:
     return _after_extract(ctx, _ASM, "assessment_date")
 
@@ -492,6 +640,7 @@ def _asm_patient_ref(ctx: Context) -> pl.DataFrame:
     *_ASM_PATIENT,
     f"{_ASM}:assessment_date",
     f"{_PAT}:diagnosis_date",
+    compared={"the patient's diagnosis_date": "pat_diagnosis_date"},
 )
 def _asm_date_before_diagnosis(ctx: Context) -> pl.DataFrame:
     return ctx.linked[_ASM].filter(pl.col("assessment_date") < pl.col("pat_diagnosis_date"))
@@ -502,6 +651,7 @@ def _asm_date_before_diagnosis(ctx: Context) -> pl.DataFrame:
     *_ASM_PATIENT,
     f"{_ASM}:assessment_date",
     f"{_PAT}:last_contact_date",
+    compared={"the patient's last_contact_date": "pat_last_contact_date"},
 )
 def _asm_date_after_last_contact(ctx: Context) -> pl.DataFrame:
     return ctx.linked[_ASM].filter(pl.col("assessment_date") > pl.col("pat_last_contact_date"))
@@ -513,6 +663,7 @@ def _asm_date_after_last_contact(ctx: Context) -> pl.DataFrame:
     f"{_ASM}:assessment_date",
     f"{_PAT}:death_date",
     f"{_PAT}:last_contact_date",
+    compared={"the patient's death_date": "pat_death_date"},
 )
 def _asm_after_death(ctx: Context) -> pl.DataFrame:
     when = pl.col("assessment_date")

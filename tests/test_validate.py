@@ -747,3 +747,78 @@ def test_a_duplicated_patient_id_lends_no_dates(tmp_path: Path) -> None:
         ("patients.csv", 3, "patient_id", "PAT-PATIENT-ID-UNIQUE"),
         ("treatments.csv", 4, "patient_id", "TRT-PATIENT-REF"),
     ]
+
+
+# --- the record of each finding, and query ids that survive a re-export --------------------------
+
+
+def test_a_finding_names_its_patient_and_the_rows_own_id(tmp_path: Path) -> None:
+    result = run(tmp_path, [("treatments.csv", 4, "doses", "-4")])
+    finding = only(result)
+    assert (finding["file"], finding["row"], finding["rule"]) == (
+        "treatments.csv",
+        4,
+        "TRT-DOSES-RANGE",
+    )
+    assert (finding["patient_id"], finding["record_id"]) == ("P-2", "T3")
+    assert finding["query_id"].startswith("Q-") and len(finding["query_id"]) == 14
+
+
+def test_a_patients_finding_names_the_patient_and_no_other_record(tmp_path: Path) -> None:
+    finding = only(run(tmp_path, [("patients.csv", 2, "sex", "X")]))
+    assert (finding["patient_id"], finding["record_id"]) == ("00123", None)
+
+
+def test_the_query_id_stays_when_the_site_re_exports_its_rows_in_another_order(
+    tmp_path: Path,
+) -> None:
+    first = only(run(tmp_path / "a", [("treatments.csv", 4, "doses", "-4")]))
+    swapped = [*TREATMENTS[2:], *TREATMENTS[:2]]  # T3 now on row 2
+    swapped[0] = {**swapped[0], "doses": "-4"}
+    again = only(
+        validate(
+            open_submission(
+                write_submission(tmp_path / "b" / "S01", raw={"treatments.csv": csv_bytes(swapped)})
+            )
+        )
+    )
+    assert (first["row"], again["row"]) == (4, 2)
+    assert again["query_id"] == first["query_id"]
+    # another record, rule or column is another query
+    other = only(run(tmp_path / "c", [("treatments.csv", 3, "doses", "-4")]))
+    assert other["query_id"] != first["query_id"]
+
+
+def test_a_finding_without_a_record_is_told_apart_by_its_row(tmp_path: Path) -> None:
+    result = run(
+        tmp_path, [("patients.csv", 2, "patient_id", ""), ("patients.csv", 3, "patient_id", "")]
+    )
+    missing = result.findings.filter(pl.col("rule") == "PAT-PATIENT-ID-REQUIRED")
+    assert missing["patient_id"].to_list() == [None, None]
+    assert missing["query_id"].n_unique() == 2
+
+
+def test_a_repeated_identifier_names_the_row_that_has_it_first(tmp_path: Path) -> None:
+    result = run(tmp_path, [("treatments.csv", 4, "treatment_id", "T1")])
+    finding = only(result)
+    assert finding["rule"] == "TRT-TREATMENT-ID-UNIQUE" and finding["row"] == 4
+    assert finding["message"] == "treatment_id must be unique in the file; row 2 has it first"
+    assert (finding["patient_id"], finding["record_id"]) == ("P-2", "T1")
+
+
+def test_a_cross_field_finding_gives_the_values_it_compared(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        [
+            ("patients.csv", 3, "last_contact_date", "2012-12-01"),  # before its diagnosis
+            ("treatments.csv", 3, "agent", "aldesleukin"),  # the same course as row 2
+            ("treatments.csv", 3, "start_date", "2012-06-01"),
+            ("treatments.csv", 3, "doses", "12"),
+        ],
+    )
+    by_rule = {f["rule"]: f for f in result.findings.to_dicts()}
+    assert by_rule["PAT-LAST-CONTACT-BEFORE-DIAGNOSIS"]["compared"] == "diagnosis_date 2013-01-15"
+    assert by_rule["TRT-DUPLICATE-COURSE"]["compared"] == (
+        "agent aldesleukin; start_date 2012-06-01; row holding it first 2"
+    )
+    assert by_rule["TRT-DUPLICATE-COURSE"]["record_id"] == "T2"

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import toolkit.synth_errors as synth_errors
+from schemas.cross import cross_rule_ids
 from toolkit.submission import open_submission
 from toolkit.synth import synthesise
 from toolkit.validate import validate
@@ -48,5 +49,23 @@ def test_one_injected_violation_gives_exactly_that_finding(
     fixed = {"PAT-PATIENT-ID-UNIQUE", "PAT-NO-TREATMENT", "TRT-DUPLICATE-COURSE"}
     assert injected.filter(~pl.col("rule").is_in(list(fixed - {kind.rule}))).height == 1
     assert injected.filter(pl.col("rule") == kind.rule).height == 1 + (kind.rule in fixed)
-    findings = _findings(tmp_path).select(KEY)
+    found = _findings(tmp_path)
+    findings = found.select(KEY)
     assert findings.sort(KEY).rows() == injected.select(KEY).sort(KEY).rows()
+    # each names its record and, where the rule compares values, the values it compared
+    mine = found.filter(pl.col("rule") == kind.rule)
+    if "PATIENT-ID" not in kind.rule:
+        assert mine["patient_id"].null_count() == 0, mine
+    if kind.rule in set(cross_rule_ids()) - NOTHING_COMPARED:
+        assert mine["compared"].null_count() == 0, mine
+    assert mine["query_id"].str.contains(r"^Q-[0-9A-F]{12}$").all()
+
+
+#: Cross rules that compare no second value: a missing reference, a patient without treatment.
+NOTHING_COMPARED = {
+    "PAT-NO-TREATMENT",
+    "TRT-PATIENT-REF",
+    "AE-PATIENT-REF",
+    "ASM-PATIENT-REF",
+    "AE-TREATMENT-REF",
+}

@@ -191,10 +191,14 @@ def test_rejected_submission_exits_1_with_every_finding(rejected) -> None:
     )
     assert document["rules"]["PAT-SEX-CODE"] == SHOWN_PER_RULE + 11
     assert list(document["findings"][0]) == [
+        "query_id",
         "file",
         "row",
+        "patient_id",
+        "record_id",
         "column",
         "value",
+        "compared",
         "rule",
         "severity",
         "message",
@@ -337,8 +341,11 @@ def test_report_from_plain_data(tmp_path: Path) -> None:
     info = SubmissionInfo("S09.zip", "ab" * 32, {"site_id": "S09", "extracted_on": 20150314})
     findings = [
         {
+            "query_id": "Q-0000000000A1",
             "file": "treatments.csv",
             "row": 3,
+            "patient_id": "P0042",
+            "record_id": "T0103",
             "column": "doses",
             "value": "-4",
             "rule": "TRT-DOSES-RANGE",
@@ -360,7 +367,9 @@ def test_report_from_plain_data(tmp_path: Path) -> None:
     assert document["counts"] == {"error": 1, "warning": 1}
     assert document["manifest"]["extracted_on"] == 20150314
     queries = read_queries(written["csv"])
-    assert [q["query_id"] for q in queries] == ["abababab-0001", "abababab-0002"]
+    # the validator's query ids and records as given; a plain finding without them has none
+    assert [q["query_id"] for q in queries] == ["Q-0000000000A1", ""]
+    assert [(q["patient_id"], q["record_id"]) for q in queries] == [("P0042", "T0103"), ("", "")]
     assert [q["request"] for q in queries] == [
         "correct and resend the extract",
         "confirm, or correct and resend",

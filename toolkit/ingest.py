@@ -82,10 +82,15 @@ create table if not exists cutoff_freezes (
     primary key (cutoff_date, submission_id)
 );
 create table if not exists findings (
-    submission_id varchar not null,
-    file varchar, "row" bigint, "column" varchar, value varchar,
-    rule varchar not null, severity varchar not null, message varchar not null
+    submission_id varchar not null, query_id varchar,
+    file varchar, "row" bigint, patient_id varchar, record_id varchar, "column" varchar,
+    value varchar, compared varchar, rule varchar not null, severity varchar not null,
+    message varchar not null
 );
+alter table findings add column if not exists query_id varchar;
+alter table findings add column if not exists patient_id varchar;
+alter table findings add column if not exists record_id varchar;
+alter table findings add column if not exists compared varchar;
 create table if not exists patients (
     submission_id varchar not null, source_row bigint not null,
     patient_id varchar not null, site_id varchar not null, sex varchar not null,

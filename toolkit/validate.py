@@ -33,7 +33,7 @@ from schemas import codes as c
 from schemas.checks import parse_date, parse_integer
 from schemas.cross import SENT, Context, cross_findings
 from schemas.csv_format import read_text_table, scan_csv
-from schemas.findings import FINDING_FIELDS, FINDING_SCHEMA
+from schemas.findings import FINDING_FIELDS, FINDING_SCHEMA, RECORD_ID_COLUMNS
 from schemas.manifest import ManifestModel, read_manifest
 from schemas.models import MODELS
 from schemas.patients import PatientsModel
@@ -121,22 +121,25 @@ def validate(submission: Submission, today: date | None = None) -> ValidationRes
     findings.append(manifest_findings)
     work: dict[str, pl.DataFrame] = {}
     usable: set[str] = set()
+    records: list[pl.DataFrame] = []
     for file, model in MODELS.items():
         sheet, sheet_findings = _read_sheet(file, submission.files.get(file), model)
         findings.append(sheet_findings)
         if sheet is None:
             continue
+        records.append(_record_keys(sheet))
         if file == "patients.csv":
             year = manifest.extracted_on.year if manifest.extracted_on else None
             model = PatientsModel.for_extract_year(year)
         failures = _pandera_failures(model, sheet.text, sheet.usable)
-        findings.append(_value_findings(file, failures))
+        findings.append(_value_findings(file, failures, sheet.text))
         work[file] = _work_frame(sheet, model, failures)
         usable.update(f"{file}:{column}" for column in sheet.usable)
     usable.update(f"{c.MANIFEST_FILE}:{key}" for key in _manifest_usable(manifest))
     context = Context(work, frozenset(usable), manifest.site_id, manifest.extracted_on)
     findings.append(cross_findings(context))
     all_findings = _sorted(_cut_long_values(_with_character_notes(_concat(findings))))
+    all_findings = _with_records(all_findings, records, manifest.site_id)
     accepted = not (all_findings["severity"] == "error").any()
     tables = _analysis_tables(work) if accepted else {}
     return ValidationResult(submission=submission, findings=all_findings, tables=tables)
@@ -173,15 +176,83 @@ def _findings(
             "rule": [rule] * n,
             "severity": [default.severity] * n,
             "message": messages,
+            **dict.fromkeys(("query_id", "patient_id", "record_id", "compared"), [None] * n),
         },
         schema=FINDING_SCHEMA,
     )
 
 
 def _concat(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
-    """Stack finding frames into the finding schema (extra helper columns dropped)."""
-    parts = [frame.select(FINDING_FIELDS).cast(FINDING_SCHEMA) for frame in frames]
+    """Stack finding frames into the finding schema (extra helper columns dropped; the record
+    and query id, which :func:`_with_records` adds, null)."""
+    parts = [
+        frame.with_columns(
+            pl.lit(None, pl.String).alias(name) for name in FINDING_FIELDS if name not in frame
+        )
+        .select(FINDING_FIELDS)
+        .cast(FINDING_SCHEMA)
+        for frame in frames
+    ]
     return pl.concat(parts) if parts else pl.DataFrame(schema=FINDING_SCHEMA)
+
+
+def _record_keys(sheet: _Sheet) -> pl.DataFrame:
+    """Each row of a file by its spreadsheet row: the patient and the row's own identifier."""
+    own = RECORD_ID_COLUMNS.get(sheet.file)
+
+    def text(name: str | None) -> pl.Expr:
+        return pl.col(name) if name in sheet.usable else pl.lit(None, pl.String)
+
+    return sheet.text.select(
+        file=pl.lit(sheet.file, pl.String),
+        row="source_row",
+        patient_id=text("patient_id"),
+        record_id=text(own),
+    )
+
+
+def _with_records(
+    findings: pl.DataFrame, records: list[pl.DataFrame], site: str | None
+) -> pl.DataFrame:
+    """Findings with the record of their row and a query id that stays the same in the next
+    extract: from the site, file, record (the row only when the record has no identifier),
+    rule and column, and the occurrence among findings of that key (a value sent twice)."""
+    keys = pl.concat(records) if records else _record_keys_empty()
+    found = findings.drop("patient_id", "record_id").join(
+        keys, on=["file", "row"], how="left", maintain_order="left"
+    )
+    blank = pl.col("patient_id").is_null() & pl.col("record_id").is_null()
+    where = pl.when(blank).then(pl.concat_str(pl.lit("row "), pl.col("row").cast(pl.String)))
+    key = pl.concat_str(
+        pl.lit(site or ""),
+        *(pl.col(name).fill_null("") for name in ("file", "patient_id", "record_id")),
+        where.otherwise(pl.lit("")).fill_null(""),
+        pl.col("rule"),
+        pl.col("column").fill_null(""),
+        separator="\x1f",
+    )
+    found = found.with_columns(key=key)
+    nth = pl.int_range(pl.len()).over("key")
+    found = found.with_columns(
+        key=pl.when(nth > 0)
+        .then(pl.concat_str("key", pl.lit("\x1f"), nth.cast(pl.String)))
+        .otherwise("key")
+    )
+    ids = {k: _query_id(k) for k in found["key"].unique().to_list()}
+    return found.with_columns(query_id=pl.col("key").replace_strict(ids)).select(FINDING_FIELDS)
+
+
+def _record_keys_empty() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={"file": pl.String, "row": pl.Int64, "patient_id": pl.String, "record_id": pl.String}
+    )
+
+
+def _query_id(key: str) -> str:
+    """``Q-`` and 12 hexadecimal digits of the key's SHA-256."""
+    import hashlib
+
+    return "Q-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12].upper()
 
 
 def _sorted(findings: pl.DataFrame) -> pl.DataFrame:
@@ -404,7 +475,7 @@ def _too_wide_header(file: str, header: list[str], expected: list[str]) -> pl.Da
 # --- per-column rules (pandera) ----------------------------------------------------------------
 
 
-def _value_findings(file: str, failures: pl.DataFrame) -> pl.DataFrame:
+def _value_findings(file: str, failures: pl.DataFrame, text: pl.DataFrame) -> pl.DataFrame:
     """Findings from the failing cells of a model's column checks."""
     found = failures.select(
         file=pl.lit(file),
@@ -415,7 +486,32 @@ def _value_findings(file: str, failures: pl.DataFrame) -> pl.DataFrame:
     ).join(_RULE_TABLE, on="rule", how="left")
     if file == "treatments.csv":
         found = _with_agent_suggestions(found)
-    return found
+    return _with_first_copies(found, text)
+
+
+def _with_first_copies(found: pl.DataFrame, text: pl.DataFrame) -> pl.DataFrame:
+    """A repeated identifier names the row that has it first (pandera reports the later
+    copies only)."""
+    repeated = pl.col("rule").str.ends_with("-UNIQUE")
+    columns = found.filter(repeated)["column"].unique().sort().to_list()
+    if not columns:
+        return found
+    firsts = pl.concat(
+        text.group_by(column)
+        .agg(first=pl.col("source_row").min())
+        .select(column=pl.lit(column), value=pl.col(column), first="first")
+        for column in columns
+    )
+    found = found.join(firsts, on=["column", "value"], how="left", maintain_order="left")
+    said = pl.concat_str(
+        "column",
+        pl.lit(" must be unique in the file; row "),
+        pl.col("first").cast(pl.String),
+        pl.lit(" has it first"),
+    )
+    return found.with_columns(
+        message=pl.when(repeated & pl.col("first").is_not_null()).then(said).otherwise("message")
+    ).drop("first")
 
 
 def _pandera_failures(

@@ -71,8 +71,11 @@ QUERY_COLUMNS: tuple[str, ...] = (
     "submission",
     "file",
     "row",
+    "patient_id",
+    "record_id",
     "column",
     "value_sent",
+    "compared_with",
     "rule",
     "severity",
     "request",
@@ -278,12 +281,6 @@ def findings_json(info: SubmissionInfo, findings: Any) -> str:
 # --- queries.csv -------------------------------------------------------------------------------
 
 
-def _query_ids(info: SubmissionInfo, n: int) -> list[str]:
-    prefix = info.sha256[:8] if info.sha256 else "Q"
-    width = max(4, len(str(n)))
-    return [f"{prefix}-{i:0{width}d}" for i in range(1, n + 1)]
-
-
 def queries_csv(info: SubmissionInfo, findings: Any) -> str:
     """``queries.csv``: one spreadsheet-safe row per finding, in the findings' order.
 
@@ -298,15 +295,18 @@ def queries_csv(info: SubmissionInfo, findings: Any) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(QUERY_COLUMNS)
     site = info.site_id or ""
-    for query_id, record in zip(_query_ids(info, len(records)), records, strict=True):
+    for record in records:
         row = {
-            "query_id": query_id,
+            "query_id": record["query_id"],
             "site_id": site,
             "submission": info.name,
             "file": record["file"],
             "row": record["row"],
+            "patient_id": record["patient_id"],
+            "record_id": record["record_id"],
             "column": record["column"],
             "value_sent": record["value"],
+            "compared_with": record["compared"],
             "rule": record["rule"],
             "severity": record["severity"],
             "request": _REQUEST.get(record["severity"], ""),
