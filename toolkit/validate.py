@@ -121,13 +121,13 @@ def validate(submission: Submission, today: date | None = None) -> ValidationRes
     findings.append(manifest_findings)
     work: dict[str, pl.DataFrame] = {}
     usable: set[str] = set()
-    records: list[pl.DataFrame] = []
+    sheets: list[_Sheet] = []
     for file, model in MODELS.items():
         sheet, sheet_findings = _read_sheet(file, submission.files.get(file), model)
         findings.append(sheet_findings)
         if sheet is None:
             continue
-        records.append(_record_keys(sheet))
+        sheets.append(sheet)
         if file == "patients.csv":
             year = manifest.extracted_on.year if manifest.extracted_on else None
             model = PatientsModel.for_extract_year(year)
@@ -139,7 +139,7 @@ def validate(submission: Submission, today: date | None = None) -> ValidationRes
     context = Context(work, frozenset(usable), manifest.site_id, manifest.extracted_on)
     findings.append(cross_findings(context))
     all_findings = _sorted(_cut_long_values(_with_character_notes(_concat(findings))))
-    all_findings = _with_records(all_findings, records, manifest.site_id)
+    all_findings = _with_records(all_findings, sheets, manifest.site_id)
     accepted = not (all_findings["severity"] == "error").any()
     tables = _analysis_tables(work) if accepted else {}
     return ValidationResult(submission=submission, findings=all_findings, tables=tables)
@@ -196,28 +196,43 @@ def _concat(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(parts) if parts else pl.DataFrame(schema=FINDING_SCHEMA)
 
 
-def _record_keys(sheet: _Sheet) -> pl.DataFrame:
-    """Each row of a file by its spreadsheet row: the patient and the row's own identifier."""
+def _record_keys(sheet: _Sheet, rows: pl.Series) -> pl.DataFrame:
+    """The patient and the row's own identifier of some rows of a file (spreadsheet rows),
+    looked up by position: the work grows with the findings, not with the file."""
     own = RECORD_ID_COLUMNS.get(sheet.file)
+    at = rows - 2
 
-    def text(name: str | None) -> pl.Expr:
-        return pl.col(name) if name in sheet.usable else pl.lit(None, pl.String)
+    def text(name: str | None) -> pl.Series:
+        if name in sheet.usable:
+            return sheet.text[name].gather(at)
+        return pl.Series([None] * len(rows), dtype=pl.String)
 
-    return sheet.text.select(
-        file=pl.lit(sheet.file, pl.String),
-        row="source_row",
-        patient_id=text("patient_id"),
-        record_id=text(own),
+    return pl.DataFrame(
+        {
+            "file": [sheet.file] * len(rows),
+            "row": rows,
+            "patient_id": text("patient_id"),
+            "record_id": text(own),
+        },
+        schema=_RECORD_KEYS,
     )
 
 
-def _with_records(
-    findings: pl.DataFrame, records: list[pl.DataFrame], site: str | None
-) -> pl.DataFrame:
+_RECORD_KEYS = {"file": pl.String, "row": pl.Int64, "patient_id": pl.String, "record_id": pl.String}
+
+
+def _with_records(findings: pl.DataFrame, sheets: list[_Sheet], site: str | None) -> pl.DataFrame:
     """Findings with the record of their row and a query id that stays the same in the next
     extract: from the site, file, record (the row only when the record has no identifier),
     rule and column, and the occurrence among findings of that key (a value sent twice)."""
-    keys = pl.concat(records) if records else _record_keys_empty()
+    wanted = findings.filter(pl.col("row").is_not_null()).select("file", "row").unique()
+    keys = pl.concat(
+        [
+            _record_keys(sheet, wanted.filter(pl.col("file") == sheet.file)["row"].sort())
+            for sheet in sheets
+        ]
+        or [pl.DataFrame(schema=_RECORD_KEYS)]
+    )
     found = findings.drop("patient_id", "record_id").join(
         keys, on=["file", "row"], how="left", maintain_order="left"
     )
@@ -240,12 +255,6 @@ def _with_records(
     )
     ids = {k: _query_id(k) for k in found["key"].unique().to_list()}
     return found.with_columns(query_id=pl.col("key").replace_strict(ids)).select(FINDING_FIELDS)
-
-
-def _record_keys_empty() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={"file": pl.String, "row": pl.Int64, "patient_id": pl.String, "record_id": pl.String}
-    )
 
 
 def _query_id(key: str) -> str:
@@ -496,8 +505,12 @@ def _with_first_copies(found: pl.DataFrame, text: pl.DataFrame) -> pl.DataFrame:
     columns = found.filter(repeated)["column"].unique().sort().to_list()
     if not columns:
         return found
+    sent = found.filter(repeated)
     firsts = pl.concat(
-        text.group_by(column)
+        text.filter(
+            pl.col(column).is_in(sent.filter(pl.col("column") == column)["value"].implode())
+        )
+        .group_by(column)
         .agg(first=pl.col("source_row").min())
         .select(column=pl.lit(column), value=pl.col(column), first="first")
         for column in columns
