@@ -111,6 +111,11 @@ def _rule(
     return register
 
 
+def cross_rule_needs() -> dict[str, tuple[str, ...]]:
+    """The ``file:column`` inputs of each cross rule (it runs only where all are usable)."""
+    return {entry.rule: entry.needs for entry in _REGISTRY}
+
+
 def cross_rule_ids() -> list[str]:
     """Ids of every cross rule, in the order they run."""
     return [entry.rule for entry in sorted(_REGISTRY, key=lambda entry: entry.phase)]

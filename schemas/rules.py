@@ -72,7 +72,7 @@ from dataclasses import dataclass
 from schemas import codes as c
 from schemas.findings import Severity
 
-__all__ = ["Rule", "Severity", "RULES", "column_rule_id", "rules_for"]
+__all__ = ["DIMENSIONS", "Rule", "Severity", "RULES", "column_rule_id", "dimension", "rules_for"]
 
 
 _PAT, _TRT, _AE, _ASM = c.CSV_FILES
@@ -560,3 +560,49 @@ def rules_for(file: str, column: str | None = None) -> list[Rule]:
         for rule in RULES.values()
         if rule.file == file and (column is None or rule.column == column)
     ]
+
+
+#: The data-quality dimensions of Kahn et al.'s harmonised framework (eGEMs 2016), as OHDSI's
+#: Data Quality Dashboard tags its checks. Every rule here is a *verification* check (against
+#: the contract's own expectations, not an external reference).
+DIMENSIONS = ("conformance", "completeness", "plausibility")
+
+#: Rule-id endings (or whole ids) by dimension, the first match wins: a value missing where
+#: one is required is completeness; a value outside its format, code list or reference is
+#: conformance; a value that is well formed but unlikely, out of order or repeated (Kahn's
+#: uniqueness plausibility) is plausibility.
+_DIMENSION_MARKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "completeness",
+        ("-REQUIRED", "FILE-MISSING", "FILE-COLUMN-MISSING", "FILE-NO-ROWS", "PAT-NO-TREATMENT"),
+    ),
+    (
+        "plausibility",
+        (
+            "-UNIQUE",
+            "-RANGE",
+            "-HIGH",
+            "-AFTER-EXTRACT",
+            "-EXTRACTED-FUTURE",
+            "-BEFORE-BIRTH",
+            "-BEFORE-DIAGNOSIS",
+            "-AFTER-LAST-CONTACT",
+            "-BEFORE-START",
+            "-BEFORE-TREATMENT",
+            "-AFTER-DEATH",
+            "-NOT-DEAD",
+            "-OUTCOME-FATAL",
+            "-DUPLICATE-COURSE",
+            "-START-EARLY",
+        ),
+    ),
+    ("conformance", ("",)),
+)
+
+
+def dimension(rule_id: str) -> str:
+    """The Kahn dimension of a rule: ``conformance``, ``completeness`` or ``plausibility``."""
+    for name, marks in _DIMENSION_MARKS:
+        if any(rule_id.endswith(mark) or rule_id == mark for mark in marks):
+            return name
+    raise KeyError(rule_id)  # pragma: no cover - "" matches every id

@@ -21,7 +21,9 @@ from toolkit.validation_report import (
     REPORT_FILES,
     SHOWN_PER_RULE,
     SubmissionInfo,
+    findings_document,
     queries_csv,
+    render_validation_html,
     spreadsheet_safe,
     write_validation_report,
 )
@@ -405,3 +407,109 @@ def test_every_injected_violation_becomes_a_query(injected_registry: Path, tmp_p
     html = (tmp_path / "r" / "validation.html").read_text(encoding="utf-8")
     for rule in {row["rule"] for row in injected}:
         assert f'id="rule-{rule}"' in html
+
+
+# --- every rule run, with its units and Kahn dimension -----------------------------------------
+
+
+def _treatment_finding(row: int, rule: str, column: str) -> dict:
+    return {
+        "file": "treatments.csv",
+        "row": row,
+        "column": column,
+        "value": "x",
+        "rule": rule,
+        "severity": RULES[rule].severity,
+        "message": RULES[rule].message,
+    }
+
+
+def test_every_rule_is_listed_with_its_units_failures_and_dimension() -> None:
+    rows = {"patients.csv": 10, "treatments.csv": 40, "adverse_events.csv": 5}
+    info = SubmissionInfo("S09", "ab" * 32, {"site_id": "S09"}, rows=rows)
+    findings = [
+        _treatment_finding(3, "TRT-DOSES-RANGE", "doses"),
+        _treatment_finding(3, "TRT-DOSES-RANGE", "doses"),  # the same row twice: one unit
+        _treatment_finding(7, "TRT-DOSES-RANGE", "doses"),
+        {
+            "file": "assessments.csv",
+            "row": None,
+            "column": None,
+            "value": None,
+            "rule": "FILE-MISSING",
+            "severity": "error",
+            "message": "assessments.csv is missing from the submission",
+        },
+        {
+            "file": "adverse_events.csv",
+            "row": None,
+            "column": "grade",
+            "value": None,
+            "rule": "FILE-COLUMN-MISSING",
+            "severity": "error",
+            "message": "a column of the contract is missing",
+        },
+    ]
+    document = findings_document(info, findings)
+    checks = {c["rule"]: c for c in document["checks"]}
+    assert list(checks) == list(RULES)  # every rule of the catalog, in its order
+    doses = checks["TRT-DOSES-RANGE"]
+    assert (doses["ran"], doses["units"], doses["failed"]) == (True, 40, 2)
+    assert doses["pass_fraction"] == pytest.approx(38 / 40)
+    assert (checks["TRT-LINE-RANGE"]["failed"], checks["TRT-LINE-RANGE"]["pass_fraction"]) == (0, 1)
+    # a missing file, and a missing column, stop the rules that read them
+    assert not checks["ASM-RESPONSE-CODE"]["ran"] and checks["ASM-RESPONSE-CODE"]["units"] is None
+    assert not checks["AE-GRADE-RANGE"]["ran"]
+    assert not checks["AE-GRADE5-NOT-DEAD"]["ran"]  # a cross rule reading grade
+    assert checks["AE-TERM-REQUIRED"]["ran"]
+    assert (checks["FILE-MISSING"]["units"], checks["FILE-MISSING"]["failed"]) == (5, 1)
+    dimensions = {d["dimension"]: d for d in document["dimensions"]}
+    assert set(dimensions) == {"conformance", "completeness", "plausibility"}
+    plausibility = dimensions["plausibility"]
+    assert (
+        plausibility["failed"] == 2
+        and plausibility["rules_passed"] == plausibility["rules_run"] - 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ("PAT-SEX-CODE", "conformance"),
+        ("TRT-PATIENT-REF", "conformance"),
+        ("PAT-SEX-REQUIRED", "completeness"),
+        ("FILE-COLUMN-MISSING", "completeness"),
+        ("TRT-END-BEFORE-START", "plausibility"),
+        ("PAT-PATIENT-ID-UNIQUE", "plausibility"),
+        ("TRT-DOSES-HIGH", "plausibility"),
+    ],
+)
+def test_rules_carry_their_kahn_dimension(rule: str, expected: str) -> None:
+    from schemas.rules import dimension
+
+    assert dimension(rule) == expected
+
+
+def test_a_pass_share_reads_100_percent_only_when_nothing_failed() -> None:
+    from toolkit.validation_report import pass_share
+
+    assert [pass_share(f) for f in (1.0, 0.0, 0.5, 0.99996, 0.00004)] == [
+        "100%",
+        "0%",
+        "50.0%",
+        "99.996%",
+        "0.004%",
+    ]
+
+
+def test_the_html_lists_every_rule_run_and_the_patients_affected(tmp_path: Path) -> None:
+    info = SubmissionInfo("S09", "ab" * 32, {"site_id": "S09"}, rows={"treatments.csv": 40})
+    finding = _treatment_finding(3, "TRT-DOSES-RANGE", "doses") | {"patient_id": "P7"}
+    text = visible_text(render_validation_html(info, [finding]))
+    assert "Every rule run" in text
+    said = re.search(
+        r"(\d+) of (\d+) rules run passed; the findings concern 1 patient; (\d+)", text
+    )
+    passed, run, not_run = map(int, said.groups())
+    assert passed == run - 1 and run + not_run == len(RULES)  # only treatments.csv was read
+    assert "97.5%" in text  # 39 of 40 treatment rows pass TRT-DOSES-RANGE

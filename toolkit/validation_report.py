@@ -1,13 +1,16 @@
 """The steward's validation report: what a data steward reads and what goes back to the site.
 
 From a submission's facts (:class:`SubmissionInfo`) and its findings (the validator's finding
-table: ``file, row, column, value, rule, severity, message``), :func:`write_validation_report`
+table, :data:`schemas.findings.FINDING_FIELDS`), :func:`write_validation_report`
 writes three files into one folder:
 
 ``validation.html``
     For the steward: the verdict (ACCEPTED / REJECTED) with the submission's name, site,
-    extract date, SHA-256 and contract version; a summary per file and per rule; then the
-    findings grouped by rule, at most :data:`SHOWN_PER_RULE` per rule. Self-contained (inline
+    extract date, SHA-256 and contract version; a summary per file; every rule of the contract
+    with the units it tested, those that failed and its Kahn data-quality dimension (pointblank
+    and OHDSI's Data Quality Dashboard report so), with the pass rate per dimension; the rules
+    broken; then the findings grouped by rule, at most :data:`SHOWN_PER_RULE` per rule, each with
+    its query id and record. Self-contained (inline
     CSS and font, nothing fetched) and laid out for print as well as for the screen.
 ``findings.json``
     Every finding, with the verdict and the counts; the same document ``toolkit validate
@@ -37,8 +40,9 @@ from typing import Any
 from jinja2 import Environment
 
 from schemas.codes import CONTRACT_VERSION, CSV_FILES, MANIFEST_FILE
+from schemas.cross import cross_rule_needs
 from schemas.findings import FINDING_FIELDS, SEVERITIES
-from schemas.rules import RULES
+from schemas.rules import DIMENSIONS, RULES, dimension
 
 from .atomic import write_files
 from .documents import embed_fonts, inline_css, make_environment
@@ -53,6 +57,7 @@ __all__ = [
     "findings_document",
     "findings_json",
     "queries_csv",
+    "pass_share",
     "render_validation_html",
     "spreadsheet_safe",
     "count_rows",
@@ -260,6 +265,8 @@ def findings_document(info: SubmissionInfo, findings: Any) -> dict[str, Any]:
             for entry in _file_summary(info, records)
         },
         "rules": dict(sorted(per_rule.items())),
+        "dimensions": _dimension_summary(checks := _rules_run(info, records)),
+        "checks": checks,
         "findings": records,
     }
 
@@ -276,6 +283,90 @@ def findings_json(info: SubmissionInfo, findings: Any) -> str:
     lines = [json.dumps(record, ensure_ascii=False) for record in records]
     body = "[\n    " + ",\n    ".join(lines) + "\n  ]" if lines else "[]"
     return f'{head.removesuffix("}").rstrip()},\n  "findings": {body}\n}}\n'
+
+
+# --- every rule run ----------------------------------------------------------------------------
+
+#: Findings that make a column of a file unusable, so that the rules reading it do not run.
+_COLUMN_UNUSABLE = ("FILE-COLUMN-MISSING", "FILE-COLUMN-DUPLICATE")
+
+
+def _rules_run(info: SubmissionInfo, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every rule of the contract, as pointblank's agent report lists its steps: whether it ran,
+    the units it tested (the rows of its file; the files, for a rule on any file; the manifest,
+    for its rules), the units that failed and the passing fraction, with its Kahn dimension.
+
+    A rule runs when its file was read and every column it reads is usable (cross rules: every
+    ``file:column`` they need, :func:`schemas.cross.cross_rule_needs`).
+    """
+    failing: dict[str, set] = {}
+    for record in records:
+        failing.setdefault(record["rule"], set()).add((record["file"], record["row"]))
+    unusable = {f"{r['file']}:{r['column']}" for r in records if r["rule"] in _COLUMN_UNUSABLE}
+    manifest_bad = {f"{MANIFEST_FILE}:{r['column']}" for r in records if r["file"] == MANIFEST_FILE}
+    if "MANIFEST-INVALID" in failing or info.manifest is None:
+        manifest_bad |= {f"{MANIFEST_FILE}:{key}" for key in _MANIFEST_KEYS}
+    needs = cross_rule_needs()
+    unreadable = _unreadable(records)
+    rows = []
+    for rule in RULES.values():
+        units = _units(rule, info, unreadable)
+        inputs = needs.get(rule.id) or (
+            (f"{rule.file}:{rule.column}",) if rule.file in CSV_FILES and rule.column else ()
+        )
+        ran = units is not None and not any(
+            need in unusable or need in manifest_bad for need in inputs
+        )
+        failed = len(failing.get(rule.id, ())) if ran else None
+        rows.append(
+            {
+                "rule": rule.id,
+                "severity": rule.severity,
+                "dimension": dimension(rule.id),
+                "file": rule.file,
+                "column": rule.column,
+                "ran": ran,
+                "units": units if ran else None,
+                "failed": failed,
+                "pass_fraction": (1 - min(failed, units) / units) if ran and units else None,
+            }
+        )
+    return rows
+
+
+def _units(rule, info: SubmissionInfo, unreadable: bool) -> int | None:
+    """What a rule tests: its file's rows, one manifest, or every contract file (None: its file
+    could not be read, or nothing could)."""
+    if rule.id == _UNREADABLE:
+        return 1
+    if unreadable:
+        return None
+    if rule.file is None:
+        return 1 + len(CSV_FILES)
+    if rule.file == MANIFEST_FILE:
+        return 1
+    return info.rows.get(rule.file)
+
+
+def _dimension_summary(checks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per Kahn dimension, over the rules that ran: rules passed of rules run, and the units
+    that passed of the units tested."""
+    summary = []
+    for name in DIMENSIONS:
+        ran = [c for c in checks if c["dimension"] == name and c["ran"]]
+        units = sum(c["units"] for c in ran)
+        failed = sum(min(c["failed"], c["units"]) for c in ran)
+        summary.append(
+            {
+                "dimension": name,
+                "rules_run": len(ran),
+                "rules_passed": sum(c["failed"] == 0 for c in ran),
+                "units": units,
+                "failed": failed,
+                "pass_fraction": (1 - failed / units) if units else None,
+            }
+        )
+    return summary
 
 
 # --- queries.csv -------------------------------------------------------------------------------
@@ -351,7 +442,18 @@ def _verdict_note(accepted: bool, counts: Mapping[str, int]) -> str:
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return make_environment()
+    return make_environment(filters={"share": pass_share})
+
+
+def pass_share(fraction: float) -> str:
+    """A passing fraction as a percentage that reads 100% only when nothing failed and 0% only
+    when nothing passed: ``0.99996`` → ``"99.996%"``, ``0.5`` → ``"50.0%"``."""
+    if fraction in (0, 1):
+        return f"{100 * fraction:.0f}%"
+    decimals = 1
+    while decimals < 9 and round(100 * fraction, decimals) in (0, 100):
+        decimals += 1
+    return f"{100 * fraction:.{decimals}f}%"
 
 
 def render_validation_html(
@@ -400,6 +502,9 @@ def render_validation_html(
         "counts": counts,
         "total": len(records),
         "files": _file_summary(info, records),
+        "dimensions": _dimension_summary(checks := _rules_run(info, records)),
+        "checks": checks,
+        "patients_affected": len({r["patient_id"] for r in records if r["patient_id"]}),
         "groups": groups,
         "shown_per_rule": shown_per_rule,
         "report_files": REPORT_FILES,
