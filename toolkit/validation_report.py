@@ -242,7 +242,9 @@ def findings_document(info: SubmissionInfo, findings: Any) -> dict[str, Any]:
     -------
     dict
         ``submission, sha256, manifest, contract_version, accepted, verdict, counts, files,
-        rules`` (finding count per rule id, sorted by id) and ``findings``, in that order.
+        rules`` (finding count per rule id, sorted by id), ``dimensions`` (pass rate per Kahn
+        dimension), ``checks`` (every rule run, :func:`_rules_run`) and ``findings``, in that
+        order.
     """
     records = _records(findings)
     counts = _counts(records)
