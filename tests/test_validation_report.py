@@ -513,3 +513,18 @@ def test_the_html_lists_every_rule_run_and_the_patients_affected(tmp_path: Path)
     passed, run, not_run = map(int, said.groups())
     assert passed == run - 1 and run + not_run == len(RULES)  # only treatments.csv was read
     assert "97.5%" in text  # 39 of 40 treatment rows pass TRT-DOSES-RANGE
+
+
+def test_findings_are_also_listed_by_patient_most_first() -> None:
+    info = SubmissionInfo("S09", "ab" * 32, {"site_id": "S09"}, rows={"treatments.csv": 40})
+    findings = [
+        _treatment_finding(3, "TRT-DOSES-RANGE", "doses") | {"patient_id": "P2", "query_id": "Q-1"},
+        _treatment_finding(5, "TRT-DOSES-RANGE", "doses") | {"patient_id": "P7", "query_id": "Q-2"},
+        _treatment_finding(6, "TRT-LINE-RANGE", "line") | {"patient_id": "P7", "record_id": "T6"},
+    ]
+    text = visible_text(render_validation_html(info, findings, shown_per_rule=1))
+    section = text[text.index("Findings by patient") :]
+    assert "1 more patients are in queries.csv" in section
+    assert "P7 2 Q-2 TRT-DOSES-RANGE treatments.csv row 5, doses" in section
+    assert "TRT-LINE-RANGE treatments.csv row 6 (T6), line" in section
+    assert "P2 1" not in section  # listed in the CSV, beyond the first

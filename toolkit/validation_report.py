@@ -287,6 +287,23 @@ def findings_json(info: SubmissionInfo, findings: Any) -> str:
     return f'{head.removesuffix("}").rstrip()},\n  "findings": {body}\n}}\n'
 
 
+def _by_record(records: Sequence[Mapping[str, Any]], shown: int) -> dict[str, Any]:
+    """The findings by patient, for a coordinator who fixes one record at a time: the patients
+    with the most findings first (then by id), at most ``shown`` of them listed."""
+    by_patient: dict[str, list[Mapping[str, Any]]] = {}
+    for record in records:
+        if record["patient_id"]:
+            by_patient.setdefault(record["patient_id"], []).append(record)
+    order = sorted(by_patient, key=lambda p: (-len(by_patient[p]), p))
+    return {
+        "patients": [
+            {"patient_id": p, "findings": by_patient[p], "count": len(by_patient[p])}
+            for p in order[:shown]
+        ],
+        "hidden": max(len(order) - shown, 0),
+    }
+
+
 # --- every rule run ----------------------------------------------------------------------------
 
 #: Findings that make a column of a file unusable, so that the rules reading it do not run.
@@ -507,6 +524,7 @@ def render_validation_html(
         "dimensions": _dimension_summary(checks := _rules_run(info, records)),
         "checks": checks,
         "patients_affected": len({r["patient_id"] for r in records if r["patient_id"]}),
+        "by_record": _by_record(records, shown_per_rule),
         "groups": groups,
         "shown_per_rule": shown_per_rule,
         "report_files": REPORT_FILES,
