@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import html as html_lib
 import io
 import re
@@ -55,7 +56,8 @@ def pdf_text(written: dict[str, Path]) -> str:
 
 
 def test_writes_html_and_pdf(written: dict[str, Path]) -> None:
-    assert {kind: path.name for kind, path in written.items()} == DICTIONARY_FILES
+    documents = {kind: path.name for kind, path in written.items() if kind in DICTIONARY_FILES}
+    assert documents == DICTIONARY_FILES
     assert written["pdf"].read_bytes().startswith(b"%PDF-")
 
 
@@ -189,3 +191,96 @@ def test_command(tmp_path: Path) -> None:
         refused = toolkit(*bad)
         assert refused.returncode == 2
         assert "Traceback" not in refused.stderr
+
+
+# --- the dictionary as files sites fill in -------------------------------------------------------
+
+#: REDCap's data dictionary header, as REDCap's "Download the current Data Dictionary" writes it.
+REDCAP_HEADER = [
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
+]
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    raw = path.read_bytes()
+    assert raw.startswith("\ufeff".encode()) and b"\r\n" in raw  # UTF-8 BOM, CRLF: Excel reads it
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def test_redcap_dictionary_has_redcaps_columns_and_one_instrument_per_file(
+    written: dict[str, Path],
+) -> None:
+    rows = read_csv(written["redcap"])
+    header = written["redcap"].read_text(encoding="utf-8-sig").splitlines()[0]
+    assert next(csv.reader([header])) == REDCAP_HEADER
+    names = [row["Variable / Field Name"] for row in rows]
+    assert names[0] == "patient_id" and rows[0]["Form Name"] == "patients"  # the record id
+    assert len(set(names)) == len(names)
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", name) for name in names)
+    assert {row["Form Name"] for row in rows} == {
+        "patients",
+        "treatments",
+        "adverse_events",
+        "assessments",
+    }
+    by_name = {row["Variable / Field Name"]: row for row in rows}
+    assert by_name["sex"]["Field Type"] == "dropdown"
+    assert by_name["sex"]["Choices, Calculations, OR Slider Labels"] == "F, F | M, M | U, U"
+    # the contract: ecog 0 to 4, grade 1 to 5, dates YYYY-MM-DD
+    assert (by_name["ecog"]["Text Validation Min"], by_name["ecog"]["Text Validation Max"]) == (
+        "0",
+        "4",
+    )
+    assert by_name["grade"]["Text Validation Type OR Show Slider Number"] == "integer"
+    assert by_name["onset_date"]["Text Validation Type OR Show Slider Number"] == "date_ymd"
+    assert by_name["ae_treatment_id"]["Form Name"] == "adverse_events"  # a repeated name
+    assert by_name["treatment_id"]["Form Name"] == "treatments"
+
+
+def test_dictionary_csv_has_a_row_per_file_and_column(written: dict[str, Path]) -> None:
+    rows = read_csv(written["dictionary"])
+    expected = [
+        (file, name)
+        for file, model in contract_models().items()
+        for name in model.to_schema().columns
+    ]
+    assert [(row["file"], row["column"]) for row in rows] == expected
+    sex = next(row for row in rows if (row["file"], row["column"]) == ("patients.csv", "sex"))
+    assert (sex["type"], sex["required"], sex["allowed_values"]) == (
+        "code",
+        "required",
+        "F | M | U",
+    )
+    assert "PAT-SEX-CODE" in sex["rules"].split()
+
+
+def test_the_templates_are_what_the_validator_expects(
+    written: dict[str, Path], tmp_path: Path
+) -> None:
+    from toolkit.submission import open_submission
+    from toolkit.validate import validate
+
+    folder = written["templates"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [codes.MANIFEST_FILE, *codes.CSV_FILES]
+    )
+    findings = validate(open_submission(folder)).findings
+    # header only: no column missing or unknown, only the files that must have rows say so
+    assert set(findings["rule"]) == {"FILE-NO-ROWS"}

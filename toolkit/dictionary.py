@@ -30,13 +30,14 @@ from schemas import codes as c
 from schemas.rules import RULES, Rule, column_rule_id, rules_for
 from schemas.vocabulary import AGENT_ALIASES, AGENT_CLASS
 
+from .atomic import write_files
 from .documents import (
     check_formats,
+    document_contents,
     embed_fonts,
     inline_css,
     make_environment,
     render_pdf,
-    write_documents,
 )
 
 __all__ = [
@@ -48,7 +49,11 @@ __all__ = [
 ]
 
 DICTIONARY_FILES: dict[str, str] = {"html": "dictionary.html", "pdf": "dictionary.pdf"}
-"""Output formats :func:`write_dictionary` knows, with the file each one writes."""
+"""The documents :func:`write_dictionary` renders, with the file each one writes."""
+#: The files of the ``csv`` format: for sites that build extracts in a spreadsheet, REDCap or
+#: SAS (:mod:`toolkit.dictionary_files`); the templates go into ``templates/``.
+TABLE_FILES = {"dictionary": "dictionary.csv", "redcap": "redcap_data_dictionary.csv"}
+TEMPLATES_FOLDER = "templates"
 
 _TEMPLATE = "dictionary.html.j2"
 _STYLESHEETS = ("document.css", "dictionary.css")
@@ -305,7 +310,7 @@ def render_dictionary_html(context: Mapping[str, Any] | None = None) -> str:
 
 
 def write_dictionary(
-    out_dir: str | os.PathLike[str], formats: Sequence[str] = ("html", "pdf")
+    out_dir: str | os.PathLike[str], formats: Sequence[str] = ("html", "pdf", "csv")
 ) -> dict[str, Path]:
     """Write ``dictionary.html`` and/or ``dictionary.pdf`` into ``out_dir``.
 
@@ -313,8 +318,9 @@ def write_dictionary(
     ----------
     out_dir : path-like
         Folder to write into; created if missing. Existing files are replaced atomically.
-    formats : sequence of {"html", "pdf"}
-        Which files to write.
+    formats : sequence of {"html", "pdf", "csv"}
+        Which files to write; ``csv``: ``dictionary.csv``, ``redcap_data_dictionary.csv`` and
+        ``templates/`` (one header-only CSV per contract file and a ``manifest.json`` example).
 
     Returns
     -------
@@ -326,12 +332,27 @@ def write_dictionary(
     UsageError
         If a format is unknown.
     """
-    check_formats(formats, DICTIONARY_FILES, "dictionary")
+    check_formats(formats, {**DICTIONARY_FILES, "csv": ""}, "dictionary")
     context = dictionary_context()
-    return write_documents(
+    out = Path(out_dir)
+    contents = document_contents(
         render_dictionary_html(context),
-        out_dir,
         DICTIONARY_FILES,
-        formats,
+        [f for f in formats if f != "csv"],
         lambda html: render_pdf(html, title=context["title"]),
     )
+    files = {out / DICTIONARY_FILES[kind]: data for kind, data in contents.items()}
+    written = {kind: out / DICTIONARY_FILES[kind] for kind in contents}
+    if "csv" in formats:
+        from toolkit.dictionary_files import dictionary_csv, redcap_csv, template_files
+
+        tables = {"dictionary": dictionary_csv(context), "redcap": redcap_csv(context)}
+        for kind, data in tables.items():
+            files[out / TABLE_FILES[kind]] = data
+            written[kind] = out / TABLE_FILES[kind]
+        for name, data in template_files(context).items():
+            files[out / TEMPLATES_FOLDER / name] = data
+        written["templates"] = out / TEMPLATES_FOLDER
+    (out / TEMPLATES_FOLDER if "csv" in formats else out).mkdir(parents=True, exist_ok=True)
+    write_files(files)  # every file replaced together, or none
+    return written

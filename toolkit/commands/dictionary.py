@@ -1,4 +1,4 @@
-"""``toolkit dictionary [--out DIR] [--format html,pdf]``: the data dictionary for sites.
+"""``toolkit dictionary [--out DIR] [--format html,pdf,csv]``: the data dictionary for sites.
 
 Generated at run time from the schemas validation enforces (see :mod:`toolkit.dictionary`), so
 it cannot disagree with ``toolkit validate``. Exit status: 0 written, 1 failure (a disk full, a
@@ -24,20 +24,22 @@ __all__ = ["command"]
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("."),
     show_default=True,
-    help="Folder for dictionary.html and dictionary.pdf.",
+    help="Folder for the dictionary's files.",
 )
 @click.option(
     "--format",
     "formats",
-    default="html,pdf",
+    default="html,pdf,csv",
     show_default=True,
-    help="Which files to write: html, pdf or html,pdf.",
+    help="Which files to write, comma-separated: html, pdf, csv (dictionary.csv, "
+    "redcap_data_dictionary.csv and templates/ with one empty CSV per contract file).",
 )
 def command(out_dir: Path, formats: str) -> None:
-    """Write the data dictionary (dictionary.html, dictionary.pdf) from the schemas."""
+    """Write the data dictionary from the schemas: dictionary.html and .pdf, dictionary.csv,
+    a REDCap data dictionary and template CSVs."""
     wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
-    if not wanted or set(wanted) - {"html", "pdf"}:
-        raise UsageError("--format takes html, pdf or html,pdf")
+    if not wanted or set(wanted) - {"html", "pdf", "csv"}:
+        raise UsageError("--format takes html, pdf and/or csv, comma-separated")
     from toolkit.atomic import check_out_dir, writing
     from toolkit.dictionary import write_dictionary
 
