@@ -101,7 +101,7 @@ def hand_registry() -> duckdb.DuckDBPyConnection:
     connection.execute(DDL)
     connection.execute(
         "insert into submissions values ('sub1', 1, 'S01', '2015-05-15', '1', 'S01', "
-        "'accepted', 0, 0, '', '{}')"
+        "'accepted', 0, 0, '', '{}', null)"
     )
     for row, (pid, (vital, last, death, braf)) in enumerate(PATIENTS.items(), start=2):
         add_patient(connection, "sub1", row, pid, vital, last, death, braf, CAUSES.get(pid))
@@ -115,7 +115,7 @@ def hand_registry() -> duckdb.DuckDBPyConnection:
         )
     for sid, seq, extracted_on, status, pid in OTHER_SUBMISSIONS:
         connection.execute(
-            "insert into submissions values (?, ?, 'S01', ?, '1', ?, ?, 0, 0, '', '{}')",
+            "insert into submissions values (?, ?, 'S01', ?, '1', ?, ?, 0, 0, '', '{}', null)",
             [sid, seq, extracted_on, sid, status],
         )
         add_patient(connection, sid, 2, pid, "dead", "2014-06-01", "2014-06-01", "mutant", None)

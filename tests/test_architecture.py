@@ -18,7 +18,7 @@ PACKAGES = ("toolkit", "schemas")
 STAGES = (
     ("toolkit.submission",),
     ("toolkit.validate", "toolkit.validation_report", "toolkit.dictionary"),
-    ("toolkit.ingest",),
+    ("toolkit.ingest", "toolkit.ledger"),
     ("toolkit.cohort", "toolkit.export"),
     ("toolkit.survival",),
     ("toolkit.analyses",),

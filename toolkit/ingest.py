@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from toolkit import clock
 from toolkit.atomic import os_error_text
 from toolkit.errors import DatabaseBusy, Interrupted, ToolkitError, UsageError
 from toolkit.submission import Received
@@ -74,6 +75,7 @@ create table if not exists submissions (
     archive_path varchar not null,
     row_counts varchar not null
 );
+alter table submissions add column if not exists received_on date;
 create table if not exists cutoff_freezes (
     cutoff_date date not null,
     submission_id varchar not null,
@@ -564,8 +566,11 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
     manifest = batch.manifest
     con.execute(
         """
-        insert into submissions
-        values (?, nextval('ingest_seq'), ?, try_cast(? as date), ?, ?, ?, ?, ?, ?, ?)
+        insert into submissions (
+            submission_id, ingest_seq, site_id, extracted_on, contract_version, source_name,
+            status, n_errors, n_warnings, archive_path, row_counts, received_on
+        )
+        values (?, nextval('ingest_seq'), ?, try_cast(? as date), ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             batch.received.sha256,
@@ -578,6 +583,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
             int((batch.findings["severity"] == "warning").sum()),
             str(batch.archive_path),
             json.dumps(counts, sort_keys=True),
+            clock.today(),
         ],
     )
     _insert(con, "findings", batch.findings, batch.received.sha256)

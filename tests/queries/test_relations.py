@@ -151,7 +151,7 @@ def test_frozen_cutoff_keeps_its_submissions(con) -> None:
     assert freeze_cutoff(con, study, CUTOFF) is False
     con.execute(
         "insert into submissions values ('sub2', 2, 'S01', '2015-06-01', '1', 'S01b', "
-        "'accepted', 0, 0, '', '{}')"
+        "'accepted', 0, 0, '', '{}', null)"
     )
     run_queries(con, study, CUTOFF)
     assert _rows(con, "select submission_id from stg_submissions_in_force") == [("sub1",)]

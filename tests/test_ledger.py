@@ -1,0 +1,91 @@
+"""The submission ledger (``toolkit status``): every submission per site, rejected ones too,
+the extract in force and the cutoffs that froze it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from small_submission import write_submission
+
+from toolkit.ledger import submission_ledger
+from toolkit.pipeline import analysis_cohort, ingest_submission
+from toolkit.study import builtin_study_path, load_study
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """S01 sends a broken extract (rejected), then the corrected one; the cutoff 2015-03-14
+    freezes it."""
+    root = tmp_path_factory.mktemp("ledger")
+    db = root / "registry.duckdb"
+    patch = pytest.MonkeyPatch()
+    patch.setenv("TOOLKIT_TODAY", "2015-03-20")
+    try:
+        broken = write_submission(root / "broken" / "S01", [("patients.csv", 2, "sex", "X")])
+        assert ingest_submission(broken, db).status == "rejected"
+        fixed = write_submission(root / "fixed" / "S01")
+        assert ingest_submission(fixed, db).status == "loaded"
+    finally:
+        patch.undo()
+    analysis_cohort(db, load_study(builtin_study_path()), date(2015, 3, 14))
+    return db
+
+
+def test_the_ledger_shows_both_extracts_of_the_site_in_the_order_received(registry: Path) -> None:
+    ledger = submission_ledger(registry)
+    (site,) = ledger["sites"]
+    assert site["site_id"] == "S01"
+    rejected, accepted = site["submissions"]
+    assert (rejected["status"], rejected["errors"], rejected["in_force"]) == ("rejected", 1, False)
+    assert (accepted["status"], accepted["errors"], accepted["in_force"]) == ("accepted", 0, True)
+    assert accepted["extracted_on"] == "2015-03-14"
+    assert rejected["received_on"] == accepted["received_on"] == "2015-03-20"
+    assert (rejected["cutoffs"], accepted["cutoffs"]) == ([], ["2015-03-14"])
+    assert len(accepted["sha256"]) == 12 and accepted["sha256"] != rejected["sha256"]
+    assert ledger["totals"] == {
+        "submissions": 2,
+        "by_status": {"accepted": 1, "rejected": 1},
+        "sites_in_force": 1,
+        "patients_in_force": 2,
+    }
+
+
+def test_a_registry_from_before_the_day_received_was_kept_reads_it_as_unknown(
+    registry: Path, tmp_path: Path
+) -> None:
+    import duckdb
+
+    old = tmp_path / "old.duckdb"
+    old.write_bytes(registry.read_bytes())
+    with duckdb.connect(str(old)) as con:
+        con.execute("alter table submissions drop column received_on")
+    ledger = submission_ledger(old)
+    assert [s["received_on"] for s in ledger["sites"][0]["submissions"]] == [None, None]
+
+
+def test_status_prints_the_table_and_json(registry: Path) -> None:
+    def toolkit(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "toolkit", "status", *args],
+            capture_output=True,
+            text=True,
+            env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        )
+
+    shown = toolkit("--db", str(registry))
+    assert shown.returncode == 0, shown.stderr
+    assert "rejected" in shown.stdout and "2015-03-14" in shown.stdout
+    assert (
+        "2 submissions (1 accepted, 1 rejected); 1 site with an extract in force, 2 patients"
+        in (" ".join(shown.stdout.split()))
+    )
+    as_json = toolkit("--db", str(registry), "--json")
+    assert json.loads(as_json.stdout) == submission_ledger(registry)
+    missing = toolkit("--db", str(registry.parent / "none.duckdb"))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "run toolkit ingest first" in missing.stderr
