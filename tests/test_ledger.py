@@ -89,3 +89,107 @@ def test_status_prints_the_table_and_json(registry: Path) -> None:
     missing = toolkit("--db", str(registry.parent / "none.duckdb"))
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert "run toolkit ingest first" in missing.stderr
+
+
+# --- queries across extracts ---------------------------------------------------------------------
+
+
+def test_a_rejected_extracts_query_is_resolved_by_the_corrected_one(registry: Path) -> None:
+    from toolkit.ledger import query_states
+
+    (query,) = query_states(registry)
+    assert (query["site_id"], query["patient_id"], query["rule"]) == (
+        "S01",
+        "00123",
+        "PAT-SEX-CODE",
+    )
+    assert query["state"] == "resolved"
+    assert (
+        query["first_seen"]
+        == query["last_seen"]
+        == {
+            "submission": "S01",
+            "received_on": "2015-03-20",
+        }
+    )
+    assert query["resolved_by"] == {"submission": "S01", "received_on": "2015-03-20"}
+    assert query_states(registry, state="open") == []
+    assert query_states(registry, site="S02") == []
+
+
+@pytest.fixture(scope="module")
+def warned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three accepted extracts of S01: a dose count above 30 (a warning) in the first two,
+    corrected in the third; each received on its own day."""
+    root = tmp_path_factory.mktemp("warned")
+    db = root / "registry.duckdb"
+    patch = pytest.MonkeyPatch()
+    try:
+        for day, doses, name in (("2015-03-20", "40", "a"), ("2015-04-20", "40", "b")):
+            patch.setenv("TOOLKIT_TODAY", day)
+            extract = write_submission(
+                root / name / "S01",
+                [
+                    ("treatments.csv", 2, "doses", doses),
+                    ("treatments.csv", 3, "line", name == "b" and "3" or "2"),
+                ],
+            )
+            assert ingest_submission(extract, db).status == "loaded"
+    finally:
+        patch.undo()
+    return db
+
+
+def test_a_warning_still_in_the_latest_accepted_extract_stays_open(warned: Path) -> None:
+    from toolkit.ledger import query_states
+
+    (query,) = query_states(warned)
+    assert (query["rule"], query["record_id"], query["state"]) == ("TRT-DOSES-HIGH", "T1", "open")
+    assert query["first_seen"]["received_on"] == "2015-03-20"
+    assert query["last_seen"]["received_on"] == "2015-04-20"
+    assert query["resolved_by"] is None
+
+
+def test_an_accepted_extract_without_it_resolves_it_and_the_command_says_so(
+    warned: Path, tmp_path: Path
+) -> None:
+    from toolkit.ledger import query_states
+
+    db = tmp_path / "registry.duckdb"
+    db.write_bytes(warned.read_bytes())
+    archive = warned.parent / "registry-archive"
+    if archive.exists():  # the registry's archive sits beside it
+        import shutil
+
+        shutil.copytree(archive, tmp_path / "registry-archive")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("TOOLKIT_TODAY", "2015-05-20")
+    try:
+        fixed = write_submission(tmp_path / "c" / "S01", [("treatments.csv", 3, "line", "4")])
+        assert ingest_submission(fixed, db).status == "loaded"
+    finally:
+        patch.undo()
+    (query,) = query_states(db)
+    assert query["state"] == "resolved"
+    assert query["resolved_by"]["received_on"] == "2015-05-20"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "toolkit",
+            "queries",
+            "--db",
+            str(db),
+            "--json",
+            "--out",
+            str(tmp_path / "q"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [query]
+    csv_text = (tmp_path / "q" / "queries-S01.csv").read_text(encoding="utf-8-sig")
+    header, row = csv_text.splitlines()
+    assert header.endswith(",state,first_seen,last_seen,resolved_by,site_answer")
+    assert query["query_id"] in row and "resolved" in row

@@ -13,7 +13,7 @@ from typing import Any
 from toolkit.ingest import connect
 from toolkit.resources import read_sql
 
-__all__ = ["submission_ledger"]
+__all__ = ["QUERY_FIELDS", "query_states", "submission_ledger"]
 
 
 def submission_ledger(db_path: Path) -> dict[str, Any]:
@@ -71,22 +71,36 @@ def submission_ledger(db_path: Path) -> dict[str, Any]:
     }
 
 
+#: Columns newer registries have and older ones lack, with their type: read as unknown.
+_ADDED_COLUMNS = {
+    "submissions": {"received_on": "date"},
+    "findings": {
+        "query_id": "varchar",
+        "patient_id": "varchar",
+        "record_id": "varchar",
+        "compared": "varchar",
+    },
+}
+
+
 def _before_received_on(con) -> None:
-    """A registry written before submissions recorded their day of receipt (read-only: the
-    next ingest adds the column) reads with that day unknown."""
-    columns = {
-        name
-        for (name,) in con.execute(
-            "select column_name from information_schema.columns where table_name = ?",
-            ["submissions"],
-        ).fetchall()
-    }
-    if "received_on" not in columns:
-        database = con.execute("select current_database()").fetchone()[0]
-        con.execute(
-            "create temp view submissions as "
-            f'select *, null::date as received_on from "{database}".main.submissions'
-        )
+    """A registry written before the columns of :data:`_ADDED_COLUMNS` existed reads with them
+    unknown (read-only: the next ingest adds them)."""
+    database = con.execute("select current_database()").fetchone()[0]
+    for table, added in _ADDED_COLUMNS.items():
+        have = {
+            name
+            for (name,) in con.execute(
+                "select column_name from information_schema.columns where table_name = ?",
+                [table],
+            ).fetchall()
+        }
+        missing = [f"null::{kind} as {name}" for name, kind in added.items() if name not in have]
+        if missing:
+            con.execute(
+                f"create temp view {table} as "
+                f'select *, {", ".join(missing)} from "{database}".main.{table}'
+            )
 
 
 def _entry(row: dict[str, Any], cutoffs: dict[str, list[str]]) -> dict[str, Any]:
@@ -103,4 +117,79 @@ def _entry(row: dict[str, Any], cutoffs: dict[str, list[str]]) -> dict[str, Any]
         "warnings": row["n_warnings"],
         "in_force": bool(row["is_in_force"]),
         "cutoffs": cutoffs.get(row["submission_id"], []),
+    }
+
+
+#: A query's fields, as ``toolkit queries --json`` and queries.csv give them.
+QUERY_FIELDS = (
+    "query_id",
+    "site_id",
+    "patient_id",
+    "record_id",
+    "file",
+    "row",
+    "column",
+    "value",
+    "compared",
+    "rule",
+    "severity",
+    "message",
+    "state",
+    "first_seen",
+    "last_seen",
+    "resolved_by",
+)
+
+
+def query_states(
+    db_path: Path, *, site: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    """Every query of every recorded submission, with its state across the site's extracts.
+
+    Parameters
+    ----------
+    db_path : pathlib.Path
+        The registry's DuckDB file (opened read-only).
+    site, state : str, optional
+        Only this site's queries; only ``"open"`` or ``"resolved"`` ones.
+
+    Returns
+    -------
+    list of dict
+        :data:`QUERY_FIELDS` each; ``first_seen``, ``last_seen`` and ``resolved_by`` are
+        ``{"submission", "received_on"}`` (``resolved_by`` None while open), and ``row`` is
+        the row as last seen. Ordered by site, state (open first), patient and query id.
+    """
+    con = connect(db_path, read_only=True)
+    try:
+        _before_received_on(con)
+        con.execute(
+            f"""
+            select * from ({read_sql("stg_query_states")})
+            where (? is null or site_id = ?) and (? is null or query_state = ?)
+            order by site_id, query_state, patient_id nulls last, query_id
+            """,
+            [site, site, state, state],
+        )
+        names = [column[0] for column in con.description]
+        rows = [dict(zip(names, values, strict=True)) for values in con.fetchall()]
+    finally:
+        con.close()
+    return [_query(row) for row in rows]
+
+
+def _query(row: dict[str, Any]) -> dict[str, Any]:
+    def seen(prefix: str) -> dict[str, Any] | None:
+        name = row[f"{prefix}_submission"]
+        if name is None:
+            return None
+        day = row[f"{prefix}_date"]
+        return {"submission": name, "received_on": day.isoformat() if day else None}
+
+    fields = {name: row.get(name) for name in QUERY_FIELDS[:12]}
+    return fields | {
+        "state": row["query_state"],
+        "first_seen": seen("first_seen"),
+        "last_seen": seen("last_seen"),
+        "resolved_by": seen("resolved_by"),
     }

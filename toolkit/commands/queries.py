@@ -1,0 +1,114 @@
+"""``toolkit queries --db DB [--site S] [--state open|resolved] [--json] [--out DIR]``: every
+query sent to the sites, across their extracts, open until an accepted later extract no longer
+breaks the rule for that record.
+
+Without ``--json`` a table per site; with it, one JSON list. ``--out`` writes one
+``queries-<site>.csv`` per site (spreadsheet-safe, a column for the site's answer). Read-only:
+the states are derived from the recorded submissions and findings. Exit status: 0, 1 failure,
+2 usage problem.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+__all__ = ["command"]
+
+
+@click.command(name="queries")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The registry's DuckDB file.",
+)
+@click.option("--site", default=None, help="Only this site's queries.")
+@click.option("--state", type=click.Choice(["open", "resolved"]), default=None, help="Only these.")
+@click.option("--json", "as_json", is_flag=True, help="Print the queries as JSON.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for one queries-<site>.csv per site.",
+)
+def command(
+    db_path: Path, site: str | None, state: str | None, as_json: bool, out_dir: Path | None
+) -> None:
+    """List every query across the sites' extracts, open or resolved."""
+    from toolkit.errors import UsageError
+    from toolkit.ledger import query_states
+
+    if not db_path.is_file():
+        raise UsageError(f"no registry at {db_path}: run toolkit ingest first")
+    found = query_states(db_path, site=site, state=state)
+    if out_dir is not None:
+        for path in _write_csv(found, out_dir):
+            click.echo(str(path), err=as_json)
+    if as_json:
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+    else:
+        _print(found)
+
+
+def _write_csv(found: list[dict], out_dir: Path) -> list[Path]:
+    import csv
+    import io
+
+    from toolkit.atomic import check_out_dir, write_files, writing
+    from toolkit.ledger import QUERY_FIELDS
+    from toolkit.tabular import spreadsheet_safe
+
+    check_out_dir(out_dir, "--out")
+    header = [*QUERY_FIELDS, "site_answer"]
+    by_site: dict[str, list[dict]] = {}
+    for query in found:
+        by_site.setdefault(query["site_id"] or "unknown", []).append(query)
+    files = {}
+    for site, queries in by_site.items():
+        buffer = io.StringIO(newline="")
+        buffer.write("\ufeff")
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(header)
+        for query in queries:
+            cells = [_cell(query.get(name)) for name in header]
+            writer.writerow([spreadsheet_safe(cell) for cell in cells])
+        files[out_dir / f"queries-{site}.csv"] = buffer.getvalue().encode("utf-8")
+    with writing("--out", out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return write_files(files)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return f"{value['submission']} ({value['received_on'] or 'day unknown'})"
+    return str(value)
+
+
+def _print(found: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="Queries", title_justify="left")
+    for header in ("Site", "Query", "Patient", "Rule", "State", "First seen", "Last seen"):
+        table.add_column(header)
+    for query in found:
+        table.add_row(
+            query["site_id"] or "",
+            query["query_id"],
+            query["patient_id"] or "",
+            query["rule"],
+            query["state"],
+            _cell(query["first_seen"]),
+            _cell(query["last_seen"]),
+        )
+    console.print(table)
+    states = [q["state"] for q in found]
+    console.print(f"{states.count('open')} open, {states.count('resolved')} resolved.")
