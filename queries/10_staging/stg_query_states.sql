@@ -3,6 +3,8 @@
 -- still breaks the rule for that record, or while no accepted extract has come since it was
 -- last seen; an accepted later extract that no longer breaks it resolves it. Derived from the
 -- recorded submissions and findings only, so it can always be rebuilt.
+-- (read by toolkit status and toolkit queries, not by an analysis: a view costs nothing)
+-- materialized: view
 with sightings as (
     select
         s.site_id,

@@ -1,6 +1,8 @@
 -- Every submission the registry received, accepted or rejected, with its outcome and whether it
 -- is in force: the newest accepted extract of its site, which a new data cutoff would use (a
 -- site's extract is a full snapshot; a newer one supersedes the older without deleting it).
+-- (read by toolkit status, not by an analysis: a view costs nothing)
+-- materialized: view
 with ranked_accepted as (
     select
         submission_id,
