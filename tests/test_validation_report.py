@@ -528,3 +528,11 @@ def test_findings_are_also_listed_by_patient_most_first() -> None:
     assert "P7 2 Q-2 TRT-DOSES-RANGE treatments.csv row 5, doses" in section
     assert "TRT-LINE-RANGE treatments.csv row 6 (T6), line" in section
     assert "P2 1" not in section  # listed in the CSV, beyond the first
+
+
+def test_a_rule_on_a_file_without_rows_ran_on_nothing_and_says_so() -> None:
+    info = SubmissionInfo("S09", "ab" * 32, {"site_id": "S09"}, rows={"patients.csv": 0})
+    checks = {c["rule"]: c for c in findings_document(info, [])["checks"]}
+    assert (checks["PAT-SEX-CODE"]["units"], checks["PAT-SEX-CODE"]["pass_fraction"]) == (0, None)
+    text = visible_text(render_validation_html(info, []))
+    assert "no rows" in text
