@@ -362,3 +362,14 @@ def test_a_threshold_below_one_is_refused_before_anything_is_read(
     assert code == 2
     assert _one_error_line(err) == "error: --suppress-below must be at least 1"
     assert not out.exists()
+
+
+def test_bare_toolkit_prints_its_help_and_succeeds_and_h_is_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main([]) == 0
+    assert "Commands" in capsys.readouterr().out
+    assert main(["-h"]) == 0
+    assert "Usage: toolkit" in capsys.readouterr().out
+    assert main(["status", "-h"]) == 0
+    assert "--db" in capsys.readouterr().out

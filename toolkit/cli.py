@@ -47,10 +47,17 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup)
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="registry-toolkit")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Registry submission checks, cohort building, survival analysis and reports."""
+    if ctx.invoked_subcommand is None:  # bare ``toolkit``: the help, and success
+        click.echo(ctx.get_help())
 
 
 def main(argv: list[str] | None = None) -> int:
