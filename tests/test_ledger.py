@@ -193,3 +193,34 @@ def test_an_accepted_extract_without_it_resolves_it_and_the_command_says_so(
     header, row = csv_text.splitlines()
     assert header.endswith(",state,first_seen,last_seen,resolved_by,site_answer")
     assert query["query_id"] in row and "resolved" in row
+
+
+def test_a_cutoff_frozen_before_a_newer_extract_says_so_and_how_to_take_it(
+    registry: Path, tmp_path: Path
+) -> None:
+    from toolkit.ledger import newer_than_frozen
+
+    db = tmp_path / "registry.duckdb"
+    db.write_bytes(registry.read_bytes())
+    assert newer_than_frozen(db, date(2015, 3, 14)) == 0
+    newer = write_submission(tmp_path / "newer" / "S01", [("treatments.csv", 3, "line", "3")])
+    assert ingest_submission(newer, db).status == "loaded"
+    assert newer_than_frozen(db, date(2015, 3, 14)) == 1
+    assert newer_than_frozen(db, date(2015, 1, 1)) == 0  # a cutoff never frozen
+
+    def cohort(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "toolkit", "cohort", "--db", str(db), "--cutoff", "2015-03-14",
+             "--out", str(tmp_path / "export"), *extra],
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+
+    stale = cohort()
+    assert stale.returncode == 0, stale.stderr
+    assert "note: the cutoff 2015-03-14 was frozen on its first use; 1 site sent a newer" in (
+        " ".join(stale.stderr.split())
+    )
+    assert "--refreeze" in stale.stderr
+    fresh = cohort("--refreeze")
+    assert fresh.returncode == 0 and "note:" not in fresh.stderr

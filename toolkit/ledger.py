@@ -13,7 +13,7 @@ from typing import Any
 from toolkit.ingest import connect
 from toolkit.resources import read_sql
 
-__all__ = ["QUERY_FIELDS", "query_states", "submission_ledger"]
+__all__ = ["QUERY_FIELDS", "newer_than_frozen", "query_states", "submission_ledger"]
 
 
 def submission_ledger(db_path: Path) -> dict[str, Any]:
@@ -193,3 +193,24 @@ def _query(row: dict[str, Any]) -> dict[str, Any]:
         "last_seen": seen("last_seen"),
         "resolved_by": seen("resolved_by"),
     }
+
+
+def newer_than_frozen(db_path: Path, cutoff) -> int:
+    """How many sites have an accepted extract in force that the frozen ``cutoff`` does not
+    use (0 when the cutoff is not frozen, or is up to date)."""
+    con = connect(db_path, read_only=True)
+    try:
+        _before_received_on(con)
+        return con.execute(
+            f"""
+            select count(*) from ({read_sql("stg_submission_ledger")}) as ledger
+            where is_in_force
+              and exists (select 1 from cutoff_freezes where cutoff_date = ?)
+              and submission_id not in (
+                  select submission_id from cutoff_freezes where cutoff_date = ?
+              )
+            """,
+            [cutoff, cutoff],
+        ).fetchone()[0]
+    finally:
+        con.close()

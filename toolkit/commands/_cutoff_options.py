@@ -10,7 +10,7 @@ import click
 
 from toolkit.errors import UsageError
 
-__all__ = ["cutoff_options", "parse_cutoff"]
+__all__ = ["cutoff_options", "parse_cutoff", "say_if_frozen_behind"]
 
 
 def parse_cutoff(value: str | None) -> date | None:
@@ -47,3 +47,21 @@ def cutoff_options(command: Callable) -> Callable:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def say_if_frozen_behind(db_path: Path, study_path: Path | None, cutoff: date | None) -> None:
+    """Tell on stderr when the cutoff, frozen on its first use, leaves out newer extracts that
+    are in force now, and how to take them."""
+    from toolkit.documents import count_of
+    from toolkit.ledger import newer_than_frozen
+    from toolkit.study import builtin_study_path, load_study
+
+    used = cutoff or load_study(study_path or builtin_study_path()).study.default_cutoff
+    newer = newer_than_frozen(db_path, used)
+    if newer:
+        click.echo(
+            f"note: the cutoff {used} was frozen on its first use; {count_of(newer, 'site')} "
+            f"sent a newer accepted extract since (toolkit status lists them). Rerun with "
+            f"--refreeze to use them.",
+            err=True,
+        )

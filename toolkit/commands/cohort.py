@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from toolkit.commands._cutoff_options import cutoff_options, parse_cutoff
+from toolkit.commands._cutoff_options import cutoff_options, parse_cutoff, say_if_frozen_behind
 
 
 @click.command(name="cohort")
@@ -27,3 +27,4 @@ def command(
     )
     for path in written:
         click.echo(str(path))
+    say_if_frozen_behind(db_path, study_path, parse_cutoff(cutoff))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from toolkit.commands._cutoff_options import cutoff_options, parse_cutoff
+from toolkit.commands._cutoff_options import cutoff_options, parse_cutoff, say_if_frozen_behind
 from toolkit.errors import UsageError
 
 
@@ -66,3 +66,4 @@ def command(
     for path in (files.html, files.pdf, files.results):
         if path is not None:
             click.echo(str(path))
+    say_if_frozen_behind(db_path, study_path, parse_cutoff(cutoff))
