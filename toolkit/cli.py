@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("toolkit.commands.ingest", "Validate a submission and load it into the database."),
     "status": ("toolkit.commands.status", "Every submission per site, and the extract in force."),
     "queries": ("toolkit.commands.queries", "Every query to the sites, open or resolved."),
+    "compare": ("toolkit.commands.compare", "What changed between two data cutoffs."),
     "cohort": ("toolkit.commands.cohort", "Export a cutoff's analysis dataset (Parquet, CSV)."),
     "report": ("toolkit.commands.report", "Render the survival report for a data cutoff."),
     "survival": ("toolkit.commands.survival", "Kaplan–Meier and log-rank of a CSV/Parquet file."),

@@ -70,10 +70,13 @@ def sources() -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def _set_parameters(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> None:
+def _set_parameters(
+    con: duckdb.DuckDBPyConnection, study: Study, cutoff: date, previous: date | None = None
+) -> None:
     """Set the variables and create the tables that sources.toml says the runner provides."""
     values = {
         "cutoff_date": cutoff,
+        "previous_cutoff_date": previous,
         "days_per_month": study.endpoint.days_per_month,
         "index_agent_classes": list(study.index.agent_classes),
         "index_min_doses": study.index.min_doses,
@@ -153,9 +156,12 @@ def materialization(sql: str) -> str:
     return kind
 
 
-def run_queries(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> None:
-    """Create every relation of ``queries/`` as a temporary table (or view), in run order."""
-    _set_parameters(con, study, cutoff)
+def run_queries(
+    con: duckdb.DuckDBPyConnection, study: Study, cutoff: date, previous: date | None = None
+) -> None:
+    """Create every relation of ``queries/`` as a temporary table (or view), in run order;
+    ``previous``: the cutoff the change relations (``50_changes``) compare with."""
+    _set_parameters(con, study, cutoff, previous)
     for path in ordered_sql_files():
         sql = path.read_text(encoding="utf-8")
         try:

@@ -1,0 +1,43 @@
+-- Treatment courses whose already-reported start or end date moved between the previous
+-- cutoff's submissions and this cutoff's, with the old and new value. Empty when there is no
+-- previous cutoff.
+-- materialized: view
+with current_courses as (
+    select
+        t.patient_key,
+        p.site_id,
+        p.patient_id,
+        t.treatment_id,
+        t.start_date,
+        t.end_date,
+        t.submission_id
+    from stg_treatments as t
+    inner join stg_patients as p on t.patient_key = p.patient_key
+),
+
+paired as (
+    select
+        c.site_id,
+        c.patient_id,
+        c.treatment_id,
+        p.start_date as old_start_date,
+        c.start_date as new_start_date,
+        p.end_date as old_end_date,
+        c.end_date as new_end_date,
+        p.submission_id as old_submission_id,
+        c.submission_id as new_submission_id
+    from current_courses as c
+    inner join stg_previous_treatments as p
+        on c.patient_key = p.patient_key and c.treatment_id = p.treatment_id
+)
+
+select site_id, patient_id, treatment_id, 'start_date' as field_name,
+    cast(old_start_date as varchar) as old_value, cast(new_start_date as varchar) as new_value,
+    old_submission_id, new_submission_id
+from paired where old_start_date is distinct from new_start_date
+
+union all
+
+select site_id, patient_id, treatment_id, 'end_date', cast(old_end_date as varchar),
+    cast(new_end_date as varchar), old_submission_id, new_submission_id
+from paired where old_end_date is distinct from new_end_date
