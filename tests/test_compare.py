@@ -98,3 +98,15 @@ def test_nothing_new_shows_nothing(registry: Path, tmp_path: Path) -> None:
     written = json.loads((tmp_path / "compare.json").read_text(encoding="utf-8"))
     assert json.loads(done.stdout) == written
     assert written["totals"]["deaths_added"] == 1
+    # the same changes as a document, read back from the PDF with poppler
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "compare.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    flat = " ".join(text.split())
+    assert "What changed from 2015-03-14 to 2015-03-15" in flat
+    assert "00123 date moved: death_date 2014-02-01 2014-01-20" in flat
+    assert "P-2 death added: death_date – 2015-02-01" in flat
+    assert "<script" not in (tmp_path / "compare.html").read_text(encoding="utf-8")

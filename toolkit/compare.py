@@ -17,7 +17,10 @@ from toolkit.cohort import is_frozen, run_queries
 from toolkit.errors import UsageError
 from toolkit.ingest import connect
 
-__all__ = ["compare_cutoffs"]
+__all__ = ["COMPARE_FILES", "compare_cutoffs", "render_compare_html"]
+
+#: The documents ``toolkit compare`` writes beside compare.json, by format.
+COMPARE_FILES = {"html": "compare.html", "pdf": "compare.pdf"}
 
 #: How each kind of patient change is listed per site.
 _KINDS = {
@@ -149,3 +152,15 @@ def _change(row: dict[str, Any]) -> dict[str, Any]:
         "old_submission": short(row["old_submission_id"]),
         "new_submission": short(row["new_submission_id"]),
     }
+
+
+def render_compare_html(changes: dict[str, Any]) -> str:
+    """The changes as a self-contained HTML document (inline CSS, embedded font subset)."""
+    from toolkit.documents import embed_fonts, inline_css, make_environment
+
+    html = (
+        make_environment()
+        .get_template("compare.html.j2")
+        .render(changes=changes, stylesheet=inline_css("document.css"))
+    )
+    return embed_fonts(html)

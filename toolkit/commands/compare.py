@@ -2,7 +2,8 @@
 changed between two data cutoffs, per site: new and dropped patients, deaths added, reported
 dates that moved (old and new value, and the submissions they came from), and the patients and
 deaths per stratum at both. Both cutoffs must have been frozen (by ``report`` or ``cohort``).
-Writes ``compare.json`` into ``--out``; ``--json`` also prints it. Exit status: 0, 1 failure,
+Writes ``compare.json``, ``compare.html`` and ``compare.pdf`` into ``--out``; ``--json`` also
+prints the JSON. Exit status: 0, 1 failure,
 2 usage problem.
 """
 
@@ -33,7 +34,7 @@ __all__ = ["command"]
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="Folder for compare.json.",
+    help="Folder for compare.json, compare.html and compare.pdf.",
 )
 @click.option(
     "--study",
@@ -48,7 +49,8 @@ def command(
 ) -> None:
     """List what changed between two data cutoffs (example: --from 2015-03-16 --to 2015-09-16)."""
     from toolkit.atomic import check_out_dir, write_files, writing
-    from toolkit.compare import compare_cutoffs
+    from toolkit.compare import COMPARE_FILES, compare_cutoffs, render_compare_html
+    from toolkit.documents import document_contents, render_pdf
     from toolkit.errors import UsageError
     from toolkit.study import builtin_study_path, load_study
 
@@ -58,9 +60,16 @@ def command(
     study = load_study(study_path or builtin_study_path())
     changes = compare_cutoffs(db_path, study, _day(older, "--from"), _day(newer, "--to"))
     text = json.dumps(changes, indent=2, ensure_ascii=False) + "\n"
+    html = render_compare_html(changes)
+    title = f"What changed from {changes['from']} to {changes['to']}"
+    documents = document_contents(
+        html, COMPARE_FILES, COMPARE_FILES, lambda h: render_pdf(h, title=title)
+    )
+    files = {out_dir / "compare.json": text.encode("utf-8")}
+    files |= {out_dir / COMPARE_FILES[kind]: data for kind, data in documents.items()}
     with writing("--out", out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
-        (written,) = write_files({out_dir / "compare.json": text.encode("utf-8")})
+        written, *_ = write_files(files)  # every file replaced together, or none
     if as_json:
         click.echo(text, nl=False)
         return
