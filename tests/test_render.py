@@ -630,6 +630,7 @@ def test_every_document_extends_the_one_base_template() -> None:
     documents = sorted(p.name for p in templates.glob("*.html.j2") if not p.name.startswith("_"))
     assert documents == [
         "base.html.j2",
+        "compare.html.j2",
         "dictionary.html.j2",
         "report.html.j2",
         "validation.html.j2",
