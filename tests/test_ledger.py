@@ -4,6 +4,7 @@ the extract in force and the cutoffs that froze it."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date
@@ -193,6 +194,46 @@ def test_an_accepted_extract_without_it_resolves_it_and_the_command_says_so(
     header, row = csv_text.splitlines()
     assert header.endswith(",state,first_seen,last_seen,resolved_by,site_answer")
     assert query["query_id"] in row and "resolved" in row
+    page = (tmp_path / "q" / "queries.html").read_text(encoding="utf-8")
+    flat = " ".join(re.sub(r"<[^>]+>", " ", page.split("</style>")[-1]).split())
+    assert "S01 0 1 – –" in flat  # no query open, one resolved
+    assert "2015-03 1 0" in flat and "2015-05 0 1" in flat  # first seen in March, resolved in May
+
+
+def test_the_overview_ages_the_oldest_open_query_from_its_first_day_received() -> None:
+    from toolkit.ledger import queries_overview
+
+    def query(site: str, state: str, first: str | None, resolved: str | None = None) -> dict:
+        return {
+            "site_id": site,
+            "state": state,
+            "first_seen": {"submission": "x", "received_on": first},
+            "resolved_by": {"submission": "y", "received_on": resolved} if resolved else None,
+        }
+
+    overview = queries_overview(
+        [
+            query("S01", "open", "2015-03-01"),
+            query("S01", "open", "2015-01-31"),
+            query("S01", "resolved", "2015-01-02", "2015-02-10"),
+            query("S02", "open", None),  # from before the day received was kept
+        ],
+        date(2015, 3, 31),
+    )
+    s01, s02 = overview["sites"]
+    assert (s01["open"], s01["resolved"], s01["oldest_open_since"], s01["oldest_open_days"]) == (
+        2,
+        1,
+        "2015-01-31",
+        59,
+    )
+    assert (s02["oldest_open_since"], s02["oldest_open_days"]) == (None, None)
+    assert overview["months"] == [
+        {"month": "2015-01", "first_seen": 2, "resolved": 0},
+        {"month": "2015-02", "first_seen": 0, "resolved": 1},
+        {"month": "2015-03", "first_seen": 1, "resolved": 0},
+        {"month": "unknown", "first_seen": 1, "resolved": 0},
+    ]
 
 
 def test_a_cutoff_frozen_before_a_newer_extract_says_so_and_how_to_take_it(

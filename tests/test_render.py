@@ -632,6 +632,7 @@ def test_every_document_extends_the_one_base_template() -> None:
         "base.html.j2",
         "compare.html.j2",
         "dictionary.html.j2",
+        "queries.html.j2",
         "report.html.j2",
         "validation.html.j2",
     ]

@@ -7,13 +7,21 @@ Read-only: the ledger is derived from the recorded submissions and cutoff freeze
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from toolkit.ingest import connect
 from toolkit.resources import read_sql
 
-__all__ = ["QUERY_FIELDS", "newer_than_frozen", "query_states", "submission_ledger"]
+__all__ = [
+    "QUERY_FIELDS",
+    "newer_than_frozen",
+    "queries_overview",
+    "query_states",
+    "render_queries_html",
+    "submission_ledger",
+]
 
 
 def submission_ledger(db_path: Path) -> dict[str, Any]:
@@ -214,3 +222,47 @@ def newer_than_frozen(db_path: Path, cutoff) -> int:
         ).fetchone()[0]
     finally:
         con.close()
+
+
+def queries_overview(queries: list[dict[str, Any]], today) -> dict[str, Any]:
+    """Open and resolved queries per site with the age of the oldest open one (days since it
+    was first received), and the queries first seen and resolved per month received."""
+    sites: dict[str, dict[str, Any]] = {}
+    months: dict[str, dict[str, int]] = {}
+    for query in queries:
+        site = sites.setdefault(
+            query["site_id"] or "unknown",
+            {"open": 0, "resolved": 0, "oldest_open_since": None},
+        )
+        site[query["state"]] += 1
+        since = query["first_seen"]["received_on"]
+        if (
+            query["state"] == "open"
+            and since
+            and (site["oldest_open_since"] is None or since < site["oldest_open_since"])
+        ):
+            site["oldest_open_since"] = since
+        for key, seen in (("first_seen", query["first_seen"]), ("resolved", query["resolved_by"])):
+            if seen is not None:
+                month = (seen["received_on"] or "unknown")[:7]
+                months.setdefault(month, {"first_seen": 0, "resolved": 0})[key] += 1
+    for site in sites.values():
+        since = site["oldest_open_since"]
+        site["oldest_open_days"] = (today - date.fromisoformat(since)).days if since else None
+    return {
+        "today": today.isoformat(),
+        "sites": [{"site_id": name, **values} for name, values in sorted(sites.items())],
+        "months": [{"month": m, **counts} for m, counts in sorted(months.items())],
+    }
+
+
+def render_queries_html(overview: dict[str, Any]) -> str:
+    """The overview as a self-contained HTML page (inline CSS, embedded font subset)."""
+    from toolkit.documents import embed_fonts, inline_css, make_environment
+
+    html = (
+        make_environment()
+        .get_template("queries.html.j2")
+        .render(overview=overview, stylesheet=inline_css("document.css"))
+    )
+    return embed_fonts(html)

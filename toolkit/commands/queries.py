@@ -3,7 +3,9 @@ query sent to the sites, across their extracts, open until an accepted later ext
 breaks the rule for that record.
 
 Without ``--json`` a table per site; with it, one JSON list. ``--out`` writes one
-``queries-<site>.csv`` per site (spreadsheet-safe, a column for the site's answer). Read-only:
+``queries-<site>.csv`` per site (spreadsheet-safe, a column for the site's answer) and
+``queries.html``: open queries by site with the age of the oldest (as of today, or
+``TOOLKIT_TODAY``), and the queries first seen and resolved per month. Read-only:
 the states are derived from the recorded submissions and findings. Exit status: 0, 1 failure,
 2 usage problem.
 """
@@ -34,7 +36,7 @@ __all__ = ["command"]
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder for one queries-<site>.csv per site.",
+    help="Folder for one queries-<site>.csv per site and the overview queries.html.",
 )
 def command(
     db_path: Path, site: str | None, state: str | None, as_json: bool, out_dir: Path | None
@@ -78,6 +80,11 @@ def _write_csv(found: list[dict], out_dir: Path) -> list[Path]:
             cells = [_cell(query.get(name)) for name in header]
             writer.writerow([spreadsheet_safe(cell) for cell in cells])
         files[out_dir / f"queries-{site}.csv"] = buffer.getvalue().encode("utf-8")
+    from toolkit.clock import today
+    from toolkit.ledger import queries_overview, render_queries_html
+
+    overview = render_queries_html(queries_overview(found, today()))
+    files[out_dir / "queries.html"] = overview.encode("utf-8")
     with writing("--out", out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
         return write_files(files)
