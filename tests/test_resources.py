@@ -97,3 +97,16 @@ def test_installed_wheel_finds_its_own_assets(wheel: Path, tmp_path: Path) -> No
     assert templates == str(target / "toolkit" / "_assets" / "templates")
     assert int(count) == len(sql_files())
     assert study_ok == "True"
+
+
+def test_a_relation_runs_alone_with_what_it_reads_inlined() -> None:
+    from hand_registry import hand_registry
+
+    from toolkit.resources import standalone_sql
+
+    sql = standalone_sql("stg_submissions_in_force")
+    assert sql.startswith("with stg_newest_accepted as (")
+    con = hand_registry()
+    con.execute("set variable cutoff_date = date '2015-06-30'")
+    assert con.execute(f"select submission_id from ({sql})").fetchall() == [("sub1",)]
+    assert standalone_sql("stg_newest_accepted") == read_sql("stg_newest_accepted")

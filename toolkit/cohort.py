@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 
 from toolkit.errors import AnalysisError, Interrupted
-from toolkit.resources import asset_dir, read_sql, sql_files
+from toolkit.resources import asset_dir, sql_files, standalone_sql
 from toolkit.study import Study
 
 __all__ = [
@@ -202,7 +202,7 @@ def freeze_cutoff(
             con.execute("delete from cutoff_freezes where cutoff_date = ?", [cutoff])
         exists = is_frozen(con, cutoff)
         if not exists:
-            in_force = read_sql("stg_submissions_in_force")
+            in_force = standalone_sql("stg_submissions_in_force")
             con.execute(
                 f"""
                 insert into cutoff_freezes

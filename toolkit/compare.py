@@ -156,11 +156,6 @@ def _change(row: dict[str, Any]) -> dict[str, Any]:
 
 def render_compare_html(changes: dict[str, Any]) -> str:
     """The changes as a self-contained HTML document (inline CSS, embedded font subset)."""
-    from toolkit.documents import embed_fonts, inline_css, make_environment
+    from toolkit.documents import render_page
 
-    html = (
-        make_environment()
-        .get_template("compare.html.j2")
-        .render(changes=changes, stylesheet=inline_css("document.css"))
-    )
-    return embed_fonts(html)
+    return render_page("compare.html.j2", (), changes=changes)

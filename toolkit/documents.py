@@ -60,6 +60,7 @@ __all__ = [
     "make_environment",
     "inline_css",
     "embed_fonts",
+    "render_page",
     "render_pdf",
     "pdf_date",
     "source_date_epoch",
@@ -201,6 +202,17 @@ def inline_css(*names: str, templates: Path | None = None) -> Markup:
     """
     root = templates or asset_dir("templates")
     return Markup("\n".join((root / name).read_text(encoding="utf-8") for name in names))
+
+
+def render_page(template: str, stylesheets: tuple[str, ...], **variables: Any) -> str:
+    """A self-contained page: ``template`` rendered with ``variables`` and the base stylesheet
+    plus ``stylesheets`` inline, the fonts it uses embedded as a subset."""
+    html = (
+        make_environment()
+        .get_template(template)
+        .render(stylesheet=inline_css("document.css", *stylesheets), **variables)
+    )
+    return embed_fonts(html)
 
 
 def embed_fonts(html: str, templates: Path | None = None) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.ingest import connect
-from toolkit.resources import read_sql
+from toolkit.resources import standalone_sql
 
 __all__ = [
     "QUERY_FIELDS",
@@ -44,9 +44,8 @@ def submission_ledger(db_path: Path) -> dict[str, Any]:
     con = connect(db_path, read_only=True)
     try:
         _before_received_on(con)
-        ledger = con.sql(
-            f"select * from ({read_sql('stg_submission_ledger')}) order by site_id, ingest_seq"
-        ).pl()
+        ledger_sql = standalone_sql("stg_submission_ledger")
+        ledger = con.sql(f"select * from ({ledger_sql}) order by site_id, ingest_seq").pl()
         frozen = con.execute(
             "select submission_id, cutoff_date from cutoff_freezes order by cutoff_date"
         ).fetchall()
@@ -54,7 +53,7 @@ def submission_ledger(db_path: Path) -> dict[str, Any]:
             f"""
             select count(*) from patients
             where submission_id in (
-                select submission_id from ({read_sql("stg_submission_ledger")})
+                select submission_id from ({standalone_sql("stg_submission_ledger")})
                 where is_in_force
             )
             """
@@ -173,7 +172,7 @@ def query_states(
         _before_received_on(con)
         con.execute(
             f"""
-            select * from ({read_sql("stg_query_states")})
+            select * from ({standalone_sql("stg_query_states")})
             where (? is null or site_id = ?) and (? is null or query_state = ?)
             order by site_id, query_state, patient_id nulls last, query_id
             """,
@@ -211,7 +210,7 @@ def newer_than_frozen(db_path: Path, cutoff) -> int:
         _before_received_on(con)
         return con.execute(
             f"""
-            select count(*) from ({read_sql("stg_submission_ledger")}) as ledger
+            select count(*) from ({standalone_sql("stg_submission_ledger")}) as ledger
             where is_in_force
               and exists (select 1 from cutoff_freezes where cutoff_date = ?)
               and submission_id not in (
@@ -258,11 +257,6 @@ def queries_overview(queries: list[dict[str, Any]], today) -> dict[str, Any]:
 
 def render_queries_html(overview: dict[str, Any]) -> str:
     """The overview as a self-contained HTML page (inline CSS, embedded font subset)."""
-    from toolkit.documents import embed_fonts, inline_css, make_environment
+    from toolkit.documents import render_page
 
-    html = (
-        make_environment()
-        .get_template("queries.html.j2")
-        .render(overview=overview, stylesheet=inline_css("document.css"))
-    )
-    return embed_fonts(html)
+    return render_page("queries.html.j2", (), overview=overview)

@@ -7,10 +7,11 @@ answers for the first, the repository layout for the second; nothing else is gue
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["asset_dir", "sql_files", "read_sql"]
+__all__ = ["asset_dir", "sql_files", "read_sql", "standalone_sql"]
 
 _ASSET_NAMES = ("queries", "templates")
 
@@ -40,3 +41,26 @@ def read_sql(relation: str) -> str:
         if path.stem == relation:
             return path.read_text(encoding="utf-8")
     raise FileNotFoundError(f"no SQL file defines the relation {relation!r}")
+
+
+def standalone_sql(relation: str) -> str:
+    """The SQL of one relation with every relation of ``queries/`` it reads (and they read)
+    inlined as common table expressions, so that it runs on the registry's tables alone."""
+    texts = {path.stem: path.read_text(encoding="utf-8") for path in sql_files()}
+    if relation not in texts:
+        raise FileNotFoundError(f"no SQL file defines the relation {relation!r}")
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        code = "\n".join(line.split("--", 1)[0] for line in texts[name].splitlines())
+        for other in sorted(texts):
+            if other != name and other not in order and re.search(rf"\b{other}\b", code):
+                visit(other)
+        if name not in order:
+            order.append(name)
+
+    visit(relation)
+    if len(order) == 1:
+        return texts[relation]
+    ctes = ",\n".join(f"{name} as (\n{texts[name]}\n)" for name in order[:-1])
+    return f"with {ctes}\nselect * from (\n{texts[relation]}\n)"

@@ -15,18 +15,13 @@ from pathlib import Path
 import click
 
 from toolkit.commands._cutoff_options import parse_cutoff
+from toolkit.commands._registry import registry_option, require_registry
 
 __all__ = ["command"]
 
 
 @click.command(name="compare")
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The registry's DuckDB file.",
-)
+@registry_option
 @click.option("--from", "older", required=True, help="The earlier cutoff, YYYY-MM-DD.")
 @click.option("--to", "newer", required=True, help="The later cutoff, YYYY-MM-DD.")
 @click.option(
@@ -51,11 +46,9 @@ def command(
     from toolkit.atomic import check_out_dir, write_files, writing
     from toolkit.compare import COMPARE_FILES, compare_cutoffs, render_compare_html
     from toolkit.documents import document_contents, render_pdf
-    from toolkit.errors import UsageError
     from toolkit.study import builtin_study_path, load_study
 
-    if not db_path.is_file():
-        raise UsageError(f"no registry at {db_path}: run toolkit ingest first")
+    require_registry(db_path)
     check_out_dir(out_dir, "--out")
     study = load_study(study_path or builtin_study_path())
     changes = compare_cutoffs(db_path, study, _day(older, "--from"), _day(newer, "--to"))

@@ -17,17 +17,13 @@ from pathlib import Path
 
 import click
 
+from toolkit.commands._registry import registry_option, require_registry
+
 __all__ = ["command"]
 
 
 @click.command(name="queries")
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The registry's DuckDB file.",
-)
+@registry_option
 @click.option("--site", default=None, help="Only this site's queries.")
 @click.option("--state", type=click.Choice(["open", "resolved"]), default=None, help="Only these.")
 @click.option("--json", "as_json", is_flag=True, help="Print the queries as JSON.")
@@ -42,11 +38,9 @@ def command(
     db_path: Path, site: str | None, state: str | None, as_json: bool, out_dir: Path | None
 ) -> None:
     """List every query across the sites' extracts, open or resolved."""
-    from toolkit.errors import UsageError
     from toolkit.ledger import query_states
 
-    if not db_path.is_file():
-        raise UsageError(f"no registry at {db_path}: run toolkit ingest first")
+    require_registry(db_path)
     found = query_states(db_path, site=site, state=state)
     if out_dir is not None:
         for path in _write_csv(found, out_dir):

@@ -14,25 +14,19 @@ from pathlib import Path
 
 import click
 
+from toolkit.commands._registry import registry_option, require_registry
+
 __all__ = ["command"]
 
 
 @click.command(name="status")
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The registry's DuckDB file.",
-)
+@registry_option
 @click.option("--json", "as_json", is_flag=True, help="Print the ledger as JSON.")
 def command(db_path: Path, as_json: bool) -> None:
     """Show every submission per site: outcome, extract in force, cutoffs that froze it."""
-    from toolkit.errors import UsageError
     from toolkit.ledger import submission_ledger
 
-    if not db_path.is_file():
-        raise UsageError(f"no registry at {db_path}: run toolkit ingest first")
+    require_registry(db_path)
     ledger = submission_ledger(db_path)
     if as_json:
         click.echo(json.dumps(ledger, indent=2, ensure_ascii=False))
