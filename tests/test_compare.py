@@ -110,3 +110,26 @@ def test_nothing_new_shows_nothing(registry: Path, tmp_path: Path) -> None:
     assert "00123 date moved: death_date 2014-02-01 2014-01-20" in flat
     assert "P-2 death added: death_date – 2015-02-01" in flat
     assert "<script" not in (tmp_path / "compare.html").read_text(encoding="utf-8")
+
+
+def test_the_report_of_the_later_cutoff_says_what_changed_since_the_earlier(
+    registry: Path, tmp_path: Path
+) -> None:
+    import re
+
+    from toolkit.pipeline import build_report
+
+    files = build_report(registry, builtin_study_path(), SECOND, tmp_path, formats=("html",))
+    since = json.loads(files.results.read_text(encoding="utf-8"))["provenance"]["since_previous"]
+    assert since == {
+        "previous_cutoff": "2015-03-14",
+        "new_patients": 0,
+        "patients_dropped": 0,
+        "deaths_added": 1,
+        "dates_changed": 1,
+        "treatment_dates_changed": 0,
+    }
+    page = files.html.read_text(encoding="utf-8")
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.split("</style>")[-1]).split())
+    assert "Since the previous cutoff (14 March 2015): 0 new patients" in text
+    assert "1 death added; 1 reported death or diagnosis date and 0 treatment dates moved" in text

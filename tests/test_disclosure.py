@@ -975,6 +975,31 @@ def test_provenance_keeps_counts_and_the_set_hash_only() -> None:
     assert sponsor_edition(context, K)["provenance"] is None
 
 
+def test_the_changes_since_the_previous_cutoff_are_counts_suppressed_like_any_other() -> None:
+    since = {
+        "previous_cutoff": "2014-09-16",
+        "new_patients": 24,
+        "patients_dropped": 0,
+        "deaths_added": 3,
+        "dates_changed": 1,
+        "treatment_dates_changed": 0,
+    }
+    context = {
+        "overall": group("overall", 40, 25, 15),
+        "cohort": one_step_cohort(40),
+        "provenance": {"n_sites": 1, "submissions": [], "since_previous": since},
+    }
+    shown = sponsor_edition(context, K)["provenance"]["since_previous"]
+    assert shown == {
+        "previous_cutoff": "September 2014",
+        "new_patients": 24,
+        "patients_dropped": 0,
+        "deaths_added": "<11",
+        "dates_changed": "<11",
+        "treatment_dates_changed": 0,
+    }
+
+
 def test_comparisons_keep_estimates_and_lose_counts() -> None:
     hr = {"hr": 0.8, "ci": [0.5, 1.2], "p": 0.3, "infinite": False, "aliased": False}
     strata = [

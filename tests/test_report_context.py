@@ -225,6 +225,8 @@ def test_safety_counts_by_hand(hand_context: dict) -> None:
 def test_provenance_of_the_one_submission(hand_context: dict) -> None:
     import hashlib
 
+    from hand_registry import PATIENTS
+
     provenance = hand_context["provenance"]
     assert provenance == {
         "n_submissions": 1,
@@ -244,6 +246,16 @@ def test_provenance_of_the_one_submission(hand_context: dict) -> None:
                 "n_warnings": 0,
             }
         ],
+        # the hand registry froze 2014-12-31 with sub_old, whose one patient (P98) is not in
+        # sub1; sub1's patients are all new to the extract, none of them a death added
+        "since_previous": {
+            "previous_cutoff": "2014-12-31",
+            "new_patients": len(PATIENTS),
+            "patients_dropped": 1,
+            "deaths_added": 0,
+            "dates_changed": 0,
+            "treatment_dates_changed": 0,
+        },
     }
 
 
@@ -619,7 +631,7 @@ def test_provenance_of_several_submissions_adds_rows_per_file() -> None:
             "row_counts": ['{"patients": 4, "treatments": 9}', '{"patients": 3}', None],
         }
     )
-    provenance = _provenance(_Frames(submissions=submissions))
+    provenance = _provenance(_Frames(submissions=submissions, changes=None))
     assert provenance["n_submissions"] == 3 and provenance["n_sites"] == 2
     assert provenance["set_sha256"] == hashlib.sha256(b"aaa\nbbb\nccc").hexdigest()
     assert (provenance["extracted_from"], provenance["extracted_to"]) == (
@@ -701,7 +713,7 @@ def test_provenance_without_extract_dates() -> None:
             "row_counts": ["{}"],
         }
     )
-    provenance = _provenance(_Frames(submissions=submissions))
+    provenance = _provenance(_Frames(submissions=submissions, changes=None))
     assert (provenance["extracted_from"], provenance["extracted_to"]) == (None, None)
 
 

@@ -50,6 +50,8 @@ class Cohort:
     safety_times : per patient, the time from the safety window's start to the first
         treatment-related autoimmune adverse event, death (competing) or censoring.
     baseline_categorical, baseline_continuous : Table 1 rows.
+    changes : since the previous frozen cutoff (``previous_cutoff`` and the number of each
+        kind of change of ``queries/50_changes``), or None when there is none.
     """
 
     cutoff: date
@@ -61,6 +63,7 @@ class Cohort:
     safety_times: pl.DataFrame
     baseline_categorical: pl.DataFrame
     baseline_continuous: pl.DataFrame
+    changes: dict | None = None
 
 
 @cache
@@ -236,7 +239,10 @@ def build_cohort(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> 
     stored in the order of their file's ``order by``; DuckDB keeps insertion order (its default
     ``preserve_insertion_order``), so they are read back as stored, without sorting them again.
     """
-    run_queries(con, study, cutoff)
+    previous = con.execute(
+        "select max(cutoff_date) from cutoff_freezes where cutoff_date < ?", [cutoff]
+    ).fetchone()[0]
+    run_queries(con, study, cutoff, previous)
     try:
         adtte = con.sql("select * from adtte").pl()
         if adtte.height == 0:
@@ -251,8 +257,33 @@ def build_cohort(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> 
             safety_times=con.sql("select * from safety_time_to_event").pl(),
             baseline_categorical=con.sql("select * from baseline_categorical").pl(),
             baseline_continuous=con.sql("select * from baseline_continuous").pl(),
+            changes=_changes(con, previous),
         )
     except duckdb.InterruptException:
         raise Interrupted("interrupted while reading the cohort; nothing was written") from None
     except duckdb.Error as error:
         raise AnalysisError(f"reading the cohort failed: {error}") from None
+
+
+#: The kinds of patient change of ``patient_changes``, as the report counts them.
+CHANGE_KINDS = {
+    "new_patient": "new_patients",
+    "patient_dropped": "patients_dropped",
+    "death_added": "deaths_added",
+    "date_changed": "dates_changed",
+}
+
+
+def _changes(con: duckdb.DuckDBPyConnection, previous: date | None) -> dict | None:
+    """How many changes of each kind since the previous frozen cutoff (None: there is none)."""
+    if previous is None:
+        return None
+    counts = dict(
+        con.execute("select change_kind, count(*) from patient_changes group by 1").fetchall()
+    )
+    courses = con.execute("select count(*) from treatment_changes").fetchone()[0]
+    return {
+        "previous_cutoff": previous.isoformat(),
+        **{name: int(counts.get(kind, 0)) for kind, name in CHANGE_KINDS.items()},
+        "treatment_dates_changed": int(courses),
+    }

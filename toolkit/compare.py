@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from toolkit.cohort import is_frozen, run_queries
+from toolkit.cohort import CHANGE_KINDS, is_frozen, run_queries
 from toolkit.errors import UsageError
 from toolkit.ingest import connect
 
@@ -23,12 +23,7 @@ __all__ = ["COMPARE_FILES", "compare_cutoffs", "render_compare_html"]
 COMPARE_FILES = {"html": "compare.html", "pdf": "compare.pdf"}
 
 #: How each kind of patient change is listed per site.
-_KINDS = {
-    "new_patient": "new_patients",
-    "patient_dropped": "patients_dropped",
-    "death_added": "deaths_added",
-    "date_changed": "dates_changed",
-}
+_KINDS = CHANGE_KINDS
 
 
 def compare_cutoffs(db_path: Path, study, older: date, newer: date) -> dict[str, Any]:

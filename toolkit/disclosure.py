@@ -596,6 +596,9 @@ def _other_cells(cells: _Cells, context: dict) -> None:
     flow = context["cohort"].get("flow", [])
     if "patients" in rows and flow and rows["patients"] == flow[0]["n"]:
         cells.total(("flow", 0), [("rows", "patients")])
+    since = (context.get("provenance") or {}).get("since_previous") or {}
+    for name in since:
+        cells.add(("since_previous", name), since, name)
     _immortal_time_cells(cells, context)
 
 
@@ -732,12 +735,16 @@ def _provenance(provenance: dict | None) -> dict | None:
     """Counts and the set's hash only: no site ids, no per-site rows, no full dates."""
     if provenance is None:
         return None
-    return {
+    out = {
         **provenance,
         "extracted_from": month_year(provenance.get("extracted_from")),
         "extracted_to": month_year(provenance.get("extracted_to")),
         "submissions": [],
     }
+    since = provenance.get("since_previous")
+    if since:  # a registry date, as month and year like the others
+        out["since_previous"] = {**since, "previous_cutoff": month_year(since["previous_cutoff"])}
+    return out
 
 
 def _visible_until(group: dict, min_at_risk: int) -> float:

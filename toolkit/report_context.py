@@ -569,6 +569,7 @@ def _provenance(cohort: Cohort) -> dict:
         "rows_total": {f: sum(s["rows"].get(f, 0) for s in submissions) for f in files},
         "n_warnings_total": sum(s["n_warnings"] for s in submissions),
         "submissions": submissions,
+        "since_previous": cohort.changes,
     }
 
 

@@ -466,6 +466,20 @@ class Submission(TypedDict):
 
 
 @with_config(_STRICT)
+class SincePrevious(TypedDict):
+    """What changed in the registry's data since the previous frozen cutoff (``toolkit
+    compare`` lists each change): patients new to a site's extract or gone from it, deaths
+    added, reported dates that moved."""
+
+    previous_cutoff: str
+    new_patients: Count
+    patients_dropped: Count
+    deaths_added: Count
+    dates_changed: Count
+    treatment_dates_changed: Count
+
+
+@with_config(_STRICT)
 class Provenance(TypedDict):
     """The submissions the cutoff used: their number, rows per file, one hash of the set."""
 
@@ -478,6 +492,7 @@ class Provenance(TypedDict):
     rows_total: dict[str, Count]
     n_warnings_total: NonCount
     submissions: list[Submission]
+    since_previous: SincePrevious | None
 
 
 @with_config(_STRICT)
