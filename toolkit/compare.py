@@ -22,9 +22,6 @@ __all__ = ["COMPARE_FILES", "compare_cutoffs", "render_compare_html"]
 #: The documents ``toolkit compare`` writes beside compare.json, by format.
 COMPARE_FILES = {"html": "compare.html", "pdf": "compare.pdf"}
 
-#: How each kind of patient change is listed per site.
-_KINDS = CHANGE_KINDS
-
 
 def compare_cutoffs(db_path: Path, study, older: date, newer: date) -> dict[str, Any]:
     """The changes from cutoff ``older`` to cutoff ``newer``.
@@ -79,7 +76,7 @@ def compare_cutoffs(db_path: Path, study, older: date, newer: date) -> dict[str,
         "totals": {
             **{
                 name: sum(r["change_kind"] == kind for r in patients)
-                for kind, name in _KINDS.items()
+                for kind, name in CHANGE_KINDS.items()
             },
             "treatment_dates_changed": len(courses),
         },
@@ -123,11 +120,11 @@ def _by_site(patients: list[dict], courses: list[dict]) -> list[dict[str, Any]]:
 
     def site(name: str) -> dict[str, list]:
         return sites.setdefault(
-            name, {**{kind: [] for kind in _KINDS.values()}, "treatment_dates_changed": []}
+            name, {**{kind: [] for kind in CHANGE_KINDS.values()}, "treatment_dates_changed": []}
         )
 
     for row in patients:
-        site(row["site_id"])[_KINDS[row["change_kind"]]].append(_change(row))
+        site(row["site_id"])[CHANGE_KINDS[row["change_kind"]]].append(_change(row))
     for row in courses:
         site(row["site_id"])["treatment_dates_changed"].append(
             _change(row) | {"treatment_id": row["treatment_id"]}

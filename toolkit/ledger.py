@@ -43,20 +43,15 @@ def submission_ledger(db_path: Path) -> dict[str, Any]:
     """
     con = connect(db_path, read_only=True)
     try:
-        _before_received_on(con)
+        _with_added_columns(con)
         ledger_sql = standalone_sql("stg_submission_ledger")
         ledger = con.sql(f"select * from ({ledger_sql}) order by site_id, ingest_seq").pl()
         frozen = con.execute(
             "select submission_id, cutoff_date from cutoff_freezes order by cutoff_date"
         ).fetchall()
+        in_force = ledger.filter("is_in_force")["submission_id"].to_list()
         patients = con.execute(
-            f"""
-            select count(*) from patients
-            where submission_id in (
-                select submission_id from ({standalone_sql("stg_submission_ledger")})
-                where is_in_force
-            )
-            """
+            "select count(*) from patients where list_contains(?, submission_id)", [in_force]
         ).fetchone()[0]
     finally:
         con.close()
@@ -90,7 +85,7 @@ _ADDED_COLUMNS = {
 }
 
 
-def _before_received_on(con) -> None:
+def _with_added_columns(con) -> None:
     """A registry written before the columns of :data:`_ADDED_COLUMNS` existed reads with them
     unknown (read-only: the next ingest adds them)."""
     database = con.execute("select current_database()").fetchone()[0]
@@ -169,7 +164,7 @@ def query_states(
     """
     con = connect(db_path, read_only=True)
     try:
-        _before_received_on(con)
+        _with_added_columns(con)
         con.execute(
             f"""
             select * from ({standalone_sql("stg_query_states")})
@@ -207,7 +202,7 @@ def newer_than_frozen(db_path: Path, cutoff) -> int:
     use (0 when the cutoff is not frozen, or is up to date)."""
     con = connect(db_path, read_only=True)
     try:
-        _before_received_on(con)
+        _with_added_columns(con)
         return con.execute(
             f"""
             select count(*) from ({standalone_sql("stg_submission_ledger")}) as ledger

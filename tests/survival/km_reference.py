@@ -93,3 +93,15 @@ def first_crossing(times: list[float], values: list[float | None], p: float) -> 
     """First time a (non-tied) reference curve is at or below 1 − p; ``None`` if never."""
     hits = [t for t, v in zip(times, values, strict=True) if v is not None and v <= 1 - p]
     return hits[0] if hits else None
+
+
+def same(a: object, b: object) -> bool:
+    """Equal JSON values, numbers to 1e-12 (relative): a stored R reference against the one the
+    R script writes now."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
+    return a == b

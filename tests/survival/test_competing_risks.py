@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from km_reference import same
 
 from toolkit.survival import (
     CumulativeIncidence,
@@ -520,17 +521,6 @@ def test_invalid_options_are_value_errors(options: dict, message: str) -> None:
 
 
 # ---- the stored reference is what the R script writes now -----------------------------------
-
-
-def same(a: object, b: object) -> bool:
-    """Equal JSON values, numbers to 1e-12 (relative)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
-    return a == b
 
 
 def _r_with_cmprsk() -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from km_reference import same
 
 from toolkit.errors import AnalysisError
 from toolkit.survival.cox import cox_ph, design_matrix, fit_estimable, wald_terms
@@ -419,17 +420,6 @@ def test_collapsed_counting_process_rows_give_the_same_fit() -> None:
 
 
 # ---- optional: R itself ----------------------------------------------------------------------
-
-
-def same(a: object, b: object) -> bool:
-    """Equal JSON values, numbers to 1e-12 (relative)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
-    return a == b
 
 
 @pytest.mark.skipif(

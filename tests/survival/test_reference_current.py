@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from km_reference import DATA, DATASETS, R_SCRIPT, REFERENCE
+from km_reference import DATA, DATASETS, R_SCRIPT, REFERENCE, same
 
 pytestmark = pytest.mark.skipif(
     shutil.which("Rscript") is None,
     reason="Rscript is not installed; the tests use the stored reference JSON instead",
 )
-
-
-def same(a: object, b: object) -> bool:
-    """Equal JSON values, numbers to 1e-12 (relative)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
-    return a == b
 
 
 def test_r_script_reproduces_the_stored_data_and_references(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def command(
     require_registry(db_path)
     found = query_states(db_path, site=site, state=state)
     if out_dir is not None:
-        for path in _write_csv(found, out_dir):
+        for path in _write_files(found, out_dir):
             click.echo(str(path), err=as_json)
     if as_json:
         click.echo(json.dumps(found, indent=2, ensure_ascii=False))
@@ -51,7 +51,8 @@ def command(
         _print(found)
 
 
-def _write_csv(found: list[dict], out_dir: Path) -> list[Path]:
+def _write_files(found: list[dict], out_dir: Path) -> list[Path]:
+    """One queries-<site>.csv per site and the overview queries.html, replaced together."""
     import csv
     import io
 
