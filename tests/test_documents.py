@@ -170,3 +170,12 @@ def test_a_document_stylesheet_repeats_no_rule_of_the_base() -> None:
     for name in ("report.css", "validation.css", "dictionary.css"):
         repeated = [s for s, body in _rules(name).items() if base.get(s) == body]
         assert repeated == [], f"{name} repeats document.css: {repeated}"
+
+
+def test_a_group_size_reads_n_less_than_k_when_suppressed() -> None:
+    from toolkit.documents import size_text
+
+    assert size_text("1,236") == "n = 1,236"
+    assert size_text("<11") == "n < 11"
+    assert size_text("*") == "n = *"
+    assert size_text("<11", spaced=False) == "n<11"

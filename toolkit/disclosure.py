@@ -496,16 +496,19 @@ def _across_strata(cells: _Cells, context: dict) -> None:
 
 
 def _flow_cells(cells: _Cells, cohort: dict) -> None:
-    """Eligibility steps: each step's total is the previous step's patients remaining."""
+    """Eligibility steps: each step's total is the previous step's patients remaining. A step
+    that excludes nobody is no cell (the report does not draw it): its two sides are one
+    number, and hiding its 0 would draw an empty step."""
     cells.add(("n", "overall"), cohort, "n_analysed")
     flow = cohort.get("flow", [])
     for i, step in enumerate(flow):
         cells.add(("flow", i), step, "n")
-        cells.add(("flow_excluded", i), step, "excluded")
+        if step.get("excluded") != 0:
+            cells.add(("flow_excluded", i), step, "excluded")
         if i:
             cells.total(("flow", i - 1), [("flow", i), ("flow_excluded", i)])
         for item in cohort.get("excluded", []):
-            if item["reason"] == step.get("reason") and item["n"] == step.get("excluded"):
+            if item["reason"] == step.get("reason") and item["n"] == step.get("excluded") != 0:
                 cells.add(("flow_excluded", i), item, "n")
     if flow:
         cells.total(("n", "overall"), [("flow", len(flow) - 1)])

@@ -72,6 +72,7 @@ __all__ = [
     "PDF_SYSTEM_PACKAGES",
     "join_and",
     "long_date",
+    "size_text",
     "paragraphs",
     "thousands",
     "count_of",
@@ -117,6 +118,13 @@ def percent_text(proportion: float) -> str:
     ``0.996`` → ``"99.6"``, ``0.057`` → ``"5.7"``, ``1.0`` → ``"100"``."""
     near = 0 < proportion < PERCENT_NEAR_BOUND or 1 - PERCENT_NEAR_BOUND < proportion < 1
     return f"{100 * proportion:.{PERCENT_DECIMALS + near}f}"
+
+
+def size_text(count: str, *, spaced: bool = True) -> str:
+    """A group's size from its printed count: ``"n = 236"``; a suppressed count reads
+    ``"n < 11"``, not ``"n = <11"``; ``spaced=False`` gives the legends' ``"n=236"``."""
+    sign, value = ("<", count[1:]) if count.startswith("<") else ("=", count)
+    return f"n {sign} {value}" if spaced else f"n{sign}{value}"
 
 
 def join_and(items: Iterable[Any]) -> str:

@@ -40,6 +40,8 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
+from toolkit.documents import size_text
+
 __all__ = [
     "km_figure_svg",
     "overall_km_figure_svg",
@@ -857,7 +859,7 @@ def km_figure_svg(
         baseline = top + 0.76 * _TITLE_PT
         parts.append(_text(_MARGIN, baseline, title, font_size=_TITLE_PT, font_weight="bold"))
         top += _TITLE_PT + 6
-    entries = [f"{g['label']} (n={_count(g['n'])})" for g in groups]
+    entries = [f"{g['label']} ({size_text(_count(g['n']), spaced=False)})" for g in groups]
     legend, legend_height = _legend_svg(entries, styles, left, top, id_prefix)
     frame = _Frame(left, top + legend_height + 8, width, _PLOT_HEIGHT, x_max)
     plot = _plot_svg(
@@ -963,9 +965,8 @@ def _wrap(text: str, width: float) -> list[str]:
 
 
 def _count_line(n: int | str) -> str:
-    """``"n = 236"``; a suppressed count reads ``"n < 11"``, not ``"n = <11"``."""
-    text = str(n)
-    return f"n < {text[1:]}" if text.startswith("<") else f"n = {text}"
+    """``"n = 236"``, ``"n < 11"`` (:func:`toolkit.documents.size_text`)."""
+    return size_text(str(n))
 
 
 def _box_lines(label: str, n: int | str, width: float) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ from .documents import (
     join_and,
     long_date,
     percent_text,
+    size_text,
     write_documents,
 )
 from .documents import embed_fonts as _embed_fonts
@@ -229,7 +230,7 @@ def months_list(values: Sequence[float | None]) -> str:
 
 def with_n(group: Mapping[str, Any]) -> str:
     """A group's label with its size: ``"HD IL-2 only (n=123)"``."""
-    return f"{group['label']} (n={group['n']})"
+    return f"{group['label']} ({size_text(str(group['n']), spaced=False)})"
 
 
 def at_landmark(group: Mapping[str, Any], time: float) -> Mapping[str, Any]:
@@ -248,6 +249,7 @@ _FILTERS = {  # besides toolkit.documents.COMMON_FILTERS (join_and, long_date â€
     "pct": fmt_pct,
     "share": fmt_share,
     "cell": fmt_count,
+    "size": size_text,
     "n_pct": fmt_n_pct,
     "age": fmt_age,
     "age_quantile": fmt_age_quantile,
