@@ -95,9 +95,12 @@ def _set_parameters(
         )
     for name, value in values.items():
         con.execute(f"set variable {name} = ?::{declared[name]['type']}", [value])
-    columns = sources()["runner"]["tables"]["study_strata"]["columns"]
-    listed = ", ".join(f"{c['name']} {c['type']}" for c in columns)
-    con.execute(f"create or replace temp table study_strata ({listed})")
+    tables = sources()["runner"]["tables"]
+    # kept across runs: toolkit compare fills it between the earlier cutoff's run and the later's
+    kept = _columns(tables, "previous_analysis")
+    con.execute(f"create temp table if not exists previous_analysis ({kept})")
+    columns = tables["study_strata"]["columns"]
+    con.execute(f"create or replace temp table study_strata ({_columns(tables, 'study_strata')})")
     rows = [
         [
             order,
@@ -111,6 +114,11 @@ def _set_parameters(
         for order, s in enumerate(study.strata)
     ]
     con.executemany(f"insert into study_strata values ({', '.join('?' * len(columns))})", rows)
+
+
+def _columns(tables: dict, name: str) -> str:
+    """A runner table's declared columns as SQL: ``name type, …``."""
+    return ", ".join(f"{c['name']} {c['type']}" for c in tables[name]["columns"])
 
 
 def _references(sql: str, names: set[str]) -> set[str]:
@@ -232,16 +240,20 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("rollback")
 
 
-def build_cohort(con: duckdb.DuckDBPyConnection, study: Study, cutoff: date) -> Cohort:
-    """Run the SQL stage for ``cutoff`` and return the relations the analysis needs.
+def build_cohort(
+    con: duckdb.DuckDBPyConnection, study: Study, cutoff: date, *, previous: date | None = None
+) -> Cohort:
+    """Run the SQL stage for ``cutoff`` and return the relations the analysis needs;
+    ``previous``: the cutoff the changes are counted from (default: the latest frozen before).
 
     adtte (by stratum, then patient), treatment_episodes and the Table 1 relations are tables
     stored in the order of their file's ``order by``; DuckDB keeps insertion order (its default
     ``preserve_insertion_order``), so they are read back as stored, without sorting them again.
     """
-    previous = con.execute(
-        "select max(cutoff_date) from cutoff_freezes where cutoff_date < ?", [cutoff]
-    ).fetchone()[0]
+    if previous is None:
+        previous = con.execute(
+            "select max(cutoff_date) from cutoff_freezes where cutoff_date < ?", [cutoff]
+        ).fetchone()[0]
     run_queries(con, study, cutoff, previous)
     try:
         adtte = con.sql("select * from adtte").pl()

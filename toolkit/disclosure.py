@@ -417,6 +417,24 @@ def _complement(members: list[Key], values: Mapping[Key, int], hidden: Mapping) 
     return None if total in hidden else total
 
 
+#: Counts of a comparison of two cutoffs that the sponsor edition leaves out: the numbers
+#: analysed at both cutoffs are published, and their difference is the patients who entered
+#: the analysis less those who left it, so one of the two would give back the other.
+NET_ONLY = ("patients_left_analysis", "patients_entered_analysis")
+
+
+def change_totals_shown(totals: Mapping[str, int], threshold: int) -> dict[str, int | str]:
+    """The sponsor edition's counts of each kind of change between two cutoffs: a count from 1
+    to ``threshold - 1`` as ``"<K"``, and the patients who left and entered the analysis left
+    out (:data:`NET_ONLY`)."""
+    marker = primary_marker(threshold)
+    return {
+        name: marker if 1 <= count < threshold else count
+        for name, count in totals.items()
+        if name not in NET_ONLY
+    }
+
+
 def top_code_age(value: float | None) -> float | str | None:
     """An age, or ``"90+"`` when above 89."""
     if value is None or isinstance(value, str):

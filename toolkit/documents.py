@@ -212,11 +212,18 @@ def inline_css(*names: str, templates: Path | None = None) -> Markup:
     return Markup("\n".join((root / name).read_text(encoding="utf-8") for name in names))
 
 
-def render_page(template: str, stylesheets: tuple[str, ...], **variables: Any) -> str:
-    """A self-contained page: ``template`` rendered with ``variables`` and the base stylesheet
-    plus ``stylesheets`` inline, the fonts it uses embedded as a subset."""
+def render_page(
+    template: str,
+    stylesheets: tuple[str, ...],
+    *,
+    filters: Mapping[str, Callable[..., Any]] | None = None,
+    **variables: Any,
+) -> str:
+    """A self-contained page: ``template`` rendered with ``variables`` (and ``filters`` besides
+    the common ones) and the base stylesheet plus ``stylesheets`` inline, the fonts it uses
+    embedded as a subset."""
     html = (
-        make_environment()
+        make_environment(filters=filters)
         .get_template(template)
         .render(stylesheet=inline_css("document.css", *stylesheets), **variables)
     )

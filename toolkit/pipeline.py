@@ -154,6 +154,44 @@ def analysis_cohort(db_path: Path, study, cutoff: date | None, *, refreeze: bool
         con.close()
 
 
+def compare_cutoffs(
+    db_path: Path, study, older: date, newer: date, *, edition: str = "internal"
+) -> dict:
+    """What changed from cutoff ``older`` to cutoff ``newer`` (both frozen), as the context of
+    the compare document of ``edition``: the internal edition lists each change with its
+    patient; the sponsor edition gives counts, with the sponsor report's rules."""
+    from toolkit.cohort import build_cohort
+    from toolkit.compare import (
+        change_totals,
+        check_cutoffs,
+        compare_context,
+        keep_as_previous,
+        read_changes,
+    )
+    from toolkit.disclosure import DEFAULT_THRESHOLD, change_totals_shown
+    from toolkit.ingest import open_registry
+    from toolkit.report_context import build_context
+    from toolkit.results import declared
+
+    _check_edition(edition, None)
+    con = open_registry(db_path, read_only=True)
+    try:
+        check_cutoffs(con, older, newer)
+        before = build_cohort(con, study, older)
+        keep_as_previous(con)
+        after = build_cohort(con, study, newer, previous=older)
+        changes = read_changes(con)
+    finally:
+        con.close()
+    contexts = [
+        edition_context(build_context(cohort, study), edition, None) for cohort in (before, after)
+    ]
+    totals = change_totals(changes)
+    if edition == "sponsor":
+        totals = change_totals_shown(totals, DEFAULT_THRESHOLD)
+    return declared(compare_context(changes, *contexts, totals=totals), shape="compare")
+
+
 def build_report(
     db_path: Path,
     study_path: Path,

@@ -30,6 +30,7 @@ from .documents import (
     join_and,
     long_date,
     percent_text,
+    render_page,
     size_text,
     write_documents,
 )
@@ -271,6 +272,12 @@ _FILTERS = {  # besides toolkit.documents.COMMON_FILTERS (join_and, long_date â€
 
 
 # --- HTML -------------------------------------------------------------------------------------
+
+
+def render_compare_html(context: Mapping[str, Any]) -> str:
+    """The comparison of two cutoffs (:func:`toolkit.compare.compare_context`) as a
+    self-contained HTML document, its numbers formatted as the reports format them."""
+    return render_page("compare.html.j2", (), filters=_FILTERS, changes=context)
 
 
 @lru_cache(maxsize=4)

@@ -44,6 +44,7 @@ from typing_extensions import TypedDict
 from toolkit.errors import AnalysisError
 
 __all__ = [
+    "CompareContext",
     "Count",
     "NonCount",
     "ReportContext",
@@ -1182,28 +1183,135 @@ class ReportContext(TypedDict):
 _ADAPTER: TypeAdapter[ReportContext] = TypeAdapter(ReportContext)
 
 
+# --- compare.json: what changed between two cutoffs -------------------------------------------
+
+
+@with_config(_STRICT)
+class RateAt(TypedDict):
+    """A survival rate at a time, with its CI, as a report shows it."""
+
+    time: float
+    estimate: Estimate
+    ci: Interval
+
+
+@with_config(_STRICT)
+class LandmarkNumbers(TypedDict):
+    """A group at the first landmark: its patients, median OS from the landmark, rates."""
+
+    n: Count
+    median: Estimate
+    median_ci: Interval
+    survival_at: list[RateAt]
+
+
+@with_config(_STRICT)
+class HeadlineNumbers(TypedDict):
+    """A group's headline numbers at one cutoff, naive (Kaplan–Meier from the index date) and
+    immortal-time aware (time-varying Cox, landmark, Simon–Makuch), as its report shows them."""
+
+    n: Count
+    events: Count
+    median: Estimate
+    median_ci: Interval
+    survival_at: list[RateAt]
+    hr_naive: HazardRatio | None
+    hr_time_varying: HazardRatio | None
+    landmark: LandmarkNumbers | None
+    simon_makuch_median: float | None
+
+
+#: One group at both cutoffs (``from`` is ``None`` for a group the earlier report lacks).
+HeadlineGroup = with_config(_STRICT)(
+    TypedDict(
+        "HeadlineGroup",
+        {"key": str, "label": str, "from": HeadlineNumbers | None, "to": HeadlineNumbers},
+    )
+)
+
+
+@with_config(_STRICT)
+class Headline(TypedDict):
+    """The headline numbers of both cutoffs' reports, side by side."""
+
+    landmarks: list[float]
+    landmark: float | None
+    reference_label: str | None
+    groups: list[HeadlineGroup]
+
+
+@with_config(_STRICT)
+class Change(TypedDict):
+    """One change of one patient, with the old and new value and the submissions (SHA-256,
+    first 12 digits) they came from."""
+
+    patient_id: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    old_submission: str | None
+    new_submission: str | None
+    treatment_id: NotRequired[str]
+
+
+@with_config(_STRICT)
+class SiteChanges(TypedDict):
+    """Every change of one site, by kind."""
+
+    site_id: str
+    new_patients: list[Change]
+    patients_dropped: list[Change]
+    deaths_added: list[Change]
+    dates_changed: list[Change]
+    patients_left_analysis: list[Change]
+    patients_entered_analysis: list[Change]
+    strata_changed: list[Change]
+    treatment_dates_changed: list[Change]
+
+
+#: The whole of compare.json (``from`` and ``to`` are the two cutoffs).
+CompareContext = with_config(_STRICT)(
+    TypedDict(
+        "CompareContext",
+        {
+            "from": str,
+            "to": str,
+            "edition": Literal["internal", "sponsor"],
+            "totals": dict[str, Count],
+            "sites": list[SiteChanges],
+            "headline": Headline,
+            "disclosure": Disclosure,
+        },
+    )
+)
+
+_COMPARE_ADAPTER: TypeAdapter[CompareContext] = TypeAdapter(CompareContext)
+
+
 class UndeclaredContext(AnalysisError):
     """A report context that does not have the declared shape: a bug of the toolkit, said in
     one line by the CLI before anything is written."""
 
 
-def declared(context: dict[str, Any]) -> ReportContext:
-    """``context`` checked against :class:`ReportContext`, in declaration order.
+def declared(context: dict[str, Any], *, shape: str = "report") -> ReportContext:
+    """``context`` checked against :class:`ReportContext` (``shape="compare"``: against
+    :data:`CompareContext`, compare.json's), in declaration order.
 
     Raises
     ------
     UndeclaredContext
         Naming each key path that is missing, not declared or of another type.
     """
+    adapter = {"report": _ADAPTER, "compare": _COMPARE_ADAPTER}[shape]
     try:
-        return _ADAPTER.validate_python(context)
+        return adapter.validate_python(context)
     except ValidationError as error:
         problems = [
             f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
             for item in error.errors(include_url=False)
         ]
         raise UndeclaredContext(
-            "the report context does not have the shape toolkit.results declares (a bug of "
+            f"the {shape} context does not have the shape toolkit.results declares (a bug of "
             "the toolkit; nothing was written): " + "; ".join(problems[:20])
         ) from None
 

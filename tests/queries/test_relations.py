@@ -368,3 +368,54 @@ def test_the_safety_window_from_the_later_therapy_or_the_index_date(proclaim) ->
         "from patient_flags",
     )
     assert counted == [(2,), (2,)]
+
+
+def test_analysis_changes_between_two_cutoffs(con) -> None:
+    from toolkit.compare import keep_as_previous
+
+    study = load_study(builtin_study_path())
+    earlier = date(2013, 6, 1)
+    run_queries(con, study, earlier)
+    assert _rows(con, "select count(*) from analysis_changes") == [(0,)]  # none kept yet
+    analysed_then = {
+        k for (k,) in _rows(con, "select patient_key from cohort_eligibility where is_eligible")
+    }
+    strata_then = dict(_rows(con, "select patient_key, stratum_label from strata"))
+    assert len(_rows(con, "select * from patient_analysis")) == 13
+    keep_as_previous(con)
+    run_queries(con, study, CUTOFF, previous=earlier)
+    analysed_now = {
+        k for (k,) in _rows(con, "select patient_key from cohort_eligibility where is_eligible")
+    }
+    strata_now = dict(_rows(con, "select patient_key, stratum_label from strata"))
+    changes = _rows(
+        con,
+        "select change_kind, site_id || ':' || patient_id, old_value, new_value "
+        "from analysis_changes order by 1, 2",
+    )
+    entered = {key for kind, key, _, _ in changes if kind == "entered_analysis"}
+    assert entered == analysed_now - analysed_then
+    assert {key.split(":")[1] for key in entered} == {
+        "P01",
+        "P02",
+        "P03",
+        "P04",
+        "P08",
+        "P11",
+        "P14",
+    }
+    assert not [c for c in changes if c[0] == "left_analysis"]
+    moved = {(key, old, new) for kind, key, old, new in changes if kind == "stratum_changed"}
+    assert moved == {
+        (key, strata_then[key], strata_now[key])
+        for key in analysed_then & analysed_now
+        if strata_then[key] != strata_now[key]
+    }
+    assert [(key.split(":")[1], old, new) for key, old, new in moved] == [
+        ("P05", "HD IL-2 only", "IL-2 → anti-PD-1")  # anti-PD-1 started after 2013-06-01
+    ]
+    assert all(
+        old.startswith("not analysed: ")
+        for kind, _, old, _ in changes
+        if kind == "entered_analysis"
+    )

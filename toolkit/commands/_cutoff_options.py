@@ -10,7 +10,13 @@ import click
 
 from toolkit.errors import UsageError
 
-__all__ = ["cutoff_options", "parse_cutoff", "say_if_frozen_behind"]
+__all__ = [
+    "cutoff_options",
+    "edition_option",
+    "parse_cutoff",
+    "say_if_frozen_behind",
+    "study_option",
+]
 
 
 def parse_cutoff(value: str | None) -> date | None:
@@ -23,17 +29,32 @@ def parse_cutoff(value: str | None) -> date | None:
         raise UsageError(f"--cutoff must be a date YYYY-MM-DD, not {value!r}") from None
 
 
+#: ``--study``: the study definition a command analyses with.
+study_option = click.option(
+    "--study",
+    "study_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Study definition (TOML); default: the built-in PROCLAIM analysis.",
+)
+
+
+def edition_option(help: str) -> Callable:
+    """``--edition internal|sponsor``, said in the command's own words."""
+    return click.option(
+        "--edition",
+        type=click.Choice(["internal", "sponsor"]),
+        default="internal",
+        show_default=True,
+        help=help,
+    )
+
+
 def cutoff_options(command: Callable) -> Callable:
     """``--db``, ``--study``, ``--cutoff``, ``--out`` and ``--refreeze``."""
     options = [
         click.option("--db", "db_path", type=click.Path(path_type=Path), required=True),
-        click.option(
-            "--study",
-            "study_path",
-            type=click.Path(path_type=Path),
-            default=None,
-            help="Study definition (TOML); default: the built-in PROCLAIM analysis.",
-        ),
+        study_option,
         click.option(
             "--cutoff", default=None, help="Data cutoff YYYY-MM-DD (default: the study's)."
         ),

@@ -1,10 +1,11 @@
-"""``toolkit compare --db DB --from CUTOFF --to CUTOFF --out DIR [--study S] [--json]``: what
-changed between two data cutoffs, per site: new and dropped patients, deaths added, reported
-dates that moved (old and new value, and the submissions they came from), and the patients and
-deaths per stratum at both. Both cutoffs must have been frozen (by ``report`` or ``cohort``).
-Writes ``compare.json``, ``compare.html`` and ``compare.pdf`` into ``--out``; ``--json`` also
-prints the JSON. Exit status: 0, 1 failure,
-2 usage problem.
+"""``toolkit compare --db DB --from CUTOFF --to CUTOFF --out DIR [--study S] [--edition E]
+[--json]``: what changed between two data cutoffs, per site: new and dropped patients, who left
+the analysis (and why), who entered it, whose stratum changed, deaths added, reported dates that
+moved (old and new value, and the submissions they came from), and the headline numbers at both
+cutoffs, naive and immortal-time aware. Both cutoffs must have been frozen (by ``report`` or
+``cohort``). Writes ``compare.json``, ``compare.html`` and ``compare.pdf`` into ``--out``;
+``--json`` also prints the JSON. ``--edition sponsor``: counts only, no patient or site id, small
+counts suppressed as in the sponsor report. Exit status: 0, 1 failure, 2 usage problem.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from toolkit.commands._cutoff_options import parse_cutoff
+from toolkit.commands._cutoff_options import edition_option, parse_cutoff, study_option
 from toolkit.commands._registry import registry_option, require_registry
 
 __all__ = ["command"]
@@ -31,27 +32,32 @@ __all__ = ["command"]
     required=True,
     help="Folder for compare.json, compare.html and compare.pdf.",
 )
-@click.option(
-    "--study",
-    "study_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Study definition (TOML); default: the built-in PROCLAIM analysis.",
-)
+@study_option
+@edition_option("sponsor: counts only, no patient or site ids, small counts suppressed.")
 @click.option("--json", "as_json", is_flag=True, help="Print compare.json too.")
 def command(
-    db_path: Path, older: str, newer: str, out_dir: Path, study_path: Path | None, as_json: bool
+    db_path: Path,
+    older: str,
+    newer: str,
+    out_dir: Path,
+    study_path: Path | None,
+    edition: str,
+    as_json: bool,
 ) -> None:
     """List what changed between two data cutoffs (example: --from 2015-03-16 --to 2015-09-16)."""
     from toolkit.atomic import check_out_dir, write_files, writing
-    from toolkit.compare import COMPARE_FILES, compare_cutoffs, render_compare_html
+    from toolkit.compare import COMPARE_FILES
     from toolkit.documents import document_contents, render_pdf
+    from toolkit.pipeline import compare_cutoffs
+    from toolkit.render import render_compare_html
     from toolkit.study import builtin_study_path, load_study
 
     require_registry(db_path)
     check_out_dir(out_dir, "--out")
     study = load_study(study_path or builtin_study_path())
-    changes = compare_cutoffs(db_path, study, _day(older, "--from"), _day(newer, "--to"))
+    changes = compare_cutoffs(
+        db_path, study, _day(older, "--from"), _day(newer, "--to"), edition=edition
+    )
     text = json.dumps(changes, indent=2, ensure_ascii=False) + "\n"
     html = render_compare_html(changes)
     title = f"What changed from {changes['from']} to {changes['to']}"

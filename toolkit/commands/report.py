@@ -6,20 +6,19 @@ from pathlib import Path
 
 import click
 
-from toolkit.commands._cutoff_options import cutoff_options, parse_cutoff, say_if_frozen_behind
+from toolkit.commands._cutoff_options import (
+    cutoff_options,
+    edition_option,
+    parse_cutoff,
+    say_if_frozen_behind,
+)
 from toolkit.errors import UsageError
 
 
 @click.command(name="report")
 @cutoff_options
 @click.option("--format", "formats", default="html,pdf", show_default=True)
-@click.option(
-    "--edition",
-    type=click.Choice(["internal", "sponsor"]),
-    default="internal",
-    show_default=True,
-    help="sponsor: no identifiers, month/year dates, ages 90+, small cells suppressed.",
-)
+@edition_option("sponsor: no identifiers, month/year dates, ages 90+, small cells suppressed.")
 @click.option(
     "--suppress-below",
     type=int,
