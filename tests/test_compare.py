@@ -255,3 +255,89 @@ def test_a_patient_gone_from_the_extract_is_listed_as_dropped(registry: Path) ->
     (dropped,) = site["patients_dropped"]
     assert (dropped["patient_id"], dropped["new_submission"]) == ("P-2", None)
     assert site["patients_left_analysis"] == []  # P-2 was not analysed at the third cutoff
+
+
+# --- the sequence on the demo registry, through the commands ------------------------------------
+
+
+def _toolkit(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def _next_extract(source: Path, folder: Path, *, broken: bool) -> tuple[Path, str, str]:
+    """S01's extract of 2015-09-16: its first patient alive at the demo's extract now dead on
+    the day last seen, and its first dead patient's death a week later; ``broken``: with one
+    patient's sex sent as "X". Returns the folder, the new death's patient and the moved one's."""
+    import csv
+    import io
+    import shutil
+    from datetime import timedelta
+
+    shutil.copytree(source, folder)
+    path = folder / "patients.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    alive = next(r for r in rows if r["vital_status"] == "alive")
+    dead = next(r for r in rows if r["vital_status"] == "dead")
+    alive |= {"vital_status": "dead", "death_date": alive["last_contact_date"]}
+    alive["cause_of_death"] = "melanoma"
+    later = (date.fromisoformat(dead["death_date"]) + timedelta(days=7)).isoformat()
+    dead |= {"death_date": later, "last_contact_date": later}
+    if broken:
+        rows[-1]["sex"] = "X"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["extracted_on"] = "2015-09-16"
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder, alive["patient_id"], dead["patient_id"]
+
+
+def test_demo_then_a_broken_extract_then_its_correction(demo_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    db = tmp_path / "registry.duckdb"
+    shutil.copyfile(demo_dir / "registry.duckdb", db)
+    source = demo_dir / "submissions" / "S01"
+    broken, _, _ = _next_extract(source, tmp_path / "broken" / "S01", broken=True)
+    fixed, died, moved = _next_extract(source, tmp_path / "fixed" / "S01", broken=False)
+
+    assert _toolkit("ingest", str(broken), "--db", str(db)).returncode == 1
+    opened = json.loads(_toolkit("queries", "--db", str(db), "--site", "S01", "--json").stdout)
+    (query,) = [q for q in opened if q["rule"] == "PAT-SEX-CODE"]
+    assert query["state"] == "open"
+
+    assert _toolkit("ingest", str(fixed), "--db", str(db)).returncode == 0
+    later = json.loads(_toolkit("queries", "--db", str(db), "--site", "S01", "--json").stdout)
+    (same,) = [q for q in later if q["query_id"] == query["query_id"]]
+    assert same["state"] == "resolved"
+
+    status = json.loads(_toolkit("status", "--db", str(db), "--json").stdout)
+    (s01,) = [site for site in status["sites"] if site["site_id"] == "S01"]
+    assert [(s["status"], s["in_force"]) for s in s01["submissions"]] == [
+        ("accepted", False),
+        ("rejected", False),
+        ("accepted", True),
+    ]
+
+    report = _toolkit("report", "--db", str(db), "--cutoff", "2015-09-16", "--format", "html",
+                      "--out", str(tmp_path / "report"))  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    done = _toolkit("compare", "--db", str(db), "--from", "2015-03-16", "--to", "2015-09-16",
+                    "--out", str(tmp_path / "changes"), "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    changes = json.loads(done.stdout)
+    reported = ("new_patients", "patients_dropped", "deaths_added", "dates_changed")
+    edited = [s for s in changes["sites"] if any(s[kind] for kind in reported)]
+    assert [s["site_id"] for s in edited] == ["S01"]  # the other sites sent nothing new
+    (site,) = edited
+    assert [c["patient_id"] for c in site["deaths_added"]] == [died]
+    (edit,) = [c for c in site["dates_changed"] if c["field"] == "death_date"]
+    assert edit["patient_id"] == moved
+    assert date.fromisoformat(edit["new_value"]) - date.fromisoformat(edit["old_value"]) == (
+        date(2000, 1, 8) - date(2000, 1, 1)
+    )
