@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= demo-output
 
-.PHONY: demo test bench mutate lint format lock clean setup
+.PHONY: demo test bench mutate lint format lock clean setup fonts
 
 setup: $(STAMP)
 
@@ -29,6 +29,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The pre-built font subsets (templates/fonts/prebuilt/), after a font or PREBUILT_GLYPHS changes.
+fonts: $(STAMP)
+	$(BIN)/python -c "from toolkit.documents import prebuild_fonts; print(*prebuild_fonts(), sep='\n')"
 
 # Mutation testing (not part of `make test`): every core module, or MODULE=path/to/module.py.
 mutate: $(STAMP)

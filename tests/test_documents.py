@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from toolkit import documents, render
 from toolkit.documents import (
     COMMON_FILTERS,
+    PREBUILT_GLYPHS,
     AssetFetcher,
     embed_fonts,
     inline_css,
@@ -66,6 +67,40 @@ def test_css_is_inlined_and_fonts_embedded() -> None:
     assert 'url("fonts/' not in html
     assert html.count("data:font/woff;base64,") == 2
     assert embed_fonts(PAGE.format(css=css, text="Überprüfung ≥ 5")) == html  # reproducible
+
+
+def _embedded_fonts(html: str) -> list[bytes]:
+    import base64
+    import re
+
+    return [
+        base64.b64decode(b) for b in re.findall(r"data:font/woff;base64,([A-Za-z0-9+/=]+)", html)
+    ]
+
+
+def test_a_document_in_the_prebuilt_characters_embeds_the_prebuilt_subsets() -> None:
+    from toolkit.documents import PREBUILT_FONTS, font_subset
+    from toolkit.resources import asset_dir
+
+    root = asset_dir("templates")
+    fonts = sorted((root / "fonts").glob("*.ttf"))
+    prebuilt = [root / PREBUILT_FONTS / f"{font.stem}.woff" for font in fonts]
+    # checked in as the subsetter makes them now: `make fonts` after a font or the set changes
+    assert [p.read_bytes() for p in prebuilt] == [font_subset(f, PREBUILT_GLYPHS) for f in fonts]
+    css = inline_css("document.css")
+    text = "Überprüfung ≥ 5 → 12 months\n\t(95% CI)"
+    html = embed_fonts(PAGE.format(css=css, text=text))
+    assert sorted(_embedded_fonts(html)) == sorted(p.read_bytes() for p in prebuilt)
+
+
+def test_a_character_outside_the_prebuilt_set_gets_a_subset_that_draws_it() -> None:
+    from fontTools.ttLib import TTFont
+
+    assert "Ж" not in PREBUILT_GLYPHS
+    html = embed_fonts(PAGE.format(css=inline_css("document.css"), text="Site Жуковский"))
+    for data in _embedded_fonts(html):
+        cmap = TTFont(io.BytesIO(data)).getBestCmap()
+        assert ord("Ж") in cmap and ord("≥") in cmap  # its own characters and the set's
 
 
 def test_render_pdf_is_reproducible_and_dated_only_when_asked() -> None:

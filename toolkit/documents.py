@@ -105,8 +105,16 @@ PERCENT_DECIMALS = 0
 PERCENT_NEAR_BOUND = 0.1
 RATIO_DECIMALS = 2
 RATE_DECIMALS = 1
-#: Characters always kept in the embedded font, whatever the text: ASCII and common typography.
-_BASE_GLYPHS = "".join(chr(c) for c in range(0x20, 0x7F)) + "–—→←≥≤±×·°µ’‘“”…€£ "
+#: The characters of the pre-built font subsets (``templates/fonts/prebuilt/``): Latin-1 and the
+#: typography, arrows, Greek letters and mathematics the documents print. A document whose text
+#: keeps to them embeds the pre-built subsets as they are; one with any other character gets a
+#: subset made for it, of these characters and its own.
+PREBUILT_GLYPHS = frozenset(
+    [chr(c) for c in (*range(0x20, 0x7F), *range(0xA0, 0x100))]
+    + list("–—‐‑‘’‚“”„†‡•…‰′″‹›€→←↑↓↔≤≥±×÷−≈≠∞√∑∏∈∝ΣΠαβγελμστχκ²³¹⁶⁻ᵀᵢ₀₁½¼¾")
+)
+#: Where the pre-built subset of each font of ``templates/fonts`` is, relative to the folder.
+PREBUILT_FONTS = "fonts/prebuilt"
 
 
 # --- filters every document may use ------------------------------------------------------------
@@ -233,21 +241,38 @@ def render_page(
 def embed_fonts(html: str, templates: Path | None = None) -> str:
     """Replace every ``url("fonts/….ttf")`` of ``html`` by a data URI of a font subset.
 
-    Each subset keeps the glyphs of the characters in ``html`` plus ASCII and common
-    typography, compressed as WOFF; it carries no timestamp, so the result is reproducible.
+    A document whose characters are all :data:`PREBUILT_GLYPHS` embeds the pre-built subset
+    (:func:`prebuild_fonts`); any other gets a subset of those characters and its own. Each is
+    compressed as WOFF and carries no timestamp, so the result is reproducible.
     """
     root = templates or asset_dir("templates")
-    characters = frozenset(html) | frozenset(_BASE_GLYPHS)
+    characters = frozenset(html) - frozenset("\t\n\r")  # line breaks draw no glyph
 
     def replace(match: re.Match[str]) -> str:
-        return f'url("{_font_subset_uri(root / match.group(1), characters)}")'
+        font = root / match.group(1)
+        if characters <= PREBUILT_GLYPHS:
+            return f'url("{_prebuilt_uri(root / PREBUILT_FONTS / f"{font.stem}.woff")}")'
+        return f'url("{_font_subset_uri(font, characters | PREBUILT_GLYPHS)}")'
 
     return _FONT_URL.sub(replace, html)
 
 
 @lru_cache(maxsize=16)
+def _prebuilt_uri(path: Path) -> str:
+    return "data:font/woff;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+@lru_cache(maxsize=16)
 def _font_subset_uri(path: Path, characters: frozenset[str]) -> str:
-    """Subset, compress as WOFF and base64-encode; deterministic (no timestamp recalculated)."""
+    """Subset, compress as WOFF and base64-encode (:func:`font_subset`)."""
+    return "data:font/woff;base64," + base64.b64encode(font_subset(path, characters)).decode(
+        "ascii"
+    )
+
+
+def font_subset(path: Path, characters: frozenset[str]) -> bytes:
+    """The font at ``path`` cut to ``characters``, as WOFF bytes; deterministic (no timestamp
+    recalculated)."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
@@ -260,7 +285,20 @@ def _font_subset_uri(path: Path, characters: frozenset[str]) -> str:
     font.flavor = "woff"
     buffer = io.BytesIO()
     font.save(buffer)
-    return "data:font/woff;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
+
+
+def prebuild_fonts(templates: Path | None = None) -> list[Path]:
+    """Write the pre-built subset (:data:`PREBUILT_GLYPHS`) of every font of
+    ``templates/fonts`` into ``templates/fonts/prebuilt`` (``make fonts``); the files written."""
+    root = templates or asset_dir("templates")
+    written = []
+    for font in sorted((root / "fonts").glob("*.ttf")):
+        target = root / PREBUILT_FONTS / f"{font.stem}.woff"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, font_subset(font, PREBUILT_GLYPHS))
+        written.append(target)
+    return written
 
 
 # --- PDF ---------------------------------------------------------------------------------------
