@@ -31,12 +31,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A full ``toolkit demo`` run: submissions, registry.duckdb, results.json, HTML and PDF."""
-    from rich.console import Console
-
     from toolkit.pipeline import run_demo
 
     out = tmp_path_factory.mktemp("demo")
-    run_demo(out, console=Console(quiet=True))
+    run_demo(out, say=lambda _text: None)
     return out
 
 

@@ -162,3 +162,121 @@ def test_pdf_figure_pages_are_not_blank(demo_dir: Path, tmp_path: Path) -> None:
         area = image.size[0] * image.size[1]
         assert sum(histogram[:240]) > 0.02 * area, number  # not blank
         assert sum(histogram[:128]) > 0.002 * area, number  # with dark ink (lines, text)
+
+
+#: Loaded inside a frame of a given width: whether the page scrolls sideways (its width beyond
+#: the frame's) and every text whose contrast with its background is below WCAG AA's 4.5:1
+#: (SVG text by its fill, against the figure's background), written into the host page.
+LAYOUT_PROBE = r"""<script>
+window.addEventListener("load", () => {
+  const parse = (text) => {
+    const m = text.match(/rgba?\(([^)]+)\)/);
+    if (!m) return null;
+    const p = m[1].split(",").map(Number);
+    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+  };
+  const luminance = (c) => {
+    const f = (v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0) return c;
+    }
+    return {r: 255, g: 255, b: 255, a: 1};
+  };
+  const low = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    const style = getComputedStyle(el);
+    if (!node.textContent.trim() || el.closest("script,style,title")) continue;
+    if (style.display === "none" || style.visibility === "hidden") continue;
+    const inSvg = el.closest("svg") !== null;
+    const fg = parse(inSvg ? style.fill : style.color);
+    if (!fg) continue;
+    const a = luminance(fg);
+    const b = luminance(background(inSvg ? el.closest("svg").parentElement : el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) {
+      low.push({text: node.textContent.trim().slice(0, 40), ratio: ratio.toFixed(2)});
+    }
+  }
+  const wide = [...document.body.querySelectorAll("*")]
+    .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+    .map((el) => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`);
+  const out = document.createElement("pre");
+  out.id = "probe";
+  out.textContent = JSON.stringify({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+    low: low,
+    wide: wide.slice(0, 20),
+  });
+  window.parent.document.body.appendChild(out);
+});
+</script>"""
+
+
+def layout_probe(chromium: str, tmp_path: Path, html: str, width: int) -> dict:
+    """``html`` in a frame ``width`` px wide (Chromium's own window cannot be narrower than
+    500 px): its scroll width, its width, and the texts below 4.5:1."""
+    import html as html_lib
+
+    inner = html.replace("<head>", "<head>\n" + LAYOUT_PROBE, 1)
+    host = tmp_path / f"host-{width}.html"
+    host.write_text(
+        '<!DOCTYPE html><html><head></head><body style="margin:0">'
+        f'<iframe style="width:{width}px;height:844px;border:0" '
+        f'srcdoc="{html_lib.escape(inner, quote=True)}"></iframe></body></html>',
+        encoding="utf-8",
+    )
+    done = run_chromium(chromium, tmp_path, "--window-size=1400,900", "--dump-dom", host.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    match = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, flags=re.S)
+    assert match, "the layout probe did not run"
+    return json.loads(html_lib.unescape(match.group(1)))
+
+
+@pytest.fixture(scope="module")
+def validation_html(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The steward's report of the demo's first site."""
+    from toolkit.pipeline import check_submission
+    from toolkit.validation_report import write_validation_report
+
+    out = tmp_path_factory.mktemp("steward")
+    info, findings = check_submission(demo_dir / "submissions" / "S01")
+    written = write_validation_report(info, findings, out)
+    return Path(written["html"]).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("document", ["report", "validation"])
+def test_reads_on_a_phone_and_a_desktop(
+    chromium, demo_dir: Path, validation_html: str, tmp_path: Path, document: str, width: int
+) -> None:
+    html = (
+        (demo_dir / "report.html").read_text(encoding="utf-8")
+        if document == "report"
+        else validation_html
+    )
+    seen = layout_probe(chromium, tmp_path, html, width)
+    assert seen["innerWidth"] == width
+    assert seen["scrollWidth"] <= seen["innerWidth"], seen["wide"]  # wide tables scroll alone
+    assert seen["low"] == [], seen["low"]  # every text at 4.5:1 or more
+
+
+def test_the_layout_probe_sees_a_wide_page_and_faint_text(chromium, tmp_path: Path) -> None:
+    html = (
+        "<html><head></head><body><div style='width:900px'>wide</div>"
+        "<p style='color:#aaaaaa'>faint</p>"
+        "<svg width='100' height='20'><text x='0' y='15' fill='#ffd700'>gold</text></svg>"
+        "</body></html>"
+    )
+    seen = layout_probe(chromium, tmp_path, html, 390)
+    assert seen["scrollWidth"] > seen["innerWidth"] == 390
+    assert [item["text"] for item in seen["low"]] == ["wide", "faint", "gold"][1:]

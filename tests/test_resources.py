@@ -110,3 +110,43 @@ def test_a_relation_runs_alone_with_what_it_reads_inlined() -> None:
     con.execute("set variable cutoff_date = date '2015-06-30'")
     assert con.execute(f"select submission_id from ({sql})").fetchall() == [("sub1",)]
     assert standalone_sql("stg_newest_accepted") == read_sql("stg_newest_accepted")
+
+
+def test_the_wheel_in_a_new_venv_runs_the_demo_as_the_checkout_does(
+    wheel: Path, demo_dir: Path, tmp_path: Path
+) -> None:
+    """``pip install`` of the wheel into a new venv, then its ``toolkit`` script runs the demo
+    from a folder outside the checkout; the outputs are the editable install's, byte for byte.
+    The dependencies come from this venv (a path line, not its .pth files, so the checkout's
+    editable install stays out) rather than from PyPI, so the test runs offline."""
+    import sysconfig
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    Path(site, "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [str(venv / "bin" / "toolkit"), "demo", "--out", "proclaim", "--quiet"],
+        cwd=home, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    where = subprocess.run(
+        [str(python), "-c", "import toolkit; print(toolkit.__file__)"],
+        cwd=home, env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert where.startswith(site)  # the wheel's code, not the checkout's
+    for name in ("results.json", "report.html", "report.pdf"):
+        assert (home / "proclaim" / name).read_bytes() == (demo_dir / name).read_bytes(), name

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from toolkit.errors import SubmissionRejected, SubmissionUnreadable, ToolkitError, UsageError
+from toolkit.progress import OnStep, no_steps, steps
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = [
     "check_submission",
@@ -69,12 +73,13 @@ def check_submission(path: Path):
     return info, findings
 
 
-def ingest_submission(path: Path, db_path: Path):
+def ingest_submission(path: Path, db_path: Path, *, on_step: OnStep = no_steps):
     """Archive a submission's bytes, then validate it and record it; load it when accepted.
 
     ``--db`` is checked before anything is written. Bytes seen before are not validated
     again: the outcome says they were already ingested. A checked submission's outcome
-    carries its :class:`~toolkit.validation_report.SubmissionInfo` and findings.
+    carries its :class:`~toolkit.validation_report.SubmissionInfo` and findings. ``on_step``
+    hears of the three steps (reading and archiving, validating, loading).
     """
     from toolkit.atomic import os_error_text
     from toolkit.ingest import IngestOutcome, archive, check_ingest_target, load, previous_status
@@ -89,8 +94,11 @@ def ingest_submission(path: Path, db_path: Path):
     seen = previous_status(db_path, received.sha256)
     if seen is not None:
         return IngestOutcome(received.sha256, f"already-{seen}", None, {}, 0, 0, archive_path)
+    on_step("validating")
     info, findings, tables = _validated(received, path)
+    on_step("loading into the registry" if tables is not None else "recording the findings")
     outcome = load(db_path, received, archive_path, findings, info.manifest, tables)
+    on_step(None)
     return replace(outcome, info=info, findings=findings)
 
 
@@ -222,6 +230,9 @@ def build_report(
         suppression for the internal one.
     paper : {"a4", "letter"}
         Page size of the PDF.
+    console : rich.console.Console, optional
+        Where the progress through the steps is drawn (:func:`toolkit.progress.steps`); none
+        when not given.
     """
     from toolkit.atomic import check_out_dir
     from toolkit.documents import check_formats, document_contents, import_weasyprint
@@ -230,29 +241,30 @@ def build_report(
     from toolkit.results import declared
     from toolkit.study import load_study
 
-    console = console or Console(stderr=True)
     check_formats(formats, FORMATS, "report")
     _check_edition(edition, suppress_below)
     study = load_study(study_path)
     check_out_dir(out_dir, "--out", protected_paths(db_path))
     if "pdf" in formats:
         import_weasyprint()  # a missing Pango is said now, not after the analysis
-    with console.status("building the cohort with SQL"):
+    with steps(console, 4, "building the cohort with SQL") as done:
         cohort = analysis_cohort(db_path, study, cutoff, refreeze=refreeze)
-    with console.status("computing survival"):
+        done("computing survival")
         # rendered and saved only in the declared shape (toolkit.results), in its key order
         context = declared(edition_context(build_context(cohort, study), edition, suppress_below))
-    with console.status("rendering " + " and ".join(formats)):
+        done("rendering " + " and ".join(formats))
         documents = document_contents(
             render_html(context, paper=paper),
             FORMATS,
             formats,
             lambda html: render_pdf(html, cutoff=context["cutoff"], title=context["title"]),
         )
-    results = json.dumps(context, indent=2, ensure_ascii=False) + "\n"
-    contents = {"results.json": results.encode("utf-8")}
-    contents |= {FORMATS[kind]: data for kind, data in documents.items()}
-    _write_outputs(out_dir, contents)
+        done("writing the files")
+        results = json.dumps(context, indent=2, ensure_ascii=False) + "\n"
+        contents = {"results.json": results.encode("utf-8")}
+        contents |= {FORMATS[kind]: data for kind, data in documents.items()}
+        _write_outputs(out_dir, contents)
+        done()
     written = {kind: out_dir / FORMATS[kind] for kind in documents}
     return ReportFiles(out_dir / "results.json", written.get("html"), written.get("pdf"))
 
@@ -310,17 +322,19 @@ DEMO_MARKER = ".toolkit-demo"
 """The file that marks a folder as the demo's own: its registry is rebuilt on every run."""
 
 
-def run_demo(out_dir: Path, *, console: Console | None = None) -> ReportFiles:
+def run_demo(
+    out_dir: Path, *, say: Callable[[str], None] = print, progress: Console | None = None
+) -> ReportFiles:
     """Synthetic proclaim registry → validated, ingested database → report for its cutoff.
 
     The demo starts from a clean registry in ``out_dir``; it deletes only what an earlier demo
     run created there (the folder carries :data:`DEMO_MARKER`), never a registry of its own.
+    ``say`` prints each submission's outcome; ``progress``: where the steps are drawn.
     """
     from toolkit.atomic import check_out_dir, make_out_dir, write_atomic, writing
     from toolkit.study import builtin_study_path
     from toolkit.synth import synthesise
 
-    console = console or Console(stderr=True)
     check_out_dir(out_dir, "--out")
     submissions = out_dir / "submissions"
     db_path = out_dir / "registry.duckdb"
@@ -340,10 +354,14 @@ def run_demo(out_dir: Path, *, console: Console | None = None) -> ReportFiles:
             shutil.rmtree(stale, ignore_errors=True)
         db_path.unlink(missing_ok=True)
         db_path.with_name(db_path.name + ".wal").unlink(missing_ok=True)
-        console.print(synthesise(submissions, preset="proclaim"))
-    for folder in sorted(p for p in submissions.iterdir() if p.is_dir()):
-        outcome = ingest_submission(folder, db_path)
-        console.print(outcome.describe())
-        if outcome.status == "rejected":
-            raise SubmissionRejected(f"the demo submission {folder} was rejected")
-    return build_report(db_path, builtin_study_path("proclaim"), None, out_dir, console=console)
+        summary = synthesise(submissions, preset="proclaim")
+    say(summary)
+    folders = sorted(p for p in submissions.iterdir() if p.is_dir())
+    with steps(progress, len(folders), f"ingesting {folders[0].name}") as done:
+        for i, folder in enumerate(folders):
+            outcome = ingest_submission(folder, db_path)
+            if outcome.status == "rejected":
+                raise SubmissionRejected(f"the demo submission {folder} was rejected")
+            say(outcome.describe())
+            done(f"ingesting {folders[i + 1].name}" if i + 1 < len(folders) else None)
+    return build_report(db_path, builtin_study_path("proclaim"), None, out_dir, console=progress)

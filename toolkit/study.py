@@ -282,6 +282,27 @@ def builtin_study_path(name: str = "proclaim") -> Path:
     return Path(str(resources.files("toolkit") / "studies" / f"{name}.toml"))
 
 
+def builtin_studies() -> list[str]:
+    """The names of the study definitions shipped with the toolkit."""
+    return sorted(p.stem for p in builtin_study_path().parent.glob("*.toml"))
+
+
+def resolve_study(value: str | Path | None) -> Path:
+    """The study definition a command names: a TOML file at any path, or a built-in study by
+    name (``braf``); ``None``: the built-in PROCLAIM analysis."""
+    if value is None:
+        return builtin_study_path()
+    path = Path(value).expanduser()
+    if path.is_file() or path.suffix == ".toml" or len(path.parts) > 1:
+        return path
+    if str(value) in builtin_studies():
+        return builtin_study_path(str(value))
+    raise UsageError(
+        f"--study {value}: no such file, and no built-in study of that name "
+        f"({', '.join(builtin_studies())})"
+    )
+
+
 def load_study(path: Path) -> Study:
     """Read and check a study definition; any problem is a ``UsageError`` naming the key."""
     try:

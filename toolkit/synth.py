@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -787,8 +788,11 @@ def synthesise(
     sites: int | None = None,
     seed: int | None = None,
     error_rate: float = 0.0,
+    on_step: Callable[[str | None], None] | None = None,
 ) -> str:
-    """Generate and write a registry; return a one-line summary for the user."""
+    """Generate and write a registry; return a one-line summary for the user. ``on_step``
+    hears of the steps (generating, injecting errors, writing the files)."""
+    on_step = on_step or (lambda _next: None)
     if preset == "proclaim":
         spec = PROCLAIM if sites is None else replace(PROCLAIM, sites=sites)
         seed = PROCLAIM_SEED if seed is None else seed
@@ -801,17 +805,21 @@ def synthesise(
     if error_rate > 0:
         from toolkit.synth_errors import inject_errors
 
+        on_step("injecting contract violations")
         rng = np.random.default_rng(seed + 1)
         text, injected = inject_errors(text, spec.extracted_on, error_rate, rng)
+    on_step("writing the site submissions")
     folders = write_submissions(text, spec, out_dir)
     if injected is not None:
         injected.write_csv(out_dir / "injected.csv", line_terminator="\n")
+    on_step(None)
     rows = {name: frame.height for name, frame in text.items()}
     extra = (
         f"; {injected.height} injected violations in injected.csv" if injected is not None else ""
     )
     return (
-        f"wrote {len(folders)} site submissions to {out_dir} (seed {seed}): "
+        f"wrote {len(folders)} site submission{'' if len(folders) == 1 else 's'} to {out_dir} "
+        f"(seed {seed}): "
         + ", ".join(f"{n:,} {name.replace('_', ' ')}" for name, n in rows.items())
         + extra
     )

@@ -12,6 +12,7 @@ from toolkit.errors import UsageError
 
 __all__ = [
     "cutoff_options",
+    "cutoff_used",
     "edition_option",
     "parse_cutoff",
     "say_if_frozen_behind",
@@ -29,13 +30,21 @@ def parse_cutoff(value: str | None) -> date | None:
         raise UsageError(f"--cutoff must be a date YYYY-MM-DD, not {value!r}") from None
 
 
-#: ``--study``: the study definition a command analyses with.
+def _study_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path:
+    from toolkit.study import resolve_study
+
+    return resolve_study(value)
+
+
+#: ``--study``: the study definition a command analyses with, as a path (always given).
 study_option = click.option(
     "--study",
     "study_path",
-    type=click.Path(path_type=Path),
     default=None,
-    help="Study definition (TOML); default: the built-in PROCLAIM analysis.",
+    callback=_study_path,
+    metavar="NAME|FILE",
+    help="A built-in study (proclaim, braf) or a study definition file (TOML); "
+    "default: proclaim, the poster's analysis.",
 )
 
 
@@ -53,12 +62,24 @@ def edition_option(help: str) -> Callable:
 def cutoff_options(command: Callable) -> Callable:
     """``--db``, ``--study``, ``--cutoff``, ``--out`` and ``--refreeze``."""
     options = [
-        click.option("--db", "db_path", type=click.Path(path_type=Path), required=True),
+        click.option(
+            "--db",
+            "db_path",
+            type=click.Path(path_type=Path),
+            required=True,
+            help="The registry's DuckDB file (toolkit ingest makes it).",
+        ),
         study_option,
         click.option(
             "--cutoff", default=None, help="Data cutoff YYYY-MM-DD (default: the study's)."
         ),
-        click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True),
+        click.option(
+            "--out",
+            "out_dir",
+            type=click.Path(path_type=Path),
+            required=True,
+            help="Folder for the files (created when missing; the files in it replaced).",
+        ),
         click.option(
             "--refreeze",
             is_flag=True,
@@ -70,19 +91,26 @@ def cutoff_options(command: Callable) -> Callable:
     return command
 
 
-def say_if_frozen_behind(db_path: Path, study_path: Path | None, cutoff: date | None) -> None:
+def cutoff_used(study_path: Path, cutoff: date | None) -> date:
+    """The cutoff a command analyses: the one given, or the study's default."""
+    from toolkit.study import load_study
+
+    return cutoff or load_study(study_path).study.default_cutoff
+
+
+def say_if_frozen_behind(db_path: Path, used: date) -> int:
     """Tell on stderr when the cutoff, frozen on its first use, leaves out newer extracts that
-    are in force now, and how to take them."""
+    are in force now, and how to take them; the number of sites that sent one."""
+    from toolkit.commands._output import say
     from toolkit.documents import count_of
     from toolkit.ledger import newer_than_frozen
-    from toolkit.study import builtin_study_path, load_study
 
-    used = cutoff or load_study(study_path or builtin_study_path()).study.default_cutoff
     newer = newer_than_frozen(db_path, used)
     if newer:
-        click.echo(
+        say(
             f"note: the cutoff {used} was frozen on its first use; {count_of(newer, 'site')} "
             f"sent a newer accepted extract since (toolkit status lists them). Rerun with "
             f"--refreeze to use them.",
             err=True,
         )
+    return newer

@@ -16,12 +16,19 @@ from pathlib import Path
 import click
 
 from toolkit.commands._cutoff_options import edition_option, parse_cutoff, study_option
+from toolkit.commands._output import json_option, output_options, say
 from toolkit.commands._registry import registry_option, require_registry
 
 __all__ = ["command"]
 
 
-@click.command(name="compare")
+@click.command(
+    name="compare",
+    epilog="\b\nExamples:\n"
+    "  toolkit compare --db registry.duckdb --from 2015-03-16 --to 2015-09-16 --out changes\n"
+    "  toolkit compare --db registry.duckdb --from 2015-03-16 --to 2015-09-16 --out sponsor "
+    "--edition sponsor",
+)
 @registry_option
 @click.option("--from", "older", required=True, help="The earlier cutoff, YYYY-MM-DD.")
 @click.option("--to", "newer", required=True, help="The later cutoff, YYYY-MM-DD.")
@@ -34,27 +41,28 @@ __all__ = ["command"]
 )
 @study_option
 @edition_option("sponsor: counts only, no patient or site ids, small counts suppressed.")
-@click.option("--json", "as_json", is_flag=True, help="Print compare.json too.")
+@json_option("compare.json")
+@output_options
 def command(
     db_path: Path,
     older: str,
     newer: str,
     out_dir: Path,
-    study_path: Path | None,
+    study_path: Path,
     edition: str,
     as_json: bool,
 ) -> None:
-    """List what changed between two data cutoffs (example: --from 2015-03-16 --to 2015-09-16)."""
+    """List what changed between two data cutoffs, both frozen already (by report or cohort)."""
     from toolkit.atomic import check_out_dir, write_files, writing
     from toolkit.compare import COMPARE_FILES
     from toolkit.documents import document_contents, render_pdf
     from toolkit.pipeline import compare_cutoffs
     from toolkit.render import render_compare_html
-    from toolkit.study import builtin_study_path, load_study
+    from toolkit.study import load_study
 
     require_registry(db_path)
     check_out_dir(out_dir, "--out")
-    study = load_study(study_path or builtin_study_path())
+    study = load_study(study_path)
     changes = compare_cutoffs(
         db_path, study, _day(older, "--from"), _day(newer, "--to"), edition=edition
     )
@@ -73,11 +81,11 @@ def command(
         click.echo(text, nl=False)
         return
     totals = changes["totals"]
-    click.echo(
+    say(
         f"from {changes['from']} to {changes['to']}: "
         + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in totals.items())
     )
-    click.echo(str(written))
+    say(str(written))
 
 
 def _day(text: str, option: str):

@@ -12,12 +12,17 @@ from pathlib import Path
 
 import click
 
+from toolkit.commands._output import json_option, output_options, print_json, say
 from toolkit.errors import UsageError
 
 __all__ = ["command"]
 
 
-@click.command(name="dictionary")
+@click.command(
+    name="dictionary",
+    epilog="\b\nExamples:\n  toolkit dictionary --out dictionary\n"
+    "  toolkit dictionary --out dictionary --format csv --json",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -34,7 +39,9 @@ __all__ = ["command"]
     help="Which files to write, comma-separated: html, pdf, csv (dictionary.csv, "
     "redcap_data_dictionary.csv and templates/ with one empty CSV per contract file).",
 )
-def command(out_dir: Path, formats: str) -> None:
+@json_option("the files written")
+@output_options
+def command(out_dir: Path, formats: str, as_json: bool) -> None:
     """Write the data dictionary from the schemas: dictionary.html and .pdf, dictionary.csv,
     a REDCap data dictionary and template CSVs."""
     wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
@@ -46,5 +53,8 @@ def command(out_dir: Path, formats: str) -> None:
     check_out_dir(out_dir, "--out")
     with writing("--out", out_dir):
         written = write_dictionary(out_dir, formats=wanted)
+    if as_json:
+        print_json({kind: str(path) for kind, path in written.items()})
+        return
     for path in written.values():
-        click.echo(str(path))
+        say(str(path))

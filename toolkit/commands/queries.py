@@ -12,21 +12,32 @@ the states are derived from the recorded submissions and findings. Exit status: 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from toolkit.commands._output import console, json_option, output_options, print_json, say
 from toolkit.commands._registry import registry_option, require_registry
 
 __all__ = ["command"]
 
 
-@click.command(name="queries")
+@click.command(
+    name="queries",
+    epilog="\b\nExamples:\n"
+    "  toolkit queries --db registry.duckdb --state open\n"
+    "  toolkit queries --db registry.duckdb --site S01 --out queries-S01\n"
+    "  toolkit queries --db registry.duckdb --json",
+)
 @registry_option
 @click.option("--site", default=None, help="Only this site's queries.")
-@click.option("--state", type=click.Choice(["open", "resolved"]), default=None, help="Only these.")
-@click.option("--json", "as_json", is_flag=True, help="Print the queries as JSON.")
+@click.option(
+    "--state",
+    type=click.Choice(["open", "resolved"]),
+    default=None,
+    help="Only the queries in this state.",
+)
+@json_option("the queries")
 @click.option(
     "--out",
     "out_dir",
@@ -34,6 +45,7 @@ __all__ = ["command"]
     default=None,
     help="Folder for one queries-<site>.csv per site and the overview queries.html.",
 )
+@output_options
 def command(
     db_path: Path, site: str | None, state: str | None, as_json: bool, out_dir: Path | None
 ) -> None:
@@ -44,9 +56,9 @@ def command(
     found = query_states(db_path, site=site, state=state)
     if out_dir is not None:
         for path in _write_files(found, out_dir):
-            click.echo(str(path), err=as_json)
+            say(str(path), err=as_json)
     if as_json:
-        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        print_json(found)
     else:
         _print(found)
 
@@ -94,10 +106,9 @@ def _cell(value) -> str:
 
 
 def _print(found: list[dict]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    out = console()
     table = Table(title="Queries", title_justify="left")
     for header in ("Site", "Query", "Patient", "Rule", "State", "First seen", "Last seen"):
         table.add_column(header)
@@ -111,6 +122,6 @@ def _print(found: list[dict]) -> None:
             _cell(query["first_seen"]),
             _cell(query["last_seen"]),
         )
-    console.print(table)
+    out.print(table)
     states = [q["state"] for q in found]
-    console.print(f"{states.count('open')} open, {states.count('resolved')} resolved.")
+    out.print(f"{states.count('open')} open, {states.count('resolved')} resolved.")

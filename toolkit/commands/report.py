@@ -8,16 +8,36 @@ import click
 
 from toolkit.commands._cutoff_options import (
     cutoff_options,
+    cutoff_used,
     edition_option,
     parse_cutoff,
     say_if_frozen_behind,
 )
+from toolkit.commands._output import (
+    json_option,
+    output_options,
+    print_json,
+    progress_console,
+    say,
+)
 from toolkit.errors import UsageError
 
 
-@click.command(name="report")
+@click.command(
+    name="report",
+    epilog="\b\nExamples:\n"
+    "  toolkit report --db registry.duckdb --cutoff 2015-03-16 --out report\n"
+    "  toolkit report --db registry.duckdb --edition sponsor --out sponsor\n"
+    "  toolkit report --db registry.duckdb --study braf --format html --out braf",
+)
 @cutoff_options
-@click.option("--format", "formats", default="html,pdf", show_default=True)
+@click.option(
+    "--format",
+    "formats",
+    default="html,pdf",
+    show_default=True,
+    help="Which documents to write, comma-separated: html, pdf (results.json always).",
+)
 @edition_option("sponsor: no identifiers, month/year dates, ages 90+, small cells suppressed.")
 @click.option(
     "--suppress-below",
@@ -32,9 +52,11 @@ from toolkit.errors import UsageError
     show_default=True,
     help="PDF page size.",
 )
+@json_option("the cutoff, the edition and the files written")
+@output_options
 def command(
     db_path: Path,
-    study_path: Path | None,
+    study_path: Path,
     cutoff: str | None,
     out_dir: Path,
     formats: str,
@@ -42,27 +64,42 @@ def command(
     suppress_below: int | None,
     paper: str,
     refreeze: bool,
+    as_json: bool,
 ) -> None:
     """Render report.html, report.pdf and results.json for a data cutoff."""
     from toolkit.pipeline import build_report
-    from toolkit.study import builtin_study_path
 
     wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
     if not wanted or set(wanted) - {"html", "pdf"}:
         raise UsageError("--format takes html, pdf or html,pdf")
-    cutoff_date = parse_cutoff(cutoff)
+    used = cutoff_used(study_path, parse_cutoff(cutoff))
     files = build_report(
         db_path,
-        study_path or builtin_study_path(),
-        cutoff_date,
+        study_path,
+        used,
         out_dir,
         formats=wanted,
         edition=edition,
         suppress_below=suppress_below,
         paper=paper,
         refreeze=refreeze,
+        console=progress_console(),
     )
-    for path in (files.html, files.pdf, files.results):
-        if path is not None:
-            click.echo(str(path))
-    say_if_frozen_behind(db_path, study_path, parse_cutoff(cutoff))
+    newer = say_if_frozen_behind(db_path, used)
+    written = {
+        kind: str(path)
+        for kind, path in (("html", files.html), ("pdf", files.pdf), ("results", files.results))
+        if path is not None
+    }
+    if as_json:
+        print_json(
+            {
+                "cutoff": used.isoformat(),
+                "edition": edition,
+                "files": written,
+                "sites_with_newer_extracts": newer,
+            }
+        )
+        return
+    for path in written.values():
+        say(path)

@@ -9,19 +9,24 @@ prints the same as one JSON document. Read-only. Exit status: 0, 1 failure (no s
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from toolkit.commands._output import console, json_option, output_options, print_json
 from toolkit.commands._registry import registry_option, require_registry
 
 __all__ = ["command"]
 
 
-@click.command(name="status")
+@click.command(
+    name="status",
+    epilog="\b\nExamples:\n  toolkit status --db registry.duckdb\n"
+    "  toolkit status --db registry.duckdb --json",
+)
 @registry_option
-@click.option("--json", "as_json", is_flag=True, help="Print the ledger as JSON.")
+@json_option("the ledger")
+@output_options
 def command(db_path: Path, as_json: bool) -> None:
     """Show every submission per site: outcome, extract in force, cutoffs that froze it."""
     from toolkit.ledger import submission_ledger
@@ -29,13 +34,12 @@ def command(db_path: Path, as_json: bool) -> None:
     require_registry(db_path)
     ledger = submission_ledger(db_path)
     if as_json:
-        click.echo(json.dumps(ledger, indent=2, ensure_ascii=False))
+        print_json(ledger)
         return
     _print(ledger)
 
 
 def _print(ledger: dict) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="Submissions by site", title_justify="left")
@@ -67,13 +71,13 @@ def _print(ledger: dict) -> None:
                 ", ".join(entry["cutoffs"]),
                 end_section=i == len(site["submissions"]) - 1,
             )
-    console = Console()
-    console.print(table)
+    out = console()
+    out.print(table)
     from toolkit.documents import count_of
 
     totals = ledger["totals"]
     outcomes = ", ".join(f"{n} {status}" for status, n in totals["by_status"].items())
-    console.print(
+    out.print(
         f"{count_of(totals['submissions'], 'submission')} ({outcomes or 'none'}); "
         f"{count_of(totals['sites_in_force'], 'site')} with an extract in force, "
         f"{count_of(totals['patients_in_force'], 'patient')} in those extracts."

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from toolkit.commands._output import console, json_option, output_options
 from toolkit.errors import InputError, UsageError
 
 if TYPE_CHECKING:
@@ -28,11 +29,24 @@ CONF_TYPES = ("log-log", "log", "plain")
 """As :data:`toolkit.survival.CONF_TYPES` (not imported here, to keep ``--help`` fast)."""
 
 
-@click.command(name="survival")
+@click.command(
+    name="survival",
+    epilog="\b\nExamples:\n"
+    "  toolkit cohort --db registry.duckdb --out export\n"
+    "  toolkit survival export/adtte.csv --time AVAL --event CNSR --event-from-cnsr "
+    "--group STRATUML --at 12,24\n"
+    "  toolkit survival trial.parquet --time months --event died --json",
+)
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--time", "time_column", required=True, help="Column of follow-up times (≥ 0).")
 @click.option(
     "--event", "event_column", required=True, help="Column of events: 1/true event, 0/false."
+)
+@click.option(
+    "--event-from-cnsr",
+    is_flag=True,
+    help="The --event column is a CDISC censoring code (CNSR: 0 the event, 1, 2 … censored), "
+    "as toolkit cohort's adtte holds it.",
 )
 @click.option("--group", "group_column", default=None, help="Column of groups to compare.")
 @click.option(
@@ -45,11 +59,13 @@ CONF_TYPES = ("log-log", "log", "plain")
     callback=lambda _ctx, _param, value: conf_type_option(value),
     help=f"Transform of the pointwise confidence intervals: {', '.join(CONF_TYPES)}.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON on stdout.")
+@json_option("the results")
+@output_options
 def command(
     file: Path,
     time_column: str,
     event_column: str,
+    event_from_cnsr: bool,
     group_column: str | None,
     at: str | None,
     conf_type: str,
@@ -62,11 +78,25 @@ def command(
 
     check_file(file)
     times = parse_times(at)
-    table = read_survival_table(file, time=time_column, event=event_column, group=group_column)
+    try:
+        table = read_survival_table(
+            file,
+            time=time_column,
+            event=event_column,
+            group=group_column,
+            event_from_cnsr=event_from_cnsr,
+        )
+    except InputError as error:
+        if event_from_cnsr or "event must be 0/1" not in str(error):
+            raise
+        raise InputError(
+            f"{error}. If {event_column} is a censoring code (0 the event, as the CNSR of "
+            "toolkit cohort's adtte), add --event-from-cnsr"
+        ) from None
     if table.n == 0:
         needed = "a time, an event and a group" if group_column else "both a time and an event"
         raise InputError(f"{file}: no row has {needed} ({_excluded(table)})")
-    document = survival_document(table, times, conf_type)
+    document = survival_document(table, times, conf_type, event_from_cnsr=event_from_cnsr)
     if as_json:
         click.echo(json.dumps(document, indent=2, allow_nan=False))
     else:
@@ -115,7 +145,9 @@ def _time_option(part: str) -> float:
     return value + 0.0
 
 
-def survival_document(table: SurvivalTable, times: tuple[float, ...], conf_type: str) -> dict:
+def survival_document(
+    table: SurvivalTable, times: tuple[float, ...], conf_type: str, *, event_from_cnsr: bool = False
+) -> dict:
     """The JSON document of the command."""
     from toolkit.survival import (
         METHODS,
@@ -146,6 +178,9 @@ def survival_document(table: SurvivalTable, times: tuple[float, ...], conf_type:
         "logrank": logrank,
         "excluded": excluded,
         "methods": {
+            "event": f"{table.event_column} = 0 (a censoring code; other values censored)"
+            if event_from_cnsr
+            else f"{table.event_column} = 1 or true (0 or false censored)",
             "estimator": METHODS["estimator"],
             "ci": overall.method["ci"],
             "median": METHODS["quantile"],
@@ -191,10 +226,9 @@ def _excluded(table: SurvivalTable) -> str:
 
 def _print_summary(table: SurvivalTable, document: dict) -> None:
     """The document as a table: one row per group and overall, then the tests."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    out = console()
     times = [entry["time"] for entry in document["overall"]["survival"]]
     result = Table(title=f"Kaplan–Meier: {table.source}", title_justify="left")
     for header in ("Group", "N", "Events", "Median (95% CI)"):
@@ -211,8 +245,8 @@ def _print_summary(table: SurvivalTable, document: dict) -> None:
             *[_survival(entry) for entry in row["survival"]],
             end_section=i == len(rows) - 2,
         )
-    console.print(result)
-    _print_notes(console, document)
+    out.print(result)
+    _print_notes(out, document)
 
 
 def _print_notes(console: Any, document: dict) -> None:
@@ -227,6 +261,7 @@ def _print_notes(console: Any, document: dict) -> None:
     )
     excluded = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in document["excluded"].items())
     console.print(f"Rows left out: {excluded}")
+    console.print(f"Event: {document['methods']['event']}.")
     console.print(f"CI: {document['methods']['ci']}; medians and their CI by R's quantile rule.")
 
 

@@ -6,10 +6,18 @@ from pathlib import Path
 
 import click
 
+from toolkit.commands._output import output_options, progress_console, say
 from toolkit.errors import UsageError
+from toolkit.progress import steps
 
 
-@click.command(name="synth")
+@click.command(
+    name="synth",
+    epilog="\b\nExamples:\n"
+    "  toolkit synth --preset proclaim --out submissions\n"
+    "  toolkit synth --patients 100000 --sites 10 --out big\n"
+    "  toolkit synth --patients 10000 --error-rate 0.02 --out broken",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -35,6 +43,7 @@ from toolkit.errors import UsageError
     show_default=True,
     help="Share of rows given a contract violation; the list goes to injected.csv.",
 )
+@output_options
 def command(
     out_dir: Path,
     preset: str | None,
@@ -52,7 +61,15 @@ def command(
         raise UsageError("--error-rate must be between 0 and 0.5")
     from toolkit.synth import synthesise
 
-    summary = synthesise(
-        out_dir, preset=preset, patients=patients, sites=sites, seed=seed, error_rate=error_rate
-    )
-    click.echo(summary)
+    total = 3 if error_rate > 0 else 2
+    with steps(progress_console(), total, "generating the patients") as done:
+        summary = synthesise(
+            out_dir,
+            preset=preset,
+            patients=patients,
+            sites=sites,
+            seed=seed,
+            error_rate=error_rate,
+            on_step=done,
+        )
+    say(summary)

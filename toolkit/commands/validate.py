@@ -16,13 +16,20 @@ from pathlib import Path
 
 import click
 
+from toolkit.commands._output import console, output_options, progress_console
 from toolkit.commands._validation_summary import SHOWN_RULES, print_summary
 from toolkit.errors import ToolkitError
+from toolkit.progress import steps
 
 __all__ = ["command", "SHOWN_RULES", "default_out_dir"]
 
 
-@click.command(name="validate")
+@click.command(
+    name="validate",
+    epilog="\b\nExamples:\n"
+    "  toolkit validate submissions/S01\n"
+    "  toolkit validate S01-2015-09.zip --out checks-S01 --json > findings.json",
+)
 @click.pass_context
 @click.argument(
     "submission",
@@ -39,6 +46,7 @@ __all__ = ["command", "SHOWN_RULES", "default_out_dir"]
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the findings document (JSON) on stdout."
 )
+@output_options
 def command(ctx: click.Context, submission: Path, out_dir: Path | None, as_json: bool) -> None:
     """Validate SUBMISSION (a folder or a .zip) against submission contract v1 and write the
     steward's report: validation.html, findings.json and queries.csv.
@@ -52,9 +60,12 @@ def command(ctx: click.Context, submission: Path, out_dir: Path | None, as_json:
     try:
         out = out_dir or default_out_dir(submission)
         check_out_dir(out, "--out", {submission: "the submission"})
-        info, findings = check_submission(submission)
-        with writing("--out", out):
-            written = write_validation_report(info, findings, out)
+        with steps(progress_console(), 2, "validating") as done:
+            info, findings = check_submission(submission)
+            done("writing the steward's report")
+            with writing("--out", out):
+                written = write_validation_report(info, findings, out)
+            done()
     except ToolkitError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(exc.exit_code)
@@ -62,7 +73,7 @@ def command(ctx: click.Context, submission: Path, out_dir: Path | None, as_json:
     if as_json:
         click.echo(findings_json(info, findings), nl=False)
     else:
-        print_summary(info, findings, written)
+        print_summary(info, findings, written, console=console())
     ctx.exit(0 if accepted else 1)
 
 

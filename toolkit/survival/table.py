@@ -116,6 +116,7 @@ def read_survival_table(
     event: str,
     group: str | None = None,
     max_groups: int = MAX_GROUPS,
+    event_from_cnsr: bool = False,
 ) -> SurvivalTable:
     """Read the time, event and group columns of a CSV or Parquet file.
 
@@ -131,6 +132,9 @@ def read_survival_table(
         Name of the group column (text, numbers, true/false, categories or dates).
     max_groups : int
         Most distinct groups accepted (:data:`MAX_GROUPS`).
+    event_from_cnsr : bool
+        The event column is a CDISC ADaM censoring code (``CNSR``: 0 the event, a positive
+        integer censored), as ``toolkit cohort``'s adtte holds it.
 
     Returns
     -------
@@ -157,6 +161,7 @@ def read_survival_table(
         first_row=first_row,
         unit=unit,
         max_groups=max_groups,
+        event_from_cnsr=event_from_cnsr,
     )
 
 
@@ -292,6 +297,7 @@ def survival_table(
     first_row: int = 1,
     unit: str = "row",
     max_groups: int = MAX_GROUPS,
+    event_from_cnsr: bool = False,
 ) -> SurvivalTable:
     """Check and convert the columns of a polars DataFrame.
 
@@ -307,6 +313,8 @@ def survival_table(
         Number and name of the first row in messages (CSV: 2, "row"; Parquet: 1, "record").
     max_groups : int
         Most distinct groups accepted (among the analysable rows).
+    event_from_cnsr : bool
+        The event column is a censoring code, 0 the event (:func:`read_survival_table`).
 
     Returns
     -------
@@ -324,7 +332,7 @@ def survival_table(
     _check_columns(Path(source), frame.columns, columns)
     where = _Where(source, first_row, unit)
     t = _times(frame[time], where)
-    e = _events(frame[event], where)
+    e = _cnsr_events(frame[event], where) if event_from_cnsr else _events(frame[event], where)
     g_missing, codes, labels = _groups(frame[group], where) if group else (None, None, ())
     missing_time = np.isnan(t)
     missing_event = ~missing_time & (e < 0)
@@ -480,6 +488,29 @@ def _events(series: pl.Series, where: _Where) -> np.ndarray:
     if bad.any():
         raise where.error(name, bad, series, "event must be 0/1 or true/false")
     return np.where(present, v, -1).astype(np.int8)
+
+
+def _cnsr_events(series: pl.Series, where: _Where) -> np.ndarray:
+    """A censoring code (ADaM ``CNSR``) as events: 0 → 1, a positive integer → 0, missing -1;
+    anything else raises ``InputError``."""
+    import polars as pl
+
+    series = _as_text_if_categorical(series)
+    if series.dtype == pl.String:
+        values = _missing_text(series).cast(pl.Float64, strict=False)
+        present = _missing_text(series).is_not_null().to_numpy()
+    elif series.dtype.is_numeric():
+        values = series.cast(pl.Float64)
+        present = (series.is_not_null() & ~values.is_nan()).to_numpy()
+    else:
+        problem = f"a censoring code must be a whole number, not {_kind(series.dtype)}"
+        raise where.error(series.name, series.is_not_null(), series, problem)
+    v = values.fill_null(np.nan).to_numpy().astype(float)
+    bad = present & ~((v >= 0) & (v == np.floor(v)))
+    if bad.any():
+        problem = "a censoring code must be 0 (the event) or a positive whole number (censored)"
+        raise where.error(series.name, bad, series, problem)
+    return np.where(present, (v == 0).astype(np.int8), -1).astype(np.int8)
 
 
 def _groups(series: pl.Series, where: _Where) -> tuple[np.ndarray, np.ndarray, list[str]]:
