@@ -16,6 +16,7 @@ import pytest
 
 from schemas.rules import RULES
 from toolkit.documents import AssetFetcher, render_pdf
+from toolkit.tabular import spreadsheet_safe
 from toolkit.validation_report import (
     QUERY_COLUMNS,
     REPORT_FILES,
@@ -24,7 +25,6 @@ from toolkit.validation_report import (
     findings_document,
     queries_csv,
     render_validation_html,
-    spreadsheet_safe,
     write_validation_report,
 )
 
@@ -526,8 +526,12 @@ def test_findings_are_also_listed_by_patient_most_first() -> None:
     section = text[text.index("Findings by patient") :]
     assert "1 more patients are in queries.csv" in section
     assert "P7 2 Q-2 TRT-DOSES-RANGE treatments.csv row 5, doses" in section
-    assert "TRT-LINE-RANGE treatments.csv row 6 (T6), line" in section
+    # a patient's findings are cut like the rules' (shown_per_rule), the rest counted
+    assert "TRT-LINE-RANGE treatments.csv row 6 (T6), line" not in section
+    assert "… and 1 more in queries.csv" in section
     assert "P2 1" not in section  # listed in the CSV, beyond the first
+    whole = visible_text(render_validation_html(info, findings, shown_per_rule=2))
+    assert "TRT-LINE-RANGE treatments.csv row 6 (T6), line" in whole
 
 
 def test_a_rule_on_a_file_without_rows_ran_on_nothing_and_says_so() -> None:

@@ -107,7 +107,7 @@ def _validated(received, path: Path):
     ``None`` unless the submission is accepted (an unreadable one gets its one finding)."""
     from toolkit.submission import open_submission
     from toolkit.validate import unreadable_findings, validate
-    from toolkit.validation_report import SubmissionInfo, count_rows
+    from toolkit.validation_report import SubmissionInfo
 
     name = path.resolve().name
     try:
@@ -116,9 +116,7 @@ def _validated(received, path: Path):
         findings = unreadable_findings(name, _reason(exc, path, name))
         return SubmissionInfo(name, received.sha256), findings, None
     result = validate(submission)
-    info = SubmissionInfo(
-        name, submission.sha256, submission.manifest, count_rows(submission.files)
-    )
+    info = SubmissionInfo(name, submission.sha256, submission.manifest, result.rows)
     return info, result.findings, result.tables if result.accepted else None
 
 

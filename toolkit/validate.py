@@ -20,7 +20,7 @@ import difflib
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -68,11 +68,15 @@ class ValidationResult:
     tables : dict of str to polars.DataFrame
         Typed tables ``patients``, ``treatments``, ``adverse_events``, ``assessments`` when the
         submission is accepted; empty otherwise.
+    rows : dict of str to int or None
+        Data rows of each contract CSV file sent, from the same scan that checked its
+        structure; ``None`` for a file that does not read as well-formed CSV.
     """
 
     submission: Submission
     findings: pl.DataFrame
     tables: dict[str, pl.DataFrame]
+    rows: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def accepted(self) -> bool:
@@ -122,8 +126,9 @@ def validate(submission: Submission, today: date | None = None) -> ValidationRes
     work: dict[str, pl.DataFrame] = {}
     usable: set[str] = set()
     sheets: list[_Sheet] = []
+    rows: dict[str, int | None] = {}
     for file, model in MODELS.items():
-        sheet, sheet_findings = _read_sheet(file, submission.files.get(file), model)
+        sheet, sheet_findings, rows[file] = _read_sheet(file, submission.files.get(file), model)
         findings.append(sheet_findings)
         if sheet is None:
             continue
@@ -142,7 +147,8 @@ def validate(submission: Submission, today: date | None = None) -> ValidationRes
     all_findings = _with_records(all_findings, sheets, manifest.site_id)
     accepted = not (all_findings["severity"] == "error").any()
     tables = _analysis_tables(work) if accepted else {}
-    return ValidationResult(submission=submission, findings=all_findings, tables=tables)
+    sent = {file: n for file, n in rows.items() if file in submission.files}
+    return ValidationResult(submission, all_findings, tables, sent)
 
 
 # --- findings ----------------------------------------------------------------------------------
@@ -386,35 +392,38 @@ def _manifest_usable(manifest: _Manifest) -> list[str]:
 
 def _read_sheet(
     file: str, raw: bytes | None, model: type[pa.DataFrameModel]
-) -> tuple[_Sheet | None, pl.DataFrame]:
-    """Read one CSV file as text, or say why it cannot be read."""
+) -> tuple[_Sheet | None, pl.DataFrame, int | None]:
+    """Read one CSV file as text, or say why it cannot be read; and its number of data rows
+    (``None`` when it is not well-formed CSV)."""
     if raw is None:
         message = f"{file} is missing from the submission"
-        return None, _findings(file, "FILE-MISSING", messages=[message])
+        return None, _findings(file, "FILE-MISSING", messages=[message]), None
     scan = scan_csv(raw)
     if not scan.ok:
         structure = scan.problems.select(
             file=pl.lit(file), row="row", column=pl.lit(None), value="value", rule="rule"
         )
-        return None, structure.with_columns(
-            severity=pl.lit("error"), message=scan.problems["message"]
+        return (
+            None,
+            structure.with_columns(severity=pl.lit("error"), message=scan.problems["message"]),
+            None,
         )
     expected = list(model.to_schema().columns)
     if len(scan.header) > _MAX_HEADER_COLUMNS:
-        return None, _too_wide_header(file, scan.header, expected)
+        return None, _too_wide_header(file, scan.header, expected), scan.rows
     header_findings, positions = _check_header(file, scan.header, expected)
     if scan.rows == 0 and file in c.ROWS_REQUIRED:
-        return None, _concat([header_findings, _findings(file, "FILE-NO-ROWS")])
+        return None, _concat([header_findings, _findings(file, "FILE-NO-ROWS")]), 0
     text = read_text_table(raw, len(scan.header))
     if text.height != scan.rows:  # the scan and the reader disagree: trust neither
         message = "the file cannot be read as CSV; check its quoting and line endings"
-        return None, _findings(file, "FILE-CSV-MALFORMED", messages=[message])
+        return None, _findings(file, "FILE-CSV-MALFORMED", messages=[message]), None
     source_row = pl.int_range(2, text.height + 2, dtype=pl.Int64).alias("source_row")
     text = text.select(
         source_row,
         *(pl.col(str(position)).alias(name) for name, position in positions.items()),
     )
-    return _Sheet(file, text, tuple(positions)), header_findings
+    return _Sheet(file, text, tuple(positions)), header_findings, scan.rows
 
 
 # A header this much wider than any contract file is not an extract with a few stray columns:

@@ -27,8 +27,6 @@ spreadsheet (header = row 1); a finding on a whole file has no row.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -41,12 +39,12 @@ from jinja2 import Environment
 
 from schemas.codes import CONTRACT_VERSION, CSV_FILES, MANIFEST_FILE
 from schemas.cross import cross_rule_needs
-from schemas.findings import FINDING_FIELDS, SEVERITIES
+from schemas.findings import FINDING_FIELDS, FINDING_SCHEMA, SEVERITIES
 from schemas.rules import DIMENSIONS, RULES, dimension
 
 from .atomic import write_files
 from .documents import embed_fonts, inline_css, make_environment
-from .tabular import spreadsheet_safe
+from .tabular import spreadsheet_safe_frame
 
 __all__ = [
     "SubmissionInfo",
@@ -59,8 +57,6 @@ __all__ = [
     "queries_csv",
     "pass_share",
     "render_validation_html",
-    "spreadsheet_safe",
-    "count_rows",
 ]
 
 REPORT_FILES: dict[str, str] = {
@@ -149,10 +145,30 @@ class SubmissionInfo:
 # --- the data of the report --------------------------------------------------------------------
 
 
-def _records(findings: Any) -> list[dict[str, Any]]:
-    """Findings as dicts with :data:`FINDING_FIELDS` in order (from a polars frame or dicts)."""
-    rows = findings.to_dicts() if hasattr(findings, "to_dicts") else findings
-    return [{name: row.get(name) for name in FINDING_FIELDS} for row in rows]
+class _Records(list):
+    """Findings already as dicts with :data:`FINDING_FIELDS` in order (made once per report)."""
+
+
+def _records(findings: Any) -> _Records:
+    """Findings as dicts with :data:`FINDING_FIELDS` in order (from a polars frame or dicts);
+    a frame is converted by polars, not a Python loop over its rows."""
+    if isinstance(findings, _Records):
+        return findings
+    if hasattr(findings, "to_dicts"):
+        return _Records(_findings_frame(findings).to_dicts())
+    return _Records({name: row.get(name) for name in FINDING_FIELDS} for row in findings)
+
+
+def _findings_frame(findings: Any) -> Any:
+    """The findings as a polars frame of :data:`FINDING_SCHEMA`'s columns, in order (a column
+    the frame lacks is null)."""
+    import polars as pl
+
+    if not hasattr(findings, "to_dicts"):
+        return pl.DataFrame(list(_records(findings)), schema=FINDING_SCHEMA, orient="row")
+    missing = [pl.lit(None, dtype).alias(n) for n, dtype in FINDING_SCHEMA.items()
+               if n not in findings.columns]  # fmt: skip
+    return findings.with_columns(missing).select(FINDING_FIELDS)
 
 
 def _counts(records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
@@ -180,22 +196,26 @@ def _file_summary(
     The contract files are listed even without findings, unless the submission could not be
     opened: then none of them was checked, and only what the findings name is listed.
     """
-    names = {record["file"] for record in records}
+    rows: dict[str, set] = {}
+    severities: dict[str, dict[str, int]] = {}
+    for record in records:  # one pass: a report may hold hundreds of thousands of findings
+        name = record["file"]
+        rows.setdefault(name, set()).add(record["row"])
+        counts = severities.setdefault(name, dict.fromkeys(SEVERITIES, 0))
+        counts[record["severity"]] = counts.get(record["severity"], 0) + 1
+    names = set(rows)
     if not _unreadable(records):
         names |= {MANIFEST_FILE, *CSV_FILES}
-    summary = []
-    for name in sorted(names, key=_file_order):
-        mine = [record for record in records if record["file"] == name]
-        summary.append(
-            {
-                "file": name,
-                "rows": info.rows.get(name),
-                "rows_with_findings": len({r["row"] for r in mine if r["row"] is not None}),
-                "errors": sum(r["severity"] == "error" for r in mine),
-                "warnings": sum(r["severity"] == "warning" for r in mine),
-            }
-        )
-    return summary
+    return [
+        {
+            "file": name,
+            "rows": info.rows.get(name),
+            "rows_with_findings": len(rows.get(name, set()) - {None}),
+            "errors": severities.get(name, {}).get("error", 0),
+            "warnings": severities.get(name, {}).get("warning", 0),
+        }
+        for name in sorted(names, key=_file_order)
+    ]
 
 
 def _rule_order(rule: str, severity: str) -> tuple[int, int, str]:
@@ -277,7 +297,8 @@ def findings_json(info: SubmissionInfo, findings: Any) -> str:
     """:func:`findings_document` as JSON text, UTF-8 characters kept.
 
     The summary is indented by two spaces; each finding is one compact line, which keeps a
-    file of many thousands of findings quick to write and easy to grep.
+    file of many thousands of findings quick to write and easy to grep. (Python's encoder,
+    not polars': polars writes control characters unescaped, which is not JSON.)
     """
     document = findings_document(info, findings)
     records = document.pop("findings")
@@ -289,7 +310,9 @@ def findings_json(info: SubmissionInfo, findings: Any) -> str:
 
 def _by_record(records: Sequence[Mapping[str, Any]], shown: int) -> dict[str, Any]:
     """The findings by patient, for a coordinator who fixes one record at a time: the patients
-    with the most findings first (then by id), at most ``shown`` of them listed."""
+    with the most findings first (then by id), at most ``shown`` of them listed, each with at
+    most ``shown`` of its findings (an id that many rows name, such as a patient missing from
+    patients.csv, can have thousands)."""
     by_patient: dict[str, list[Mapping[str, Any]]] = {}
     for record in records:
         if record["patient_id"]:
@@ -297,7 +320,12 @@ def _by_record(records: Sequence[Mapping[str, Any]], shown: int) -> dict[str, An
     order = sorted(by_patient, key=lambda p: (-len(by_patient[p]), p))
     return {
         "patients": [
-            {"patient_id": p, "findings": by_patient[p], "count": len(by_patient[p])}
+            {
+                "patient_id": p,
+                "findings": by_patient[p][:shown],
+                "count": len(by_patient[p]),
+                "hidden": max(len(by_patient[p]) - shown, 0),
+            }
             for p in order[:shown]
         ],
         "hidden": max(len(order) - shown, 0),
@@ -397,39 +425,35 @@ def queries_csv(info: SubmissionInfo, findings: Any) -> str:
     Columns are :data:`QUERY_COLUMNS`; ``request`` says what the site is asked to do (correct
     and resend for an error, confirm or correct for a warning). RFC 4180 (CRLF line ends,
     fields quoted when needed), starting with a UTF-8 byte-order mark so that spreadsheet
-    programs read the text as UTF-8.
+    programs read the text as UTF-8. Written by polars, column by column.
     """
-    records = _records(findings)
-    buffer = io.StringIO(newline="")
-    buffer.write(_BOM)
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(QUERY_COLUMNS)
-    site = info.site_id or ""
-    for record in records:
-        row = {
-            "query_id": record["query_id"],
-            "site_id": site,
-            "submission": info.name,
-            "file": record["file"],
-            "row": record["row"],
-            "patient_id": record["patient_id"],
-            "record_id": record["record_id"],
-            "column": record["column"],
-            "value_sent": record["value"],
-            "compared_with": record["compared"],
-            "rule": record["rule"],
-            "severity": record["severity"],
-            "request": _REQUEST.get(record["severity"], ""),
-            "message": record["message"],
-            "site_answer": "",
-        }
-        writer.writerow(
-            [
-                spreadsheet_safe("" if row[name] is None else str(row[name]))
-                for name in QUERY_COLUMNS
-            ]
-        )
-    return buffer.getvalue()
+    import polars as pl
+
+    frame = _findings_frame(findings)
+    text = {
+        "query_id": pl.col("query_id"),
+        "site_id": pl.lit(info.site_id or ""),
+        "submission": pl.lit(info.name),
+        "file": pl.col("file"),
+        "row": pl.col("row").cast(pl.String),
+        "patient_id": pl.col("patient_id"),
+        "record_id": pl.col("record_id"),
+        "column": pl.col("column"),
+        "value_sent": pl.col("value"),
+        "compared_with": pl.col("compared"),
+        "rule": pl.col("rule"),
+        "severity": pl.col("severity"),
+        "request": pl.col("severity").replace_strict(_REQUEST, default=""),
+        "message": pl.col("message"),
+        "site_answer": pl.lit(""),
+    }
+    rows = frame.select(
+        # an empty cell is written bare, as csv.writer writes it (polars would quote "")
+        pl.when(expr == "").then(None).otherwise(expr).alias(name)
+        for name, expr in ((name, text[name].cast(pl.String)) for name in QUERY_COLUMNS)
+    )
+    body = spreadsheet_safe_frame(rows).write_csv(line_terminator="\r\n", quote_style="necessary")
+    return _BOM + body
 
 
 # --- validation.html ---------------------------------------------------------------------------
@@ -578,11 +602,11 @@ def write_validation_report(
     OSError
         When the folder cannot be created or written.
     """
-    records = _records(findings)
+    records, frame = _records(findings), _findings_frame(findings)
     out = Path(out_dir)
     contents = {
         "json": findings_json(info, records).encode("utf-8"),
-        "csv": queries_csv(info, records).encode("utf-8"),
+        "csv": queries_csv(info, frame).encode("utf-8"),
         "html": render_validation_html(info, records, shown_per_rule=shown_per_rule).encode(
             "utf-8"
         ),
@@ -591,21 +615,3 @@ def write_validation_report(
     written = {kind: out / name for kind, name in REPORT_FILES.items()}
     write_files({written[kind]: contents[kind] for kind in REPORT_FILES})
     return written
-
-
-def count_rows(files: Mapping[str, bytes]) -> dict[str, int | None]:
-    """Data rows of each CSV file that reads as well-formed CSV (``None`` for the others).
-
-    Parameters
-    ----------
-    files : mapping of str to bytes
-        The submission's raw files by name (:attr:`toolkit.submission.Submission.files`).
-    """
-    from schemas.csv_format import scan_csv
-
-    rows: dict[str, int | None] = {}
-    for name in CSV_FILES:
-        if name in files:
-            scan = scan_csv(files[name])
-            rows[name] = scan.rows if scan.ok else None
-    return rows
