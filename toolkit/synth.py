@@ -15,13 +15,14 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+
+from toolkit.progress import OnStep, no_steps
 
 __all__ = ["SynthSpec", "RegistryGenerator", "PROCLAIM", "KINDS"]
 
@@ -788,11 +789,10 @@ def synthesise(
     sites: int | None = None,
     seed: int | None = None,
     error_rate: float = 0.0,
-    on_step: Callable[[str | None], None] | None = None,
+    on_step: OnStep = no_steps,
 ) -> str:
     """Generate and write a registry; return a one-line summary for the user. ``on_step``
     hears of the steps (generating, injecting errors, writing the files)."""
-    on_step = on_step or (lambda _next: None)
     if preset == "proclaim":
         spec = PROCLAIM if sites is None else replace(PROCLAIM, sites=sites)
         seed = PROCLAIM_SEED if seed is None else seed
