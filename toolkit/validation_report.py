@@ -303,7 +303,8 @@ def findings_json(info: SubmissionInfo, findings: Any) -> str:
     document = findings_document(info, findings)
     records = document.pop("findings")
     head = json.dumps(document, indent=2, ensure_ascii=False)
-    lines = [json.dumps(record, ensure_ascii=False) for record in records]
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per finding
+    lines = [encode(record) for record in records]
     body = "[\n    " + ",\n    ".join(lines) + "\n  ]" if lines else "[]"
     return f'{head.removesuffix("}").rstrip()},\n  "findings": {body}\n}}\n'
 
