@@ -12,15 +12,13 @@ earlier one (``treatment_id`` in adverse events) takes the form's prefix (``ae_t
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from schemas import codes as c
 
-from .tabular import spreadsheet_safe
+from .tabular import spreadsheet_csv
 
 __all__ = ["REDCAP_COLUMNS", "dictionary_csv", "redcap_csv", "template_files"]
 
@@ -66,18 +64,6 @@ _BOUNDS: dict[tuple[str, str], tuple[int | None, int | None]] = {
     ("adverse_events.csv", "grade"): c.GRADE_RANGE,
 }
 _RECORD_ID = "patient_id"
-_BOM = "\ufeff"
-
-
-def _csv(header: tuple[str, ...], rows: list[Mapping[str, Any]]) -> bytes:
-    """RFC 4180 text (CRLF), a UTF-8 byte-order mark for spreadsheets, formula-safe cells."""
-    buffer = io.StringIO(newline="")
-    buffer.write(_BOM)
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([spreadsheet_safe(str(row.get(name, "") or "")) for name in header])
-    return buffer.getvalue().encode("utf-8")
 
 
 def _allowed(column: Mapping[str, Any]) -> str:
@@ -101,7 +87,7 @@ def dictionary_csv(context: Mapping[str, Any]) -> bytes:
         for file in context["files"]
         for column in file["columns"]
     ]
-    return _csv(DICTIONARY_COLUMNS, rows)
+    return spreadsheet_csv(DICTIONARY_COLUMNS, rows)
 
 
 def _redcap_field(file: str, column: Mapping[str, Any], name: str) -> dict[str, str]:
@@ -144,7 +130,7 @@ def redcap_csv(context: Mapping[str, Any]) -> bytes:
             name = column["name"] if column["name"] not in seen else f"{prefix}_{column['name']}"
             seen.add(column["name"])
             rows.append(_redcap_field(file["name"], column, name))
-    return _csv(REDCAP_COLUMNS, rows)
+    return spreadsheet_csv(REDCAP_COLUMNS, rows)
 
 
 def template_files(context: Mapping[str, Any]) -> dict[str, bytes]:

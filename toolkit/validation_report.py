@@ -44,7 +44,7 @@ from schemas.rules import DIMENSIONS, RULES, dimension
 
 from .atomic import write_files
 from .documents import embed_fonts, inline_css, make_environment
-from .tabular import spreadsheet_safe_frame
+from .tabular import SPREADSHEET_BOM, spreadsheet_safe_frame
 
 __all__ = [
     "SubmissionInfo",
@@ -95,7 +95,6 @@ _REQUEST = {
     "warning": "confirm, or correct and resend",
 }
 _SHOWN_VALUE_CHARS = 160
-_BOM = "\ufeff"
 _UNREADABLE = "SUBMISSION-UNREADABLE"
 _MANIFEST_KEYS = ("site_id", "contract_version", "extracted_on")
 
@@ -454,7 +453,7 @@ def queries_csv(info: SubmissionInfo, findings: Any) -> str:
         for name, expr in ((name, text[name].cast(pl.String)) for name in QUERY_COLUMNS)
     )
     body = spreadsheet_safe_frame(rows).write_csv(line_terminator="\r\n", quote_style="necessary")
-    return _BOM + body
+    return SPREADSHEET_BOM + body
 
 
 # --- validation.html ---------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 console that does not wrap lines when its output is not a terminal, and progress bars only on
 a terminal (or with ``--verbose``).
 
-Quiet prints nothing but errors and what ``--json`` asks for; verbose adds the details and the
-progress even when the output is piped.
+Quiet prints nothing but errors and what ``--json`` asks for; verbose shows the progress even
+when the output is piped (a timed line per step).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def output_options(command: Callable) -> Callable:
             is_flag=True,
             expose_value=False,
             callback=_set,
-            help="Say more, and show progress even when the output is not a terminal.",
+            help="Show the progress through the steps, as a timed line each when the output "
+            "is not a terminal.",
         ),
         click.option(
             "-q",
@@ -73,11 +74,10 @@ def verbosity() -> int:
     return ctx.meta.get(_KEY, 0) if ctx is not None else 0
 
 
-def say(text: str, *, err: bool = False, verbose_only: bool = False) -> None:
-    """Print a line unless quiet (``verbose_only``: only when verbose)."""
-    if verbosity() < (1 if verbose_only else 0):
-        return
-    click.echo(text, err=err)
+def say(text: str, *, err: bool = False) -> None:
+    """Print a line unless quiet."""
+    if verbosity() >= 0:
+        click.echo(text, err=err)
 
 
 def print_json(document: Any) -> None:

@@ -65,12 +65,9 @@ def command(
 
 def _write_files(found: list[dict], out_dir: Path) -> list[Path]:
     """One queries-<site>.csv per site and the overview queries.html, replaced together."""
-    import csv
-    import io
-
     from toolkit.atomic import check_out_dir, write_files, writing
     from toolkit.ledger import QUERY_FIELDS
-    from toolkit.tabular import spreadsheet_safe
+    from toolkit.tabular import spreadsheet_csv
 
     check_out_dir(out_dir, "--out")
     header = [*QUERY_FIELDS, "site_answer"]
@@ -79,14 +76,8 @@ def _write_files(found: list[dict], out_dir: Path) -> list[Path]:
         by_site.setdefault(query["site_id"] or "unknown", []).append(query)
     files = {}
     for site, queries in by_site.items():
-        buffer = io.StringIO(newline="")
-        buffer.write("\ufeff")
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(header)
-        for query in queries:
-            cells = [_cell(query.get(name)) for name in header]
-            writer.writerow([spreadsheet_safe(cell) for cell in cells])
-        files[out_dir / f"queries-{site}.csv"] = buffer.getvalue().encode("utf-8")
+        rows = ({name: _cell(query.get(name)) for name in header} for query in queries)
+        files[out_dir / f"queries-{site}.csv"] = spreadsheet_csv(header, rows)
     from toolkit.clock import today
     from toolkit.ledger import queries_overview, render_queries_html
 
