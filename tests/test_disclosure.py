@@ -1797,6 +1797,8 @@ def test_the_cumulative_incidence_keeps_no_count_and_no_estimate_on_few_events()
                 inc("d", 60, 30, [at(6.0, 0.2345, 40, 14), at(12.0, 0.0449, 30, 30)]),
                 # exactly K events and K at risk: shown
                 inc("e", 40, 11, [at(6.0, 0.3, 11, 11), at(12.0, 0.3, 11, 11)]),
+                # hidden already by the study's minimum of 10 at risk: said with the edition's
+                inc("f", 50, 20, [at(6.0, 0.3, 30, 12), at(12.0, "NE (<10 at risk)", 7, 18)]),
             ],
             "gray": {
                 "groups": [],
@@ -1815,7 +1817,8 @@ def test_the_cumulative_incidence_keeps_no_count_and_no_estimate_on_few_events()
         "safety": safety,
     }
     out = sponsor_edition(context, K)["safety"]["incidence"]
-    ga, gb, gc, gd, ge = out["groups"]
+    ga, gb, gc, gd, ge, gf = out["groups"]
+    assert (gf["at"][1]["estimate"], gf["at"][1]["ci"]) == ("NE (<11 at risk)", [None, None])
     assert [p["estimate"] for p in ge["at"]] == [0.3, 0.3] and ge["rate"] == 0.1
     assert gc["rate"] == 0.1  # no event is not a small number
     # as printed: whole percentages, one decimal near 0%; the rate with one decimal

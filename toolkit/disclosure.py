@@ -710,10 +710,10 @@ def _incidence_without_counts(safety: dict | None, threshold: int, min_at_risk: 
         if 1 <= group["events"] < threshold:
             group["rate"], group["rate_ci"] = few, [None, None]
         for entry in group["at"]:
-            if isinstance(entry["estimate"], str):
-                pass
-            elif entry["at_risk"] < min_at_risk:
+            if entry["at_risk"] < min_at_risk:  # also one the study's smaller minimum hid
                 entry["estimate"], entry["ci"] = not_estimable(min_at_risk), [None, None]
+            elif isinstance(entry["estimate"], str):
+                pass
             elif 1 <= entry["events"] < threshold:
                 entry["estimate"], entry["ci"] = few, [None, None]
             entry["at_risk"] = entry["events"] = None
