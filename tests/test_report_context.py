@@ -657,8 +657,13 @@ def test_a_stratum_nobody_is_in_gets_an_empty_summary() -> None:
     from toolkit.study import builtin_study_path, load_study
 
     study = load_study(builtin_study_path())
-    adtte = pl.DataFrame(
-        {"aval": [3.0, 5.0, 8.0], "is_event": [True, False, True], "stratum_key": ["il2_only"] * 3}
+    risk_sets = pl.DataFrame(
+        {
+            "aval": [3.0, 5.0, 8.0],
+            "is_event": [True, False, True],
+            "stratum_key": ["il2_only"] * 3,
+            "n_patients": [1, 1, 1],
+        }
     )
     zero = {
         "n_progressed_before_later_therapy": 0,
@@ -666,7 +671,7 @@ def test_a_stratum_nobody_is_in_gets_an_empty_summary() -> None:
         "n_treatment_related_deaths": 0,
     }
     counts = pl.DataFrame([{"stratum_key": s.key, **zero} for s in study.strata])
-    groups = _group_summaries(_Frames(adtte=adtte, stratum_counts=counts), study, [0.0, 6.0])
+    groups = _group_summaries(_Frames(risk_sets=risk_sets, stratum_counts=counts), study, [0.0, 6.0])
     assert [(g["key"], g["n"], g["events"]) for g in groups] == [
         ("il2_only", 3, 2),
         ("il2_ipi", 0, 0),
@@ -740,7 +745,7 @@ def test_ticks_run_from_zero_to_the_longest_follow_up(
 
     import polars as pl
 
-    cohort = SimpleNamespace(adtte=pl.DataFrame({"aval": [longest / 2, longest]}))
+    cohort = SimpleNamespace(risk_sets=pl.DataFrame({"aval": [longest / 2, longest]}))
     assert _ticks(cohort, every) == ticks
 
 
@@ -835,10 +840,15 @@ def test_the_rmst_horizon_needs_the_minimum_risk_set_in_every_stratum() -> None:
 
     from toolkit.analyses.comparisons import rmst_horizon
 
-    # landmarks 12 and 24: a stratum with 3 patients followed past 24 months and 2 past 12
-    adtte = pl.DataFrame(
-        {"stratum_key": ["a"] * 5 + ["b"] * 5, "aval": [30.0] * 5 + [13.0, 13.0, 25.0, 5.0, 5.0]}
+    # landmarks 12 and 24: stratum b has 1 patient followed past 24 months and 3 past 12;
+    # its rows are risk sets, each standing for n_patients patients
+    risk_sets = pl.DataFrame(
+        {
+            "stratum_key": ["a", "b", "b", "b"],
+            "aval": [30.0, 13.0, 25.0, 5.0],
+            "n_patients": [5, 2, 1, 2],
+        }
     )
-    assert rmst_horizon(adtte, _study(min_at_risk_shown=0)) == 24  # followed by one at least
-    assert rmst_horizon(adtte, _study(min_at_risk_shown=3)) == 12  # b has 3 at risk at 12
-    assert rmst_horizon(adtte, _study(min_at_risk_shown=4)) is None
+    assert rmst_horizon(risk_sets, _study(min_at_risk_shown=0)) == 24  # followed by one at least
+    assert rmst_horizon(risk_sets, _study(min_at_risk_shown=3)) == 12  # b has 3 at risk at 12
+    assert rmst_horizon(risk_sets, _study(min_at_risk_shown=4)) is None

@@ -44,6 +44,8 @@ class Cohort:
     cutoff : the data cutoff.
     submissions : the submission of each site the analysis used (frozen for the cutoff).
     adtte : one row per analysed patient (ADaM ADTTE shape) with stratum.
+    risk_sets : overall survival aggregated for the estimators: per stratum, distinct time
+        (``aval``) and event, the number of patients (``n_patients``).
     flow : the eligibility flow, one row per step.
     stratum_counts : per stratum, patients and the events the poster counts.
     episodes : the time-varying strata, (tstart, tstop] per patient.
@@ -57,6 +59,7 @@ class Cohort:
     cutoff: date
     submissions: pl.DataFrame
     adtte: pl.DataFrame
+    risk_sets: pl.DataFrame
     flow: pl.DataFrame
     stratum_counts: pl.DataFrame
     episodes: pl.DataFrame
@@ -246,7 +249,8 @@ def build_cohort(
     """Run the SQL stage for ``cutoff`` and return the relations the analysis needs;
     ``previous``: the cutoff the changes are counted from (default: the latest frozen before).
 
-    adtte (by stratum, then patient), treatment_episodes and the Table 1 relations are tables
+    adtte (by stratum, then patient), survival_risk_sets, treatment_episodes and the Table 1
+    relations are tables
     stored in the order of their file's ``order by``; DuckDB keeps insertion order (its default
     ``preserve_insertion_order``), so they are read back as stored, without sorting them again.
     """
@@ -263,6 +267,7 @@ def build_cohort(
             cutoff=cutoff,
             submissions=con.sql("select * from stg_submissions_in_force order by site_id").pl(),
             adtte=adtte,
+            risk_sets=con.sql("select * from survival_risk_sets").pl(),
             flow=con.sql("select * from cohort_flow order by step").pl(),
             stratum_counts=con.sql("select * from stratum_counts order by stratum_order").pl(),
             episodes=con.sql("select * from treatment_episodes").pl(),

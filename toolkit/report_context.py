@@ -11,6 +11,7 @@ import platform
 from importlib import metadata
 from typing import NamedTuple
 
+import numpy as np
 import polars as pl
 
 from toolkit.analyses.comparisons import (
@@ -31,27 +32,45 @@ __all__ = ["build_context"]
 
 
 def _ticks(cohort: Cohort, every: float) -> list[float]:
-    longest = float(cohort.adtte["aval"].max())
+    longest = float(cohort.risk_sets["aval"].max())
     # true division: 1.0 // 0.1 is 9.0 in binary floating point, and would drop the last tick
     return [every * i for i in range(int(longest / every) + 1)]
+
+
+class _Survival(NamedTuple):
+    """Overall survival of a group as the estimators take it: the rows of its risk sets."""
+
+    time: np.ndarray
+    event: np.ndarray
+    counts: np.ndarray
+
+
+def _survival(cohort: Cohort, key: str | None = None) -> _Survival:
+    """The risk-set rows of one stratum (``None``: every stratum) from ``survival_risk_sets``."""
+    rows = cohort.risk_sets
+    if key is not None:
+        rows = rows.filter(pl.col("stratum_key") == key)
+    return _Survival(
+        rows["aval"].to_numpy(), rows["is_event"].to_numpy(), rows["n_patients"].to_numpy()
+    )
 
 
 def _group_summaries(cohort: Cohort, study: Study, ticks: list[float]) -> list[dict]:
     groups = []
     for stratum in study.strata_for_display:
-        rows = cohort.adtte.filter(pl.col("stratum_key") == stratum.key)
+        rows = _survival(cohort, stratum.key)
         options = {
             "key": stratum.key,
             "label": stratum.label,
             "at_times": study.endpoint.landmarks_months,
             "ticks": tuple(ticks),
         }
+        present = rows.time.size > 0
         summary = (
-            kaplan_meier(rows["aval"].to_numpy(), rows["is_event"].to_numpy(), **options)
-            if rows.height
+            kaplan_meier(rows.time, rows.event, counts=rows.counts, **options)
+            if present
             else empty_summary(**options)
         )
-        time, event = rows["aval"].to_numpy(), rows["is_event"].to_numpy()
         summary = summary.to_dict()
         groups.append(
             summary
@@ -59,7 +78,9 @@ def _group_summaries(cohort: Cohort, study: Study, ticks: list[float]) -> list[d
             | {
                 "later_therapy": stratum.depends_on_later_therapy,
                 "counts": _stratum_counts(cohort, stratum.key),
-                "followup": median_followup(time, event).to_dict() if rows.height else None,
+                "followup": median_followup(rows.time, rows.event, counts=rows.counts).to_dict()
+                if present
+                else None,
             }
         )
     return groups
@@ -153,12 +174,11 @@ def build_context(cohort: Cohort, study: Study) -> dict:
     """Compute the survival results of ``cohort`` and assemble the internal report context
     (:func:`toolkit.pipeline.edition_context` makes the other editions of it)."""
     ticks = _ticks(cohort, study.endpoint.at_risk_every_months)
-    adtte = cohort.adtte
-    time = adtte["aval"].to_numpy()
-    event = adtte["is_event"].to_numpy()
+    everyone = _survival(cohort)
     overall = kaplan_meier(
-        time,
-        event,
+        everyone.time,
+        everyone.event,
+        counts=everyone.counts,
         key="overall",
         label="All patients",
         at_times=study.endpoint.landmarks_months,
@@ -181,7 +201,7 @@ def build_context(cohort: Cohort, study: Study) -> dict:
             },
             "methods": _methods(study),
             "cohort": {
-                "n_analysed": int(adtte.height),
+                "n_analysed": int(cohort.adtte.height),
                 "flow": [
                     {
                         "label": _flow_label(row, flow.height),
@@ -202,7 +222,9 @@ def build_context(cohort: Cohort, study: Study) -> dict:
             },
             "overall": overall,
             "strata": _group_summaries(cohort, study, ticks),
-            "followup": median_followup(time, event).to_dict(),
+            "followup": median_followup(
+                everyone.time, everyone.event, counts=everyone.counts
+            ).to_dict(),
             "landmarks": [float(x) for x in study.endpoint.landmarks_months],
             "at_risk_times": ticks,
             "software": _software(),
@@ -248,8 +270,9 @@ def _comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
     """The strata comparisons, naive and immortal-time-aware, and what the report draws."""
     result = comparisons(cohort, study, ticks)
     tau = result["rmst_tau"]
+    everyone = _survival(cohort)
     overall_rmst = (
-        rmst(cohort.adtte["aval"], cohort.adtte["is_event"], tau).to_dict() if tau else None
+        rmst(everyone.time, everyone.event, tau, counts=everyone.counts).to_dict() if tau else None
     )
     return {
         "rmst": {

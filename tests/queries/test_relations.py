@@ -27,6 +27,14 @@ def _rows(con, sql: str) -> list[tuple]:
     return con.execute(sql).fetchall()
 
 
+def _sql(name: str) -> str:
+    """The text of one relation's file, as it reads the relations already built."""
+    from toolkit.resources import sql_files
+
+    (path,) = [p for p in sql_files() if p.stem == name]
+    return path.read_text(encoding="utf-8")
+
+
 @pytest.fixture()
 def proclaim(con):
     run_queries(con, load_study(builtin_study_path()), CUTOFF)
@@ -106,6 +114,31 @@ def test_adtte(proclaim) -> None:
     ]
     (aval,) = _rows(proclaim, "select aval from adtte where patient_key = 'S01:P05'")[0]
     assert aval == pytest.approx(457 / 30.4375)
+
+
+def test_survival_risk_sets_count_the_patients_of_each_time_and_event(proclaim) -> None:
+    rows = _rows(
+        proclaim,
+        "select stratum_key, round(aval * 30.4375)::int, is_event, n_patients "
+        "from survival_risk_sets order by 1, 2, 3",
+    )
+    assert rows == [
+        ("il2_ipi", 393, False, 1),
+        ("il2_only", 0, True, 1),  # P01
+        ("il2_only", 365, False, 1),
+        ("il2_only", 380, False, 1),
+        ("il2_only", 396, False, 1),
+        ("il2_only", 439, False, 1),  # P03, censored at the cutoff, and P14, who died on it:
+        ("il2_only", 439, True, 1),  # one time, two rows
+        ("il2_only", 739, False, 1),
+        ("il2_pd1", 439, False, 1),
+        ("il2_pd1", 457, True, 1),
+    ]
+    proclaim.execute("insert into adtte select * from adtte where stratum_key = 'il2_only'")
+    rebuilt = "create or replace temp table survival_risk_sets as " + _sql("survival_risk_sets")
+    proclaim.execute(rebuilt)
+    doubled = _rows(proclaim, "select sum(n_patients), max(n_patients) from survival_risk_sets")
+    assert doubled == [(17, 2)]
 
 
 def test_treatment_episodes(proclaim) -> None:

@@ -34,15 +34,21 @@ __all__ = [
 ]
 
 
-def rmst_horizon(adtte: pl.DataFrame, study: Study) -> float | None:
+def rmst_horizon(risk_sets: pl.DataFrame, study: Study) -> float | None:
     """The RMST horizon: the longest landmark that every stratum's follow-up reaches with at
     least the study's minimum risk set (``min_at_risk_shown``, at least one patient) still at
-    risk, so that no stratum's RMST rests on a curve the report does not show."""
+    risk, so that no stratum's RMST rests on a curve the report does not show.
+
+    ``risk_sets``: ``survival_risk_sets`` (``stratum_key``, ``aval``, ``n_patients``)."""
     minimum = max(1, study.endpoint.min_at_risk_shown)
+
+    def at_risk(t: float) -> pl.Expr:
+        return pl.col("n_patients").filter(pl.col("aval") >= t).sum()
+
     fitting = [
         t
         for t in study.endpoint.landmarks_months
-        if adtte.group_by("stratum_key").agg((pl.col("aval") >= t).sum())["aval"].min() >= minimum
+        if risk_sets.group_by("stratum_key").agg(at_risk(t))["n_patients"].min() >= minimum
     ]
     return max(fitting) if fitting else None
 
@@ -66,23 +72,24 @@ def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
     An analysis the data cannot support (too few patients, no event, nothing estimable) is
     ``None``, and ``not_estimable`` says why, by analysis; the rest are computed.
     """
-    adtte = cohort.adtte
-    shown = [s for s in study.strata_for_display if (adtte["stratum_key"] == s.key).any()]
-    keys = [s.key for s in shown]
-    time, event = adtte["aval"], adtte["is_event"]
+    adtte, risk_sets = cohort.adtte, cohort.risk_sets
+    present = set(risk_sets["stratum_key"])
+    keys = [s.key for s in study.strata_for_display if s.key in present]
+    time, event, counts = risk_sets["aval"], risk_sets["is_event"], risk_sets["n_patients"]
     # The tests label the distinct group values in sorted order: code strata by display order.
-    group = adtte["stratum_key"].replace_strict(
+    group = risk_sets["stratum_key"].replace_strict(
         {key: code for code, key in enumerate(keys)}, return_dtype=pl.Int64
     )
-    tau = rmst_horizon(adtte, study)
+    tau = rmst_horizon(risk_sets, study)
     reference = study.reference_stratum if study.reference_stratum in keys else None
     later = study.strata_depend_on_later_therapy
+    tested = {"labels": keys, "counts": counts}
     analyses = {
-        "logrank": lambda: logrank_test(time, event, group, labels=keys),
-        "pairwise_logrank": lambda: pairwise_logrank(time, event, group, labels=keys),
+        "logrank": lambda: logrank_test(time, event, group, **tested),
+        "pairwise_logrank": lambda: pairwise_logrank(time, event, group, **tested),
         "cox_unadjusted": lambda: stratum_cox(adtte, study),
         "cox_adjusted": lambda: stratum_cox(adtte, study, adjusted=True),
-        "rmst": lambda: rmst_by_group(time, event, group, tau, labels=keys, reference=reference),
+        "rmst": lambda: rmst_by_group(time, event, group, tau, reference=reference, **tested),
         "time_varying_cox": lambda: time_varying_cox(cohort.episodes, study, adtte=adtte),
         "simon_makuch": lambda: simon_makuch(
             cohort.episodes, study, ticks=ticks, from_at_risk=study.endpoint.min_at_risk_shown

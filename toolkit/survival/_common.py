@@ -16,6 +16,7 @@ import numpy as np
 __all__ = [
     "checked_times",
     "as_survival_data",
+    "counted_survival_data",
     "group_codes",
     "z_value",
     "normal_two_sided_p",
@@ -64,6 +65,36 @@ def as_survival_data(time: Any, event: Any) -> tuple[np.ndarray, np.ndarray]:
     if not np.isin(numeric, (0.0, 1.0)).all():
         raise ValueError("event must be 0/1 or True/False")
     return t, numeric == 1.0
+
+
+def counted_survival_data(
+    time: Any, event: Any, counts: Any = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Times, events and how many observations each row stands for, checked.
+
+    ``counts`` (``None``: one each) are whole numbers, not negative: the rows of an aggregate
+    (one row per distinct time, event and group, with its count) give the estimates the
+    individual rows give. A row with a count of 0 stands for no one: the estimators leave it
+    out.
+
+    Raises
+    ------
+    ValueError
+        As :func:`as_survival_data`; or a count is negative, fractional or missing, or its
+        length differs, or no row has a count.
+    """
+    t, e = as_survival_data(time, event)
+    if counts is None:
+        return t, e, np.ones(t.size, dtype=np.int64)
+    raw = np.asarray(counts).ravel()
+    if raw.shape != t.shape:
+        raise ValueError(f"time and counts differ in length ({t.size} and {raw.size})")
+    w = raw.astype(float)
+    if not np.isfinite(w).all() or (w < 0).any() or (w != np.floor(w)).any():
+        raise ValueError("counts must be whole numbers, 0 or more")
+    if not (w > 0).any():
+        raise ValueError("no observations (every count is 0)")
+    return t, e, w.astype(np.int64)
 
 
 def group_codes(group: Any, labels: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:

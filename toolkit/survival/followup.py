@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.survival._common import as_survival_data, result_dict
+from toolkit.survival._common import counted_survival_data, result_dict
 from toolkit.survival.kaplan_meier import CI_METHODS, METHODS, kaplan_meier
 
 __all__ = ["FollowUp", "median_followup"]
@@ -63,6 +63,7 @@ def median_followup(
     time: Any,
     event: Any,
     *,
+    counts: Any = None,
     potential: Any = None,
     conf_type: str = "log-log",
     conf_level: float = 0.95,
@@ -75,6 +76,9 @@ def median_followup(
         Follow-up times, finite and non-negative.
     event : array_like
         1/True for the event, 0/False for censoring.
+    counts : array_like of int, optional
+        How many patients each row stands for (one each by default), as for
+        :func:`toolkit.survival.kaplan_meier`.
     potential : array_like, optional
         Potential follow-up of each patient: the time from the patient's start to the data
         cutoff, in the unit of ``time``. Its median is reported as ``potential_median_``.
@@ -87,10 +91,10 @@ def median_followup(
     -------
     FollowUp
     """
-    t, e = as_survival_data(time, event)
-    reverse = kaplan_meier(t, ~e, conf_type=conf_type, conf_level=conf_level, probs=())
+    t, e, w = counted_survival_data(time, event, counts)
+    reverse = kaplan_meier(t, ~e, counts=w, conf_type=conf_type, conf_level=conf_level, probs=())
     return FollowUp(
-        n=int(t.size),
+        n=int(w.sum()),
         median_=reverse.median_,
         ci_=reverse.median_ci_,
         potential_median_=_median(potential),

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from toolkit.survival._common import as_survival_data, group_codes, result_dict, z_value
+from toolkit.survival._common import counted_survival_data, group_codes, result_dict, z_value
 
 __all__ = [
     "CONF_TYPES",
@@ -148,6 +148,7 @@ def kaplan_meier(
     time: Any,
     event: Any,
     *,
+    counts: Any = None,
     key: str = "all",
     label: str = "All patients",
     at_times: Sequence[float] = (),
@@ -164,6 +165,10 @@ def kaplan_meier(
         Follow-up times (any unit, e.g. months), finite and non-negative.
     event : array_like
         1/True for the event, 0/False for censoring.
+    counts : array_like of int, optional
+        How many patients each row stands for (one each by default): the rows of an
+        aggregate, one per distinct time and event with its count, give the estimate of
+        the patients' own rows.
     key, label : str
         Identifier and display label carried into the result.
     at_times : sequence of float
@@ -186,9 +191,9 @@ def kaplan_meier(
     ValueError
         Invalid input (see :func:`toolkit.survival._common.as_survival_data`) or ``conf_type``.
     """
-    t, e = as_survival_data(time, event)
+    t, e, w = counted_survival_data(time, event, counts)
     order = np.argsort(t)
-    steps = _steps(t[order], e[order])
+    steps = _steps(t[order], e[order], w[order])
     options = _Options(tuple(at_times), tuple(ticks), conf_type, conf_level, tuple(probs))
     return _summarise(steps, key, label, options)
 
@@ -244,6 +249,7 @@ def kaplan_meier_by_group(
     event: Any,
     group: Any,
     *,
+    counts: Any = None,
     labels: Sequence[str] | None = None,
     at_times: Sequence[float] = (),
     ticks: Sequence[float] = (),
@@ -263,7 +269,7 @@ def kaplan_meier_by_group(
     labels : sequence of str, optional
         Labels of the distinct group values in sorted order (e.g. ``group`` holds integer codes
         and ``labels`` their names); by default each value as text.
-    at_times, ticks, conf_type, conf_level, probs
+    counts, at_times, ticks, conf_type, conf_level, probs
         As for :func:`kaplan_meier`.
 
     Returns
@@ -271,17 +277,17 @@ def kaplan_meier_by_group(
     list of KaplanMeierSummary
         One per group.
     """
-    t, e = as_survival_data(time, event)
+    t, e, w = counted_survival_data(time, event, counts)
     labels, codes = group_codes(group, labels)
     if codes.size != t.size:
         raise ValueError(f"group and time differ in length ({codes.size} and {t.size})")
     options = _Options(tuple(at_times), tuple(ticks), conf_type, conf_level, tuple(probs))
     order = np.argsort(t)
-    t, e, codes = t[order], e[order], codes[order]
+    t, e, w, codes = t[order], e[order], w[order], codes[order]
     summaries = []
     for code, label in enumerate(labels):
         members = codes == code
-        steps = _steps(t[members], e[members])
+        steps = _steps(t[members], e[members], w[members])
         summaries.append(_summarise(steps, label, label, options))
     return summaries
 
@@ -294,13 +300,15 @@ class _Options(NamedTuple):
     probs: tuple[float, ...]
 
 
-def _steps(time: np.ndarray, event: np.ndarray) -> _Steps:
-    """Product-limit estimate at the unique times of sorted ``time``."""
-    n = time.size
+def _steps(time: np.ndarray, event: np.ndarray, count: np.ndarray) -> _Steps:
+    """Product-limit estimate at the unique times of sorted ``time``, each row standing for
+    ``count`` patients (rows of count 0 left out)."""
+    if not count.all():
+        time, event, count = time[count > 0], event[count > 0], count[count > 0]
     first = np.flatnonzero(np.r_[True, time[1:] != time[:-1]])
-    counts = np.diff(np.r_[first, n])
-    events = np.add.reduceat(event.astype(np.int64), first)
-    at_risk = n - first
+    counts = np.add.reduceat(count, first)
+    events = np.add.reduceat(np.where(event, count, 0), first)
+    at_risk = np.cumsum(counts[::-1])[::-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         survival = np.cumprod(1.0 - events / at_risk)
         terms = np.where(events > 0, events / (at_risk * (at_risk - events)), 0.0)
@@ -527,8 +535,8 @@ def _read_only(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return arrays
 
 
-def steps_of(time: Any, event: Any) -> _Steps:
+def steps_of(time: Any, event: Any, counts: Any = None) -> _Steps:
     """The Kaplan–Meier step arrays of one group (for the other survival modules)."""
-    t, e = as_survival_data(time, event)
+    t, e, w = counted_survival_data(time, event, counts)
     order = np.argsort(t)
-    return _steps(t[order], e[order])
+    return _steps(t[order], e[order], w[order])

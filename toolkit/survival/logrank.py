@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from toolkit.survival._common import as_survival_data, chi2_upper_p, group_codes, result_dict
+from toolkit.survival._common import chi2_upper_p, counted_survival_data, group_codes, result_dict
 
 __all__ = ["LogRankTest", "PairwiseLogRank", "logrank_test", "pairwise_logrank", "holm"]
 
@@ -100,7 +100,12 @@ class _Table(NamedTuple):
 
 
 def logrank_test(
-    time: Any, event: Any, group: Any, *, labels: Sequence[str] | None = None
+    time: Any,
+    event: Any,
+    group: Any,
+    *,
+    labels: Sequence[str] | None = None,
+    counts: Any = None,
 ) -> LogRankTest:
     """Log-rank test of equal survival across the groups, as R's ``survdiff``.
 
@@ -115,12 +120,15 @@ def logrank_test(
     labels : sequence of str, optional
         Labels of the distinct group values in sorted order (e.g. ``group`` holds integer codes
         and ``labels`` their names); by default each value as text.
+    counts : array_like of int, optional
+        How many patients each row stands for (one each by default), as for
+        :func:`toolkit.survival.kaplan_meier`.
 
     Returns
     -------
     LogRankTest
     """
-    table = _event_table(time, event, group, labels)
+    table = _event_table(time, event, group, labels, counts)
     observed, expected, statistic, df = _test(table.at_risk, table.events)
     return LogRankTest(
         groups=tuple(table.labels),
@@ -134,7 +142,12 @@ def logrank_test(
 
 
 def pairwise_logrank(
-    time: Any, event: Any, group: Any, *, labels: Sequence[str] | None = None
+    time: Any,
+    event: Any,
+    group: Any,
+    *,
+    labels: Sequence[str] | None = None,
+    counts: Any = None,
 ) -> PairwiseLogRank:
     """Log-rank test of each pair of groups, with Holm-adjusted p-values.
 
@@ -143,14 +156,14 @@ def pairwise_logrank(
 
     Parameters
     ----------
-    time, event, group, labels
+    time, event, group, labels, counts
         As for :func:`logrank_test`.
 
     Returns
     -------
     PairwiseLogRank
     """
-    table = _event_table(time, event, group, labels)
+    table = _event_table(time, event, group, labels, counts)
     pairs = []
     for a, b in combinations(range(len(table.labels)), 2):
         columns = [a, b]
@@ -185,24 +198,31 @@ def holm(p_values: list[float | None]) -> list[float | None]:
     return out
 
 
-def _event_table(time: Any, event: Any, group: Any, labels: Sequence[str] | None) -> _Table:
+def _event_table(
+    time: Any, event: Any, group: Any, labels: Sequence[str] | None, counts: Any
+) -> _Table:
     """Numbers at risk and events per group at each distinct event time (one sort)."""
-    t, e = as_survival_data(time, event)
+    t, e, w = counted_survival_data(time, event, counts)
     labels, codes = group_codes(group, labels)
     if codes.size != t.size:
         raise ValueError(f"group and time differ in length ({codes.size} and {t.size})")
     order = np.argsort(t)
-    t, e, codes = t[order], e[order], codes[order]
+    t, e, w, codes = t[order], e[order], w[order], codes[order]
     n_groups = len(labels)
     new_time = np.r_[True, t[1:] != t[:-1]]
     row = np.cumsum(new_time) - 1
     cells = row * n_groups + codes
     size = int(row[-1] + 1) * n_groups
-    total = np.bincount(cells, minlength=size).reshape(-1, n_groups)
-    events = np.bincount(cells[e], minlength=size).reshape(-1, n_groups)
+    total = _bincount(cells, w, size).reshape(-1, n_groups)
+    events = _bincount(cells[e], w[e], size).reshape(-1, n_groups)
     at_risk = np.cumsum(total[::-1], axis=0)[::-1]
     used = events.sum(axis=1) > 0
     return _Table(labels, total.sum(axis=0), at_risk[used], events[used])
+
+
+def _bincount(cells: np.ndarray, count: np.ndarray, size: int) -> np.ndarray:
+    """Patients per cell, as integers (``np.bincount`` with weights gives floats)."""
+    return np.bincount(cells, weights=count, minlength=size).astype(np.int64)
 
 
 def _test(at_risk: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.survival._common import (
+    counted_survival_data,
     group_codes,
     normal_two_sided_p,
     result_dict,
@@ -114,7 +115,13 @@ class RMSTComparison:
 
 
 def rmst(
-    time: Any, event: Any, tau: float, *, group: str = "all", conf_level: float = 0.95
+    time: Any,
+    event: Any,
+    tau: float,
+    *,
+    group: str = "all",
+    conf_level: float = 0.95,
+    counts: Any = None,
 ) -> RMSTEstimate:
     """Restricted mean survival time to ``tau`` of one group.
 
@@ -130,6 +137,9 @@ def rmst(
         Label carried into the result.
     conf_level : float
         Confidence level of the CI.
+    counts : array_like of int, optional
+        How many patients each row stands for (one each by default), as for
+        :func:`toolkit.survival.kaplan_meier`.
 
     Returns
     -------
@@ -140,7 +150,7 @@ def rmst(
     ValueError
         ``tau`` not positive or beyond the last follow-up time; invalid input.
     """
-    steps = steps_of(time, event)
+    steps = steps_of(time, event, counts)
     if not tau > 0:
         raise ValueError(f"tau must be positive, got {tau}")
     if tau > steps.last_time:
@@ -180,6 +190,7 @@ def rmst_by_group(
     labels: Sequence[str] | None = None,
     reference: str | None = None,
     conf_level: float = 0.95,
+    counts: Any = None,
 ) -> RMSTComparison:
     """RMST to ``tau`` of each group, and each group against a reference group.
 
@@ -198,13 +209,14 @@ def rmst_by_group(
         Label of the reference group; the first group by default.
     conf_level : float
         Confidence level.
+    counts : array_like of int, optional
+        As for :func:`rmst`.
 
     Returns
     -------
     RMSTComparison
     """
-    t = np.asarray(time, dtype=float).ravel()
-    e = np.asarray(event).ravel()
+    t, e, w = counted_survival_data(time, event, counts)
     labels, codes = group_codes(group, labels)
     if codes.size != t.size:
         raise ValueError(f"group and time differ in length ({codes.size} and {t.size})")
@@ -212,7 +224,14 @@ def rmst_by_group(
     if reference not in labels:
         raise ValueError(f"reference group {reference!r} is not among {labels}")
     estimates = tuple(
-        rmst(t[codes == k], e[codes == k], tau, group=label, conf_level=conf_level)
+        rmst(
+            t[codes == k],
+            e[codes == k],
+            tau,
+            group=label,
+            conf_level=conf_level,
+            counts=w[codes == k],
+        )
         for k, label in enumerate(labels)
     )
     ref = estimates[labels.index(reference)]
