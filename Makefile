@@ -48,7 +48,7 @@ format: $(STAMP)
 
 # Re-resolve the lock (needs uv); the lock is what every install uses.
 lock:
-	uv pip compile pyproject.toml --extra test --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --extra test --extra spark --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist .pytest_cache .mutants

@@ -19,7 +19,7 @@ STAGES = (
     ("toolkit.submission",),
     ("toolkit.validate", "toolkit.validation_report", "toolkit.dictionary"),
     ("toolkit.ingest", "toolkit.ledger"),
-    ("toolkit.cohort", "toolkit.export"),
+    ("toolkit.cohort", "toolkit.portable_sql", "toolkit.spark_engine", "toolkit.export"),
     ("toolkit.survival",),
     ("toolkit.analyses",),
     ("toolkit.report_context", "toolkit.disclosure", "toolkit.compare"),

@@ -671,7 +671,9 @@ def test_a_stratum_nobody_is_in_gets_an_empty_summary() -> None:
         "n_treatment_related_deaths": 0,
     }
     counts = pl.DataFrame([{"stratum_key": s.key, **zero} for s in study.strata])
-    groups = _group_summaries(_Frames(risk_sets=risk_sets, stratum_counts=counts), study, [0.0, 6.0])
+    groups = _group_summaries(
+        _Frames(risk_sets=risk_sets, stratum_counts=counts), study, [0.0, 6.0]
+    )
     assert [(g["key"], g["n"], g["events"]) for g in groups] == [
         ("il2_only", 3, 2),
         ("il2_ipi", 0, 0),

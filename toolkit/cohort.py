@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -54,6 +55,7 @@ class Cohort:
     baseline_categorical, baseline_continuous : Table 1 rows.
     changes : since the previous frozen cutoff (``previous_cutoff`` and the number of each
         kind of change of ``queries/50_changes``), or None when there is none.
+    software : the versions of what computed the relations besides DuckDB (Spark, sqlglot).
     """
 
     cutoff: date
@@ -67,6 +69,7 @@ class Cohort:
     baseline_categorical: pl.DataFrame
     baseline_continuous: pl.DataFrame
     changes: dict | None = None
+    software: dict[str, str] = field(default_factory=dict)
 
 
 @cache
@@ -76,10 +79,8 @@ def sources() -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def _set_parameters(
-    con: duckdb.DuckDBPyConnection, study: Study, cutoff: date, previous: date | None = None
-) -> None:
-    """Set the variables and create the tables that sources.toml says the runner provides."""
+def parameters(study: Study, cutoff: date, previous: date | None = None) -> dict:
+    """The values of the variables ``sources.toml`` declares, for one run."""
     values = {
         "cutoff_date": cutoff,
         "previous_cutoff_date": previous,
@@ -96,15 +97,17 @@ def _set_parameters(
             f"queries/00_sources/sources.toml declares the variables {sorted(declared)}; "
             f"the runner sets {sorted(values)}"
         )
-    for name, value in values.items():
-        con.execute(f"set variable {name} = ?::{declared[name]['type']}", [value])
-    tables = sources()["runner"]["tables"]
-    # kept across runs: toolkit compare fills it between the earlier cutoff's run and the later's
-    kept = _columns(tables, "previous_analysis")
-    con.execute(f"create temp table if not exists previous_analysis ({kept})")
-    columns = tables["study_strata"]["columns"]
-    con.execute(f"create or replace temp table study_strata ({_columns(tables, 'study_strata')})")
-    rows = [
+    return values
+
+
+def variable_types() -> dict[str, str]:
+    """Each declared variable's type, as DuckDB names it (``date``, ``varchar[]`` …)."""
+    return {name: v["type"] for name, v in sources()["runner"]["variables"].items()}
+
+
+def strata_rows(study: Study) -> list[list]:
+    """The rows of the runner table ``study_strata``, in its declared column order."""
+    return [
         [
             order,
             s.key,
@@ -116,7 +119,24 @@ def _set_parameters(
         ]
         for order, s in enumerate(study.strata)
     ]
-    con.executemany(f"insert into study_strata values ({', '.join('?' * len(columns))})", rows)
+
+
+def _set_parameters(
+    con: duckdb.DuckDBPyConnection, study: Study, cutoff: date, previous: date | None = None
+) -> None:
+    """Set the variables and create the tables that sources.toml says the runner provides."""
+    types = variable_types()
+    for name, value in parameters(study, cutoff, previous).items():
+        con.execute(f"set variable {name} = ?::{types[name]}", [value])
+    tables = sources()["runner"]["tables"]
+    # kept across runs: toolkit compare fills it between the earlier cutoff's run and the later's
+    kept = _columns(tables, "previous_analysis")
+    con.execute(f"create temp table if not exists previous_analysis ({kept})")
+    columns = tables["study_strata"]["columns"]
+    con.execute(f"create or replace temp table study_strata ({_columns(tables, 'study_strata')})")
+    con.executemany(
+        f"insert into study_strata values ({', '.join('?' * len(columns))})", strata_rows(study)
+    )
 
 
 def _columns(tables: dict, name: str) -> str:
@@ -243,43 +263,72 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("rollback")
 
 
+#: What the analysis reads: each field of :class:`Cohort`, the relation it holds and the order
+#: of its rows. The order is the relation file's own ``order by``: DuckDB stores a table's rows
+#: in that order and keeps it (its default ``preserve_insertion_order``), so it reads tables
+#: back as stored; an engine that keeps no order (Spark) orders each read by it.
+READS = {
+    "submissions": ("stg_submissions_in_force", "site_id"),
+    "adtte": ("adtte", "stratum_order, patient_key"),
+    "risk_sets": ("survival_risk_sets", "stratum_order, aval, is_event"),
+    "flow": ("cohort_flow", "step"),
+    "stratum_counts": ("stratum_counts", "stratum_order"),
+    "episodes": ("treatment_episodes", "patient_key, tstart_days"),
+    "safety_times": ("safety_time_to_event", "stratum_order, patient_key"),
+    "baseline_categorical": ("baseline_categorical", "covariate, level, stratum_key nulls last"),
+    "baseline_continuous": ("baseline_continuous", "stratum_key nulls last"),
+}
+
+#: Reads a relation's rows in an order (``(relation, order by) -> frame``): an engine's reader.
+Reader = Callable[[str, str], pl.DataFrame]
+
+
+def duckdb_reader(con: duckdb.DuckDBPyConnection) -> Reader:
+    """Reads from DuckDB: a table as stored (in its file's order), a view in the order given."""
+    views = {path.stem for path in ordered_sql_files() if materialization(_text(path)) == "view"}
+    views.add("stg_submissions_in_force")  # a table, but its file does not order it
+
+    def read(relation: str, order: str) -> pl.DataFrame:
+        ordering = f" order by {order}" if relation in views else ""
+        return con.sql(f"select * from {relation}{ordering}").pl()
+
+    return read
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def read_cohort(read: Reader, cutoff: date, previous: date | None) -> Cohort:
+    """The relations the analysis needs, built already for ``cutoff``, read by ``read``."""
+    frames = {field: read(relation, order) for field, (relation, order) in READS.items()}
+    if frames["adtte"].height == 0:
+        raise AnalysisError(f"no eligible patient at the cutoff {cutoff.isoformat()}")
+    return Cohort(cutoff=cutoff, **frames, changes=_changes(read, previous))
+
+
 def build_cohort(
     con: duckdb.DuckDBPyConnection, study: Study, cutoff: date, *, previous: date | None = None
 ) -> Cohort:
-    """Run the SQL stage for ``cutoff`` and return the relations the analysis needs;
-    ``previous``: the cutoff the changes are counted from (default: the latest frozen before).
-
-    adtte (by stratum, then patient), survival_risk_sets, treatment_episodes and the Table 1
-    relations are tables
-    stored in the order of their file's ``order by``; DuckDB keeps insertion order (its default
-    ``preserve_insertion_order``), so they are read back as stored, without sorting them again.
-    """
+    """Run the SQL stage for ``cutoff`` in DuckDB and return the relations the analysis needs;
+    ``previous``: the cutoff the changes are counted from (default: the latest frozen before)."""
     if previous is None:
-        previous = con.execute(
-            "select max(cutoff_date) from cutoff_freezes where cutoff_date < ?", [cutoff]
-        ).fetchone()[0]
+        previous = previous_cutoff(con, cutoff)
     run_queries(con, study, cutoff, previous)
     try:
-        adtte = con.sql("select * from adtte").pl()
-        if adtte.height == 0:
-            raise AnalysisError(f"no eligible patient at the cutoff {cutoff.isoformat()}")
-        return Cohort(
-            cutoff=cutoff,
-            submissions=con.sql("select * from stg_submissions_in_force order by site_id").pl(),
-            adtte=adtte,
-            risk_sets=con.sql("select * from survival_risk_sets").pl(),
-            flow=con.sql("select * from cohort_flow order by step").pl(),
-            stratum_counts=con.sql("select * from stratum_counts order by stratum_order").pl(),
-            episodes=con.sql("select * from treatment_episodes").pl(),
-            safety_times=con.sql("select * from safety_time_to_event").pl(),
-            baseline_categorical=con.sql("select * from baseline_categorical").pl(),
-            baseline_continuous=con.sql("select * from baseline_continuous").pl(),
-            changes=_changes(con, previous),
-        )
+        return read_cohort(duckdb_reader(con), cutoff, previous)
     except duckdb.InterruptException:
         raise Interrupted("interrupted while reading the cohort; nothing was written") from None
     except duckdb.Error as error:
         raise AnalysisError(f"reading the cohort failed: {error}") from None
+
+
+def previous_cutoff(con: duckdb.DuckDBPyConnection, cutoff: date) -> date | None:
+    """The latest cutoff frozen before ``cutoff`` (``None``: there is none)."""
+    ((found,),) = con.execute(
+        "select max(cutoff_date) from cutoff_freezes where cutoff_date < ?", [cutoff]
+    ).fetchall()
+    return found
 
 
 #: The kinds of patient change of ``patient_changes``, as the report counts them.
@@ -291,14 +340,13 @@ CHANGE_KINDS = {
 }
 
 
-def _changes(con: duckdb.DuckDBPyConnection, previous: date | None) -> dict | None:
+def _changes(read: Reader, previous: date | None) -> dict | None:
     """How many changes of each kind since the previous frozen cutoff (None: there is none)."""
     if previous is None:
         return None
-    counts = dict(
-        con.execute("select change_kind, count(*) from patient_changes group by 1").fetchall()
-    )
-    courses = con.execute("select count(*) from treatment_changes").fetchone()[0]
+    changes = read("patient_changes", "site_id, patient_id, change_kind, field_name")
+    counts = dict(changes.group_by("change_kind").len().iter_rows())
+    courses = read("treatment_changes", "site_id, patient_id, treatment_id, field_name").height
     return {
         "previous_cutoff": previous.isoformat(),
         **{name: int(counts.get(kind, 0)) for kind, name in CHANGE_KINDS.items()},

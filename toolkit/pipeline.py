@@ -131,14 +131,17 @@ def _reason(exc: Exception, path: Path, name: str) -> str:
     return text
 
 
-def analysis_cohort(db_path: Path, study, cutoff: date | None, *, refreeze: bool = False):
+def analysis_cohort(
+    db_path: Path, study, cutoff: date | None, *, refreeze: bool = False, spark=None
+):
     """Freeze the cutoff's submissions (first use, or on request) and build its cohort.
 
     ``cutoff`` ``None`` is the study's default cutoff. The database is read through read-only
     connections; only a freeze (a cutoff's first use, or ``refreeze``) opens it for writing,
-    for that one transaction.
+    for that one transaction. ``spark``: a :class:`toolkit.spark_engine.SparkTarget` to run
+    the cohort SQL on instead of DuckDB (the freeze stays in the registry).
     """
-    from toolkit.cohort import build_cohort, freeze_cutoff, is_frozen
+    from toolkit.cohort import build_cohort, freeze_cutoff, is_frozen, previous_cutoff
     from toolkit.ingest import open_registry
 
     cutoff = cutoff or study.study.default_cutoff
@@ -155,7 +158,11 @@ def analysis_cohort(db_path: Path, study, cutoff: date | None, *, refreeze: bool
             con.close()
     con = open_registry(db_path, read_only=True)
     try:
-        return build_cohort(con, study, cutoff)
+        if spark is None:
+            return build_cohort(con, study, cutoff)
+        from toolkit.spark_engine import build_cohort_on_spark
+
+        return build_cohort_on_spark(con, study, cutoff, previous_cutoff(con, cutoff), spark)
     finally:
         con.close()
 
@@ -210,6 +217,7 @@ def build_report(
     paper: str = "a4",
     refreeze: bool = False,
     console: Console | None = None,
+    spark=None,
 ) -> ReportFiles:
     """Run the analysis for ``cutoff`` on the database and write results.json and the report.
 
@@ -231,6 +239,8 @@ def build_report(
     console : rich.console.Console, optional
         Where the progress through the steps is drawn (:func:`toolkit.progress.steps`); none
         when not given.
+    spark : toolkit.spark_engine.SparkTarget, optional
+        Run the cohort SQL on Spark (:func:`analysis_cohort`); DuckDB when not given.
     """
     from toolkit.atomic import check_out_dir
     from toolkit.documents import check_formats, document_contents, import_weasyprint
@@ -245,8 +255,9 @@ def build_report(
     check_out_dir(out_dir, "--out", protected_paths(db_path))
     if "pdf" in formats:
         import_weasyprint()  # a missing Pango is said now, not after the analysis
-    with steps(console, 4, "building the cohort with SQL") as done:
-        cohort = analysis_cohort(db_path, study, cutoff, refreeze=refreeze)
+    first = "building the cohort with SQL" + (" on Spark" if spark else "")
+    with steps(console, 4, first) as done:
+        cohort = analysis_cohort(db_path, study, cutoff, refreeze=refreeze, spark=spark)
         done("computing survival")
         # rendered and saved only in the declared shape (toolkit.results), in its key order
         context = declared(edition_context(build_context(cohort, study), edition, suppress_below))
@@ -268,7 +279,13 @@ def build_report(
 
 
 def export_cutoff(
-    db_path: Path, study_path: Path, cutoff: date | None, out_dir: Path, *, refreeze: bool = False
+    db_path: Path,
+    study_path: Path,
+    cutoff: date | None,
+    out_dir: Path,
+    *,
+    refreeze: bool = False,
+    spark=None,
 ) -> list[Path]:
     """``toolkit cohort``: the analysis dataset of a cutoff as Parquet and CSV in ``out_dir``.
 
@@ -281,7 +298,7 @@ def export_cutoff(
 
     study = load_study(study_path)
     check_out_dir(out_dir, "--out", protected_paths(db_path))
-    cohort = analysis_cohort(db_path, study, cutoff, refreeze=refreeze)
+    cohort = analysis_cohort(db_path, study, cutoff, refreeze=refreeze, spark=spark)
     make_out_dir(out_dir, "--out")
     with writing("--out", out_dir):
         return export_cohort(cohort, out_dir)

@@ -104,14 +104,14 @@ def _stratum_counts(cohort: Cohort, key: str) -> dict[str, int]:
     }
 
 
-def _software() -> dict[str, str]:
+def _software(cohort: Cohort) -> dict[str, str]:
     versions = {
         "toolkit": metadata.version("registry-toolkit"),
         "python": platform.python_version(),
     }
     for dist in ("duckdb", "lifelines", "numpy", "pandera", "polars", "scipy", "weasyprint"):
         versions[dist] = metadata.version(dist)
-    return versions
+    return versions | cohort.software
 
 
 CLASS_NAMES = {
@@ -227,7 +227,7 @@ def build_context(cohort: Cohort, study: Study) -> dict:
             ).to_dict(),
             "landmarks": [float(x) for x in study.endpoint.landmarks_months],
             "at_risk_times": ticks,
-            "software": _software(),
+            "software": _software(cohort),
         }
         | report_extras(cohort, study)
         | _comparisons(cohort, study, ticks)

@@ -509,6 +509,8 @@ class Software(TypedDict):
     polars: str
     scipy: str
     weasyprint: str
+    spark: NotRequired[str]  # when the cohort SQL ran on Spark, translated by sqlglot
+    sqlglot: NotRequired[str]
 
 
 @with_config(_STRICT)

@@ -13,7 +13,7 @@ with first_match as (
 ),
 
 default_rule as (
-    select rule_order from study_strata where is_default
+    select rule_order as default_rule_order from study_strata where is_default
 )
 
 select
@@ -25,6 +25,7 @@ select
     case when f.is_later_therapy then f.match_start_date end as stratum_start_date
 from cohort_eligibility as e
 left join first_match as f using (patient_key)
+cross join default_rule as d
 inner join study_strata as r
-    on r.rule_order = coalesce(f.rule_order, (select rule_order from default_rule))
+    on r.rule_order = coalesce(f.rule_order, d.default_rule_order)
 where e.is_eligible

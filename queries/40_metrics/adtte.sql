@@ -17,7 +17,7 @@ with outcome as (
         p.vital_status,
         p.death_date,
         p.last_contact_date,
-        year(s.index_date) - p.birth_year as age_years,
+        cast(year(s.index_date) - p.birth_year as bigint) as age_years,
         p.sex,
         p.primary_site,
         p.m_stage,

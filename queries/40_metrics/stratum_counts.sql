@@ -12,4 +12,4 @@ select
 from study_strata as s
 left join patient_flags as f using (stratum_key)
 group by s.stratum_key, s.stratum_label, s.rule_order
-order by s.rule_order
+order by stratum_order

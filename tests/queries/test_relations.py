@@ -452,3 +452,34 @@ def test_analysis_changes_between_two_cutoffs(con) -> None:
         for kind, _, old, _ in changes
         if kind == "entered_analysis"
     )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_age_quartiles_are_rs_type_7_quantiles(seed: int) -> None:
+    import duckdb
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    sizes = {"a": 1, "b": 2, "c": int(rng.integers(3, 400))}
+    con = duckdb.connect()
+    con.execute("set variable baseline_covariates = ['age']::varchar[]")
+    con.execute("create temp table adtte (stratum_key varchar, age_years bigint)")
+    ages = {key: rng.integers(18, 90, size=n).tolist() for key, n in sizes.items()}
+    rows = [(key, age) for key, values in ages.items() for age in values]
+    rows += [("c", None), ("d", None)]  # a missing age, and a stratum with no age at all
+    con.executemany("insert into adtte values (?, ?)", rows)
+    got = {
+        row[0]: row[1:]
+        for row in _rows(
+            con,
+            f"select stratum_key, n_patients, n_missing, q1, median, q3, minimum, maximum "
+            f"from ({_sql('baseline_continuous')})",
+        )
+    }
+    everyone = [age for values in ages.values() for age in values]
+    for key, values in [*ages.items(), (None, everyone)]:
+        q1, median, q3 = np.percentile(values, [25, 50, 75], method="linear")  # R's type 7
+        missing = {"c": 1, None: 2}.get(key, 0)
+        expected = (len(values), missing, q1, median, q3, min(values), max(values))
+        assert got[key] == pytest.approx(expected, rel=1e-15), key
+    assert got["d"] == (0, 1, None, None, None, None, None)

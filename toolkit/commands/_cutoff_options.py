@@ -14,6 +14,7 @@ __all__ = [
     "cutoff_options",
     "cutoff_used",
     "edition_option",
+    "engine_options",
     "parse_cutoff",
     "say_if_frozen_behind",
     "study_option",
@@ -89,6 +90,55 @@ def cutoff_options(command: Callable) -> Callable:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def engine_options(command: Callable) -> Callable:
+    """``--engine``, ``--spark-url`` and ``--spark-tables``, given to the command as ``spark``:
+    a :class:`toolkit.spark_engine.SparkTarget`, or ``None`` for DuckDB."""
+    options = [
+        click.option(
+            "--engine",
+            type=click.Choice(["duckdb", "spark"]),
+            default="duckdb",
+            show_default=True,
+            help="Where the cohort SQL runs: DuckDB, embedded; or Apache Spark (pyspark, Java 17).",
+        ),
+        click.option(
+            "--spark-url",
+            default=None,
+            metavar="URL",
+            help="Spark master (local[4], spark://host:7077, yarn) or Spark Connect URL "
+            "(sc://host:15002); default: SPARK_REMOTE or spark.master, else local[*].",
+        ),
+        click.option(
+            "--spark-tables",
+            type=click.Path(path_type=Path),
+            default=None,
+            metavar="FILE",
+            help="TOML file naming existing Spark tables to read instead of the registry's "
+            '([tables] patients = "lake.proclaim.patients").',
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return _as_spark_target(command)
+
+
+def _as_spark_target(command: Callable) -> Callable:
+    import functools
+
+    @functools.wraps(command)
+    def wrapper(*args, engine: str, spark_url: str | None, spark_tables: Path | None, **kw):
+        if engine != "spark":
+            if spark_url or spark_tables:
+                raise UsageError("--spark-url and --spark-tables need --engine spark")
+            return command(*args, spark=None, **kw)
+        from toolkit.spark_engine import SparkTarget, read_table_mapping
+
+        tables = read_table_mapping(spark_tables) if spark_tables else {}
+        return command(*args, spark=SparkTarget(url=spark_url, tables=tables), **kw)
+
+    return wrapper
 
 
 def cutoff_used(study_path: Path, cutoff: date | None) -> date:

@@ -9,6 +9,7 @@ import click
 from toolkit.commands._cutoff_options import (
     cutoff_options,
     cutoff_used,
+    engine_options,
     parse_cutoff,
     say_if_frozen_behind,
 )
@@ -19,9 +20,11 @@ from toolkit.commands._output import json_option, output_options, print_json, sa
     name="cohort",
     epilog="\b\nExamples:\n"
     "  toolkit cohort --db registry.duckdb --cutoff 2015-03-16 --out export\n"
-    "  toolkit cohort --db registry.duckdb --study braf --out export-braf --json",
+    "  toolkit cohort --db registry.duckdb --study braf --out export-braf --json\n"
+    "  toolkit cohort --db registry.duckdb --engine spark --out export",
 )
 @cutoff_options
+@engine_options
 @json_option("the cutoff and the files written")
 @output_options
 def command(
@@ -31,6 +34,7 @@ def command(
     out_dir: Path,
     refreeze: bool,
     as_json: bool,
+    spark=None,
 ) -> None:
     """Write adtte, episodes, flow, stratum counts and submissions as Parquet and CSV.
 
@@ -40,7 +44,7 @@ def command(
     from toolkit.pipeline import export_cutoff
 
     used = cutoff_used(study_path, parse_cutoff(cutoff))
-    written = export_cutoff(db_path, study_path, used, out_dir, refreeze=refreeze)
+    written = export_cutoff(db_path, study_path, used, out_dir, refreeze=refreeze, spark=spark)
     newer = say_if_frozen_behind(db_path, used)
     if as_json:
         print_json(

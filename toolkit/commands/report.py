@@ -10,6 +10,7 @@ from toolkit.commands._cutoff_options import (
     cutoff_options,
     cutoff_used,
     edition_option,
+    engine_options,
     parse_cutoff,
     say_if_frozen_behind,
 )
@@ -28,9 +29,12 @@ from toolkit.errors import UsageError
     epilog="\b\nExamples:\n"
     "  toolkit report --db registry.duckdb --cutoff 2015-03-16 --out report\n"
     "  toolkit report --db registry.duckdb --edition sponsor --out sponsor\n"
-    "  toolkit report --db registry.duckdb --study braf --format html --out braf",
+    "  toolkit report --db registry.duckdb --study braf --format html --out braf\n"
+    "  toolkit report --db registry.duckdb --engine spark --spark-url sc://spark:15002 "
+    "--out report",
 )
 @cutoff_options
+@engine_options
 @click.option(
     "--format",
     "formats",
@@ -65,6 +69,7 @@ def command(
     paper: str,
     refreeze: bool,
     as_json: bool,
+    spark=None,
 ) -> None:
     """Render report.html, report.pdf and results.json for a data cutoff."""
     from toolkit.pipeline import build_report
@@ -84,6 +89,7 @@ def command(
         paper=paper,
         refreeze=refreeze,
         console=progress_console(),
+        spark=spark,
     )
     newer = say_if_frozen_behind(db_path, used)
     written = {
