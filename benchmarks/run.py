@@ -19,12 +19,15 @@ against the floor of any PDF-writing command (a fresh Python writing a one-line 
 PDF); ``toolkit validate`` against the four-file DuckDB read; ``toolkit ingest`` of the
 registry into an empty database, with its peak memory; and, at the largest size, a
 50,000-patient extract of a second site into an empty registry and into the full one.
+With pyspark and Java present, ``toolkit report --engine spark`` (local[*], session start
+included) is timed once at 10^5 and 10^6 beside the DuckDB engine's report.
 Writes ``benchmarks/results/bench.{md,json,png}``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -41,6 +44,9 @@ CACHE = HERE / "cache"
 RESULTS = HERE / "results"
 TIME = "/usr/bin/time"
 HAVE_R = shutil.which("Rscript") is not None
+HAVE_SPARK = shutil.which("java") is not None and importlib.util.find_spec("pyspark") is not None
+#: The Spark engine is measured from this size up (the issue's 10^5 and 10^6), once per size.
+SPARK_FROM = 100_000
 BROKEN_RATE = 0.05
 
 # The Cox stages share benchmarks/cox.py's data: ADTTE and episode rows shaped like the
@@ -316,6 +322,13 @@ def commands(folder: Path, broken: Path, db: Path, work: Path) -> dict[str, dict
     }
 
 
+def spark_report(db: Path, work: Path) -> dict:
+    """``toolkit report --engine spark`` (local[*]) for a new cutoff; the time includes the
+    Spark session's start, and the peak memory is the Python process's (the JVM's is apart)."""
+    args = ("report", "--db", str(db), "--cutoff", fresh_cutoff(), "--out", str(work / "rs"))
+    return run_cli(*args, "--engine", "spark")
+
+
 def second_site(work: Path) -> Path:
     """A 50,000-patient extract of site S02 (the cached one-site registry, renamed)."""
     import polars as pl
@@ -400,6 +413,10 @@ def measure(sizes: list[int], runs: int) -> dict:
             for name in by_command[0]:
                 table.setdefault(name, {})[n] = median_of([run[name] for run in by_command])
                 report(n, name, table[name][n])
+            if HAVE_SPARK and n >= SPARK_FROM:  # slow: one run each
+                label = "toolkit report --engine spark, new cutoff"
+                table.setdefault(label, {})[n] = spark_report(db, Path(work))
+                report(n, label, table[label][n])
             if n == max(sizes):
                 extract = second_site(Path(work))
                 for name, into in (("empty", None), ("full", db)):

@@ -144,7 +144,7 @@ def _columns(tables: dict, name: str) -> str:
     return ", ".join(f"{c['name']} {c['type']}" for c in tables[name]["columns"])
 
 
-def _references(sql: str, names: set[str]) -> set[str]:
+def references(sql: str, names: set[str]) -> set[str]:
     """Relation names of ``queries/`` that a SQL text mentions (outside ``--`` comments)."""
     code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
     return {name for name in names if re.search(rf"\b{re.escape(name)}\b", code)}
@@ -163,7 +163,7 @@ def ordered_sql_files() -> list[Path]:
     placed: set[str] = set()
     for current in sorted(set(layer.values())):
         pending = {p.stem: p for p in files if layer[p.stem] == current}
-        deps = {name: _references(texts[name], set(layer)) - {name} for name in pending}
+        deps = {name: references(texts[name], set(layer)) - {name} for name in pending}
         for name, needed in deps.items():
             higher = sorted(n for n in needed if layer[n] > current)
             if higher:

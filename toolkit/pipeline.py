@@ -141,13 +141,19 @@ def analysis_cohort(
     for that one transaction. ``spark``: a :class:`toolkit.spark_engine.SparkTarget` to run
     the cohort SQL on instead of DuckDB (the freeze stays in the registry).
     """
-    from toolkit.cohort import build_cohort, freeze_cutoff, is_frozen, previous_cutoff
+    from toolkit.cohort import build_cohort, freeze_cutoff, is_frozen
     from toolkit.ingest import open_registry
 
     cutoff = cutoff or study.study.default_cutoff
+    lakehouse_freezes = spark is not None and spark.freezes_from_lakehouse
+    if refreeze and lakehouse_freezes:
+        raise UsageError(
+            "--refreeze writes the registry's freeze, but --spark-tables reads the cutoff "
+            "freezes from the lakehouse: refreeze in the registry and export it again"
+        )
     con = open_registry(db_path, read_only=True)
     try:
-        needs_freeze = refreeze or not is_frozen(con, cutoff)
+        needs_freeze = not lakehouse_freezes and (refreeze or not is_frozen(con, cutoff))
     finally:
         con.close()
     if needs_freeze:
@@ -162,7 +168,7 @@ def analysis_cohort(
             return build_cohort(con, study, cutoff)
         from toolkit.spark_engine import build_cohort_on_spark
 
-        return build_cohort_on_spark(con, study, cutoff, previous_cutoff(con, cutoff), spark)
+        return build_cohort_on_spark(con, study, cutoff, spark)
     finally:
         con.close()
 

@@ -163,3 +163,59 @@ def test_counts_are_checked(counts: list, message: str) -> None:
     ):
         with pytest.raises(ValueError, match=message):
             estimator()
+
+
+@pytest.mark.parametrize("name", GROUPED)
+def test_counted_rows_give_every_key_of_the_patients_rows(name: str) -> None:
+    time, event, groups = data(name)
+    counted_time, counted_event, counted_group, counts = counted(name)
+    ticks = (0.0, 100.0, 200.0)
+    pairs = [
+        (
+            kaplan_meier_by_group(time, event, groups, ticks=ticks),
+            kaplan_meier_by_group(
+                counted_time, counted_event, counted_group, counts=counts, ticks=ticks
+            ),  # fmt: skip
+        ),
+        (
+            [median_followup(time, event)],
+            [median_followup(counted_time, counted_event, counts=counts)],
+        ),
+    ]
+    for patients, aggregated in pairs:
+        for ours, theirs in zip(patients, aggregated, strict=True):
+            assert _plain(ours.to_dict()) == _plain(theirs.to_dict())
+
+
+def _plain(value):
+    """A result's dict with arrays as lists, for equality."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def test_a_group_whose_rows_all_count_zero_is_no_group() -> None:
+    # group c's one row stands for no one: the estimates are those of groups a and b alone
+    time, event = [1, 2, 3, 4, 5, 6, 7], [1, 0, 1, 1, 0, 1, 1]
+    group, counts = ["a", "a", "a", "b", "b", "b", "c"], [1, 2, 1, 1, 1, 2, 0]
+    assert [s.key for s in kaplan_meier_by_group(time, event, group, counts=counts)] == ["a", "b"]
+    test = logrank_test(time, event, group, counts=counts)
+    assert test.groups == ("a", "b") and test.n == (4, 4) and test.df_ == 1
+    assert [p["groups"] for p in pairwise_logrank(time, event, group, counts=counts).pairs_] == [
+        ["a", "b"]
+    ]
+    assert [g.group for g in rmst_by_group(time, event, group, 3.0, counts=counts).groups_] == [
+        "a",
+        "b",
+    ]
+    without = logrank_test(time[:6], event[:6], group[:6], counts=counts[:6])
+    assert test.statistic_ == without.statistic_
+
+
+def test_counts_of_another_kind_are_refused_as_values() -> None:
+    with pytest.raises(ValueError, match="whole numbers"):
+        kaplan_meier([1, 2], [1, 0], counts=np.array([1, None], dtype=object))

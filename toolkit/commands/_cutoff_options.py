@@ -133,10 +133,12 @@ def _as_spark_target(command: Callable) -> Callable:
             if spark_url or spark_tables:
                 raise UsageError("--spark-url and --spark-tables need --engine spark")
             return command(*args, spark=None, **kw)
-        from toolkit.spark_engine import SparkTarget, read_table_mapping
+        from toolkit.spark_engine import SparkTarget, check_spark, read_table_mapping
 
         tables = read_table_mapping(spark_tables) if spark_tables else {}
-        return command(*args, spark=SparkTarget(url=spark_url, tables=tables), **kw)
+        target = SparkTarget(url=spark_url, tables=tables)
+        check_spark(target)  # before the cutoff's freeze writes anything
+        return command(*args, spark=target, **kw)
 
     return wrapper
 

@@ -17,6 +17,7 @@ __all__ = [
     "checked_times",
     "as_survival_data",
     "counted_survival_data",
+    "counted_groups",
     "group_codes",
     "z_value",
     "normal_two_sided_p",
@@ -70,12 +71,12 @@ def as_survival_data(time: Any, event: Any) -> tuple[np.ndarray, np.ndarray]:
 def counted_survival_data(
     time: Any, event: Any, counts: Any = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Times, events and how many observations each row stands for, checked.
+    """Times, events and how many observations each row stands for, checked; rows of count 0
+    (standing for no one) left out.
 
     ``counts`` (``None``: one each) are whole numbers, not negative: the rows of an aggregate
     (one row per distinct time, event and group, with its count) give the estimates the
-    individual rows give. A row with a count of 0 stands for no one: the estimators leave it
-    out.
+    individual rows give.
 
     Raises
     ------
@@ -84,17 +85,44 @@ def counted_survival_data(
         length differs, or no row has a count.
     """
     t, e = as_survival_data(time, event)
+    w = _counts(counts, t.size)
+    kept = w > 0
+    return (t, e, w) if kept.all() else (t[kept], e[kept], w[kept])
+
+
+def counted_groups(
+    time: Any, event: Any, group: Any, counts: Any = None, labels: Sequence[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """As :func:`counted_survival_data`, with each row's group: ``(time, event, counts,
+    labels, codes)`` of the rows that stand for someone (see :func:`group_codes`)."""
+    t, e = as_survival_data(time, event)
+    w = _counts(counts, t.size)
+    values = np.asarray(group).ravel()
+    if values.size != t.size:
+        raise ValueError(f"group and time differ in length ({values.size} and {t.size})")
+    kept = w > 0
+    if not kept.all():
+        t, e, w, values = t[kept], e[kept], w[kept], values[kept]
+    labels, codes = group_codes(values, labels)
+    return t, e, w, labels, codes
+
+
+def _counts(counts: Any, n: int) -> np.ndarray:
+    """``counts`` checked as whole numbers ≥ 0 of length ``n``, some positive (None: ones)."""
     if counts is None:
-        return t, e, np.ones(t.size, dtype=np.int64)
+        return np.ones(n, dtype=np.int64)
     raw = np.asarray(counts).ravel()
-    if raw.shape != t.shape:
-        raise ValueError(f"time and counts differ in length ({t.size} and {raw.size})")
-    w = raw.astype(float)
+    if raw.size != n:
+        raise ValueError(f"time and counts differ in length ({n} and {raw.size})")
+    try:
+        w = raw.astype(float)
+    except (TypeError, ValueError):
+        raise ValueError("counts must be whole numbers, 0 or more") from None
     if not np.isfinite(w).all() or (w < 0).any() or (w != np.floor(w)).any():
         raise ValueError("counts must be whole numbers, 0 or more")
     if not (w > 0).any():
         raise ValueError("no observations (every count is 0)")
-    return t, e, w.astype(np.int64)
+    return w.astype(np.int64)
 
 
 def group_codes(group: Any, labels: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from toolkit.survival._common import counted_survival_data, group_codes, result_dict, z_value
+from toolkit.survival._common import counted_groups, counted_survival_data, result_dict, z_value
 
 __all__ = [
     "CONF_TYPES",
@@ -277,10 +277,7 @@ def kaplan_meier_by_group(
     list of KaplanMeierSummary
         One per group.
     """
-    t, e, w = counted_survival_data(time, event, counts)
-    labels, codes = group_codes(group, labels)
-    if codes.size != t.size:
-        raise ValueError(f"group and time differ in length ({codes.size} and {t.size})")
+    t, e, w, labels, codes = counted_groups(time, event, group, counts, labels)
     options = _Options(tuple(at_times), tuple(ticks), conf_type, conf_level, tuple(probs))
     order = np.argsort(t)
     t, e, w, codes = t[order], e[order], w[order], codes[order]
@@ -302,9 +299,7 @@ class _Options(NamedTuple):
 
 def _steps(time: np.ndarray, event: np.ndarray, count: np.ndarray) -> _Steps:
     """Product-limit estimate at the unique times of sorted ``time``, each row standing for
-    ``count`` patients (rows of count 0 left out)."""
-    if not count.all():
-        time, event, count = time[count > 0], event[count > 0], count[count > 0]
+    ``count`` (at least 1) patients."""
     first = np.flatnonzero(np.r_[True, time[1:] != time[:-1]])
     counts = np.add.reduceat(count, first)
     events = np.add.reduceat(np.where(event, count, 0), first)

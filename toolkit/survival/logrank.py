@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from toolkit.survival._common import chi2_upper_p, counted_survival_data, group_codes, result_dict
+from toolkit.survival._common import chi2_upper_p, counted_groups, result_dict
 
 __all__ = ["LogRankTest", "PairwiseLogRank", "logrank_test", "pairwise_logrank", "holm"]
 
@@ -202,10 +202,7 @@ def _event_table(
     time: Any, event: Any, group: Any, labels: Sequence[str] | None, counts: Any
 ) -> _Table:
     """Numbers at risk and events per group at each distinct event time (one sort)."""
-    t, e, w = counted_survival_data(time, event, counts)
-    labels, codes = group_codes(group, labels)
-    if codes.size != t.size:
-        raise ValueError(f"group and time differ in length ({codes.size} and {t.size})")
+    t, e, w, labels, codes = counted_groups(time, event, group, counts, labels)
     order = np.argsort(t)
     t, e, w, codes = t[order], e[order], w[order], codes[order]
     n_groups = len(labels)

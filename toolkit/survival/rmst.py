@@ -24,8 +24,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.survival._common import (
-    counted_survival_data,
-    group_codes,
+    counted_groups,
     normal_two_sided_p,
     result_dict,
     z_value,
@@ -216,10 +215,7 @@ def rmst_by_group(
     -------
     RMSTComparison
     """
-    t, e, w = counted_survival_data(time, event, counts)
-    labels, codes = group_codes(group, labels)
-    if codes.size != t.size:
-        raise ValueError(f"group and time differ in length ({codes.size} and {t.size})")
+    t, e, w, labels, codes = counted_groups(time, event, group, counts, labels)
     reference = labels[0] if reference is None else str(reference)
     if reference not in labels:
         raise ValueError(f"reference group {reference!r} is not among {labels}")
