@@ -246,3 +246,31 @@ def test_spark_connect_exports_the_cohort_duckdb_exports(
     assert written == sorted(p.name for p in (out / "connect").iterdir())
     for name in written:
         assert (out / "connect" / name).read_bytes() == (out / "duckdb" / name).read_bytes()
+
+
+@pytest.mark.parametrize("missing", ["pyspark", "sqlglot", "java"])
+def test_what_spark_needs_is_checked_before_the_cutoff_is_frozen(
+    missing: str, demo_dir: Path, tmp_path: Path, monkeypatch, capsys
+):
+    import toolkit.spark_engine as engine
+    from toolkit.cohort import is_frozen
+
+    if missing == "java":
+        monkeypatch.setattr(engine.shutil, "which", lambda name: None)
+        monkeypatch.delenv("JAVA_HOME", raising=False)
+        monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    else:
+        monkeypatch.setattr(engine, "_importable", lambda name: name != missing)
+    db = tmp_path / "registry.duckdb"
+    shutil.copy(demo_dir / "registry.duckdb", db)
+    args = ["report", "--db", str(db), "--engine", "spark", "--cutoff", "2014-12-31"]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.splitlines()) == 1
+    assert {"java": "Java 17 runtime"}.get(missing, f"needs {missing}") in err
+    con = open_registry(db, read_only=True)
+    try:
+        assert not is_frozen(con, CUTOFF.replace(year=2014, month=12, day=31))
+    finally:
+        con.close()
+    assert not (tmp_path / "out").exists()

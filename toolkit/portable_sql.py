@@ -12,7 +12,7 @@ the SQL stays in the subset both engines run alike.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlglot
@@ -33,6 +33,9 @@ RULES = {
     "getvariable": "getvariable takes one declared variable's name, as a string literal",
     "unknown-function": "a function sqlglot does not know is passed to Spark as written",
     "window-order": "row_number/lead/lag/first_value/last_value need an order by",
+    "date-diff-unit": (
+        "date_diff counts unit boundaries on DuckDB and whole units on Spark: days only"
+    ),
 }
 
 _ORDERED_WINDOWS = (exp.RowNumber, exp.Lead, exp.Lag, exp.FirstValue, exp.LastValue)
@@ -59,7 +62,7 @@ def literal(value: Any, type_name: str) -> exp.Expression:
     target = exp.DataType.build(type_name, dialect="duckdb")
     if value is None:
         return exp.cast(exp.null(), target)
-    if type_name == "date" and isinstance(value, date):
+    if type_name == "date" and isinstance(value, date) and not isinstance(value, datetime):
         return exp.cast(exp.Literal.string(value.isoformat()), target)
     if type_name == "double":
         return exp.cast(exp.Literal.number(repr(float(value))), target)
@@ -120,6 +123,8 @@ def lint(sql: str, declared: Mapping[str, str]) -> list[tuple[str, str]]:
             add("group-by-all", node)
         elif isinstance(node, exp.Anonymous):
             _lint_function(node, declared, add)
+        elif isinstance(node, exp.DateDiff) and (node.text("unit") or "DAY").upper() != "DAY":
+            add("date-diff-unit", node)
         elif (
             isinstance(node, exp.Window)
             and isinstance(node.this, _ORDERED_WINDOWS)

@@ -166,6 +166,7 @@ def spark_session(target: SparkTarget):
             "pip install 'pyspark[connect]'"
         ) from None
     except Exception as error:  # pyspark's and py4j's errors share no base class
+        _KEEP_LOGS.append(True)
         raise AnalysisError(
             f"Spark did not start ({_first_line(error)}); its output is in {log}"
         ) from None

@@ -54,6 +54,7 @@ REFUSED = [
     ("getvariable", "select getvariable(name) from t"),
     ("unknown-function", "select bar_chart_of(x) from t"),
     ("window-order", "select row_number() over (partition by site_id) from submissions"),
+    ("date-diff-unit", "select date_diff('month', startdt, adt) from adtte"),
 ]
 
 
@@ -144,6 +145,10 @@ def test_the_long_forms_list_every_baseline_column() -> None:
     columns.discard("patient_key")
     for name in ("stg_patient_covariates", "baseline_categorical"):
         text = FILES[name].read_text(encoding="utf-8")
-        named = set(re.findall(r"'([a-z_]+)' as covariate|select [a-z_, ]*'([a-z_]+)'", text))
-        listed = {a or b for a, b in named}
-        assert listed == columns, name
+        # each select of the long form pairs a covariate's name with its own column
+        pairs = re.findall(r"'([a-z_]+)'(?: as covariate)?, ([a-z_]+)(?: as level)?", text)
+        assert [covariate for covariate, _ in pairs] == [column for _, column in pairs], name
+        assert {covariate for covariate, _ in pairs} == columns, name
+    # and baseline_categorical counts the patients per combination of every one of them
+    combinations = FILES["baseline_categorical"].read_text(encoding="utf-8").split("),")[0]
+    assert set(re.findall(r"\bb\.([a-z_]+)", combinations)) - {"patient_key"} == columns
