@@ -301,7 +301,9 @@ def _text(path: Path) -> str:
 
 def read_cohort(read: Reader, cutoff: date, previous: date | None) -> Cohort:
     """The relations the analysis needs, built already for ``cutoff``, read by ``read``."""
-    frames = {field: read(relation, order) for field, (relation, order) in READS.items()}
+    # one chunk each: a sum over a frame then runs in one order, whatever batches the engine
+    # returned (DuckDB's of 122,880 rows, Spark's by partition)
+    frames = {field: read(rel, order).rechunk() for field, (rel, order) in READS.items()}
     if frames["adtte"].height == 0:
         raise AnalysisError(f"no eligible patient at the cutoff {cutoff.isoformat()}")
     return Cohort(cutoff=cutoff, **frames, changes=_changes(read, previous))

@@ -81,6 +81,16 @@ def test_evidence_from_the_data() -> None:
     assert "3 of 4 patients" in result.statement
 
 
+def test_the_follow_up_is_summed_exactly_in_any_row_order() -> None:
+    # ten patients followed 0.1 month each: 1.0 person-month exactly (added one by one in
+    # binary floating point, 0.1 ten times is 0.9999999999999999), in any order of the rows
+    data = adtte({"x_later": [1] * 10}, aval=0.1)
+    for rows in (data, data.reverse(), data.sample(fraction=1.0, shuffle=True, seed=3)):
+        evidence = assess_immortal_time(None, rows, days_per_month=10.0).evidence_
+        assert evidence["by_stratum"]["x_later"]["immortal_person_months"] == 1.0
+        assert evidence["overall"]["share_of_follow_up"] == 1.0
+
+
 def test_data_alone_detects_post_index_grouping() -> None:
     result = assess_immortal_time(None, adtte({"x_later": [45], "x_default": [None]}))
     assert result.depends_on_post_index_ and result.in_data_ and result.by_design_ is None

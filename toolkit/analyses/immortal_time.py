@@ -14,6 +14,7 @@ analyses of this package that address the bias.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -102,7 +103,7 @@ def _delays(adtte: pl.DataFrame, days_per_month: float) -> pl.DataFrame:
 
 def _summary(rows: pl.DataFrame, follow_up: float) -> dict:
     late = rows.filter(pl.col("delay") > 0)
-    immortal = float(late["delay"].sum()) if late.height else 0.0
+    immortal = math.fsum(late["delay"].to_list())
     return {
         "patients": rows.height,
         "started_after_index": late.height,
@@ -116,13 +117,17 @@ def _summary(rows: pl.DataFrame, follow_up: float) -> dict:
 
 def _evidence(adtte: pl.DataFrame, days_per_month: float) -> dict:
     delays = _delays(adtte, days_per_month)
-    follow_up = adtte.group_by("stratum_key").agg(pl.col("aval").sum())
-    total = dict(zip(follow_up["stratum_key"], follow_up["aval"], strict=True))
+    # sums correctly rounded (math.fsum), so the same in any row order: a parallel group-by
+    # sum of a million rows differs in its last bits from run to run
+    total = {
+        key: math.fsum(part["aval"].to_list())
+        for (key,), part in adtte.partition_by("stratum_key", as_dict=True).items()
+    }
     by_stratum = {
         key: _summary(delays.filter(pl.col("stratum_key") == key), total.get(key, 0.0))
         for key in sorted(set(delays["stratum_key"]))
     }
-    overall = _summary(delays, sum(total.get(k, 0.0) for k in by_stratum))
+    overall = _summary(delays, math.fsum(total.get(k, 0.0) for k in by_stratum))
     return {"overall": overall, "by_stratum": by_stratum}
 
 
