@@ -49,6 +49,7 @@ MODULES: dict[str, list[str]] = {
         "tests/survival/test_kaplan_meier_edges.py",
         "tests/survival/test_km_curve_zero.py",
         "tests/survival/test_lifelines_oracle.py",
+        "tests/survival/test_counts.py",
     ],
     "toolkit/survival/cox.py": COX_TESTS,
     "toolkit/survival/cox_engine.py": COX_TESTS,
@@ -61,6 +62,7 @@ MODULES: dict[str, list[str]] = {
         "--deselect=tests/test_ingest.py::test_killed_ingest_leaves_the_database_before_or_after",
     ],
     "toolkit/report_context.py": ["tests/test_report_context.py"],
+    "toolkit/portable_sql.py": ["tests/queries/test_portable.py"],
     "toolkit/survival/association.py": [
         "tests/survival/test_association.py",
         "tests/test_report_context.py",

@@ -162,8 +162,45 @@ def test_no_ties_and_one_covariate_matches_a_direct_newton() -> None:
 
 @pytest.mark.parametrize("name", sorted(R_MODELS))
 def test_coefficients_and_inference_match_coxph(name: str) -> None:
+    _matches_coxph(fit_like_r(name), r_models()[name])
+
+
+@pytest.mark.parametrize("name", sorted(R_MODELS))
+def test_counted_rows_match_coxph_on_the_patients_rows(name: str) -> None:
+    # the rows aggregated, each distinct (time, event, covariates) once with its number of
+    # patients, as queries/40_metrics/survival_risk_sets.sql gives them
+    data, time, event, continuous, categorical = R_MODELS[name]
+    frame = dataset(data)
+    counted = frame.group_by(time, event, *continuous, *categorical).len("n_patients")
+    counted = counted.sort(counted.columns, nulls_last=True)
+    options = {"continuous": continuous, "categorical": categorical, "counts": "n_patients"}
+    result = cox_ph(counted, time=time, event=event, **options)
     reference = r_models()[name]
-    result = fit_like_r(name)
+    _matches_coxph(result, reference)
+    assert result.n_input_ == frame.height
+    patient_rows = fit_like_r(name)
+    assert result.dropped_missing_ == patient_rows.dropped_missing_
+    assert result.references_ == patient_rows.references_
+    ph, expected = result.ph_test_, reference["zph"]
+    assert close(ph["global"]["chisq"], expected["global"]["chisq"])
+    assert close(ph["global"]["p"], expected["global"]["p"])
+
+
+def test_the_most_frequent_level_counts_patients_not_rows() -> None:
+    # b has more rows, a more patients: a is the reference
+    frame = pl.DataFrame(
+        {
+            "t": [1.0, 2.0, 3.0, 4.0, 5.0],
+            "e": [1, 0, 1, 1, 0],
+            "g": ["a", "b", "b", "b", "a"],
+            "n_patients": [5, 1, 1, 1, 4],
+        }
+    )
+    result = cox_ph(frame, time="t", event="e", categorical=["g"], counts="n_patients")
+    assert result.references_ == {"g": "a"} and result.n_ == 12 and result.events_ == 7
+
+
+def _matches_coxph(result, reference: dict) -> None:
     assert result.n_ == reference["n"]
     assert result.events_ == reference["events"]
     assert result.dropped_missing_["total"] == reference["dropped_missing"]

@@ -87,7 +87,7 @@ def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
     analyses = {
         "logrank": lambda: logrank_test(time, event, group, **tested),
         "pairwise_logrank": lambda: pairwise_logrank(time, event, group, **tested),
-        "cox_unadjusted": lambda: stratum_cox(adtte, study),
+        "cox_unadjusted": lambda: stratum_cox(risk_sets, study, counts="n_patients"),
         "cox_adjusted": lambda: stratum_cox(adtte, study, adjusted=True),
         "rmst": lambda: rmst_by_group(time, event, group, tau, reference=reference, **tested),
         "time_varying_cox": lambda: time_varying_cox(cohort.episodes, study, adtte=adtte),

@@ -54,6 +54,7 @@ def stratum_cox(
     adjusted: bool = False,
     missing_levels: Sequence[str] = ("missing",),
     ph_test: bool = True,
+    counts: str | None = None,
 ) -> CoxResult:
     """Cox model of the study's strata (reference: the default stratum) on the ADTTE.
 
@@ -72,6 +73,9 @@ def stratum_cox(
         Covariate values treated as missing (besides nulls).
     ph_test : bool
         Compute the ``cox.zph`` test.
+    counts : str, optional
+        Column of how many patients each row stands for: the unadjusted model fitted on the
+        risk sets of ``survival_risk_sets`` (``n_patients``) rather than the ADTTE's rows.
 
     Returns
     -------
@@ -94,6 +98,7 @@ def stratum_cox(
         labels={s.key: s.label for s in study.strata},
         name="adjusted" if adjusted else "unadjusted",
         ph_test=ph_test,
+        counts=counts,
     )
     if not study.strata_depend_on_later_therapy:
         return result

@@ -127,9 +127,11 @@ def missing_mask(series: pl.Series, missing_levels: Sequence[str]) -> np.ndarray
     return mask
 
 
-def _reference_level(values: pl.Series) -> str:
-    counts = values.value_counts()
-    counts = counts.sort([counts.columns[1], counts.columns[0]], descending=[True, False])
+def _reference_level(values: pl.Series, weights: pl.Series | None = None) -> str:
+    """The most frequent level (ties: the first as text), each row counting ``weights``."""
+    frame = pl.DataFrame({"level": values, "n": 1 if weights is None else weights})
+    counts = frame.group_by("level").agg(pl.col("n").sum())
+    counts = counts.sort(["n", "level"], descending=[True, False])
     return str(counts[0, 0])
 
 
@@ -140,6 +142,7 @@ def design_matrix(
     categorical: Sequence[str] | Mapping[str, str | None] = (),
     missing_levels: Sequence[str] = ("missing",),
     level_order: Mapping[str, Sequence[str]] | None = None,
+    counts: str | None = None,
 ) -> Design:
     """Treatment-coded model matrix of complete cases.
 
@@ -156,6 +159,9 @@ def design_matrix(
         Text values that mean "missing" (nulls and NaN always do).
     level_order : mapping of str to sequence of str, optional
         Order of the non-reference levels per covariate (else sorted as text).
+    counts : str, optional
+        Column of how many patients each row stands for (rows of an aggregate): the most
+        frequent level and the missing values count patients, not rows.
 
     Returns
     -------
@@ -176,10 +182,11 @@ def design_matrix(
     masks = {c: missing_mask(frame[c], missing_levels) for c in names}
     keep = ~np.logical_or.reduce([np.zeros(frame.height, bool), *masks.values()])
     used = frame.filter(pl.Series(keep))
+    weights = used[counts] if counts else None
     blocks, columns, assign, references, single = [], [], {}, {}, {}
     for name, ref in refs.items():
         values = _as_text(used[name])
-        ref = _reference_level(values) if ref is None else str(ref)
+        ref = _reference_level(values, weights) if ref is None else str(ref)
         present = set(values.unique().to_list())
         if ref not in present:
             raise AnalysisError(f"the reference level {ref!r} of {name} has no row in the model")
@@ -198,7 +205,8 @@ def design_matrix(
         columns.append((name, None))
         blocks.append(used[name].cast(pl.Float64).to_numpy()[:, None])
     matrix = np.hstack(blocks) if blocks else np.zeros((used.height, 0))
-    missing = {c: int(m.sum()) for c, m in masks.items()}
+    patients = np.ones(frame.height) if counts is None else frame[counts].to_numpy()
+    missing = {c: int(patients[m].sum()) for c, m in masks.items()}
     return Design(matrix, columns, assign, references, keep, missing, single)
 
 
@@ -382,7 +390,7 @@ def left_out_warnings(left_out: Sequence[dict]) -> list[str]:
 
 
 def fit_estimable(
-    stop, event, design: Design, *, start=None, collapse: bool = False
+    stop, event, design: Design, *, start=None, weights=None, collapse: bool = False
 ) -> tuple[EfronFit, np.ndarray, list[dict]]:
     """:func:`fit_efron` on the design's estimable columns.
 
@@ -392,7 +400,7 @@ def fit_estimable(
 
     Parameters
     ----------
-    stop, event, start, collapse
+    stop, event, start, weights, collapse
         As for :func:`fit_efron`, over the design's rows.
     design : Design
         The model matrix and its columns.
@@ -416,13 +424,13 @@ def fit_estimable(
     if not design.columns:
         raise AnalysisError(_nothing_to_estimate(design))
     try:
-        fit = fit_efron(stop, event, design.matrix, start=start, collapse=collapse)
+        fit = fit_efron(stop, event, design.matrix, start=start, weights=weights, collapse=collapse)
     except SingularInformation as error:
         aliased = aliased_columns(error.info)
         if aliased.all():
             raise AnalysisError(_nothing_to_estimate(design)) from None
         matrix = design.matrix[:, ~aliased]
-        fit = fit_efron(stop, event, matrix, start=start, collapse=collapse)
+        fit = fit_efron(stop, event, matrix, start=start, weights=weights, collapse=collapse)
     left_out += [
         {"covariate": covariate, "level": level, "reason": "aliased"}
         for (covariate, level), is_aliased in zip(design.columns, aliased, strict=True)
@@ -459,17 +467,19 @@ def cox_ph(
     name: str = "cox",
     ph_test: bool = True,
     alpha: float = 0.05,
+    counts: str | None = None,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model (Efron ties) to right-censored data.
 
     Parameters
     ----------
     frame : polars.DataFrame
-        One row per patient.
+        One row per patient, or per distinct (time, event, covariates) with ``counts``.
     time, event : str
         Columns of the follow-up time and the event indicator (1/True = event).
-    continuous, categorical, missing_levels, level_order
-        As for :func:`design_matrix`.
+    continuous, categorical, missing_levels, level_order, counts
+        As for :func:`design_matrix`: ``counts`` names the column of how many patients each
+        row stands for (the same model as on the patients' own rows).
     labels : mapping of str to str, optional
         Display labels of categorical levels, carried into the terms.
     name : str
@@ -489,22 +499,25 @@ def cox_ph(
         categorical=categorical,
         missing_levels=missing_levels,
         level_order=level_order,
+        counts=counts,
     )
     used = frame.filter(pl.Series(design.keep))
+    patients = np.ones(frame.height) if counts is None else frame[counts].to_numpy()
     fit, aliased, left_out = fit_estimable(
         used[time].cast(pl.Float64).to_numpy(),
         used[event].cast(pl.Boolean).to_numpy(),
         design,
+        weights=None if counts is None else used[counts].to_numpy(),
         collapse=not continuous,
     )
     kept = design.without(aliased)
-    dropped = int((~design.keep).sum())
+    dropped = int(patients[~design.keep].sum())
     return CoxResult(
         name=name,
         methods=dict(METHODS),
         n_=fit.n_,
         events_=fit.events_,
-        n_input_=frame.height,
+        n_input_=int(patients.sum()),
         dropped_missing_={"total": dropped, "by_covariate": design.missing},
         references_=design.references,
         terms_=wald_terms(fit, design.columns, design.references, labels, alpha, aliased),

@@ -423,7 +423,7 @@ def null_model(stop, event, x, *, start=None) -> tuple[float, float]:
     return null.loglik, float(null.score @ _solve(null.info, null.score))
 
 
-def collapse_rows(stop, event, x, *, start=None):
+def collapse_rows(stop, event, x, *, start=None, weights=None):
     """Merge identical rows (start, stop, event, covariates) into one row with their count.
 
     Exact for the Efron partial likelihood: its terms at a time depend on the sums over the
@@ -434,8 +434,8 @@ def collapse_rows(stop, event, x, *, start=None):
 
     Parameters
     ----------
-    stop, event, x, start
-        As for :func:`fit_efron`.
+    stop, event, x, start, weights
+        As for :func:`fit_efron` (``weights``: how many rows each row stands for already).
 
     Returns
     -------
@@ -449,7 +449,10 @@ def collapse_rows(stop, event, x, *, start=None):
     if start is not None:
         columns["start"] = np.asarray(start, dtype=float)
     columns |= {f"x{i}": x[:, i] for i in range(x.shape[1])}
-    rows = pl.DataFrame(columns).group_by(list(columns), maintain_order=True).len()
+    frame = pl.DataFrame(columns).with_columns(
+        len=pl.lit(1.0) if weights is None else pl.Series(np.asarray(weights, dtype=float))
+    )
+    rows = frame.group_by(list(columns), maintain_order=True).agg(pl.col("len").sum())
     distinct = rows.select(f"x{i}" for i in range(x.shape[1])).to_numpy().astype(float)
     return (
         rows["stop"].to_numpy(),
@@ -461,7 +464,14 @@ def collapse_rows(stop, event, x, *, start=None):
 
 
 def fit_efron(
-    stop, event, x, *, start=None, collapse: bool = False, max_iter: int = MAX_ITER
+    stop,
+    event,
+    x,
+    *,
+    start=None,
+    weights=None,
+    collapse: bool = False,
+    max_iter: int = MAX_ITER,
 ) -> EfronFit:
     """Fit a Cox model with Efron ties by Newton–Raphson.
 
@@ -476,6 +486,8 @@ def fit_efron(
     start : array_like, optional
         Interval starts for counting-process data (risk set at t: start < t ≤ stop);
         ``None`` for right-censored data.
+    weights : array_like of int, optional
+        How many patients each row stands for (rows of an aggregate); one each by default.
     collapse : bool
         Fit on the distinct rows with their counts (:func:`collapse_rows`): the same model,
         faster when the covariates are categorical only.
@@ -491,9 +503,8 @@ def fit_efron(
     AnalysisError
         No event, or a covariate constant or collinear (singular information at β = 0).
     """
-    weights = None
     if collapse:
-        stop, event, x, start, weights = collapse_rows(stop, event, x, start=start)
+        stop, event, x, start, weights = collapse_rows(stop, event, x, start=start, weights=weights)
     rs = _RiskSets(stop, event, x, start, weights)
     if rs.deaths.size == 0:
         raise AnalysisError("the Cox model needs at least one event")
