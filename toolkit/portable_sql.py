@@ -107,8 +107,7 @@ def lint(sql: str, declared: Mapping[str, str]) -> list[tuple[str, str]]:
 
     for node in tree.walk():
         if isinstance(node, exp.Columns) or (
-            isinstance(node, exp.Star)
-            and any(node.args.get(k) for k in ("except", "except_", "replace", "replace_"))
+            isinstance(node, exp.Star) and (node.args.get("except_") or node.args.get("replace"))
         ):
             add("star-exclude", node)
         elif isinstance(node, exp.Pivot):

@@ -63,6 +63,15 @@ MODULES: dict[str, list[str]] = {
     ],
     "toolkit/report_context.py": ["tests/test_report_context.py"],
     "toolkit/portable_sql.py": ["tests/queries/test_portable.py"],
+    "toolkit/survival/_common.py": [
+        "tests/survival/test_counts.py",
+        "tests/survival/test_kaplan_meier_edges.py",
+        "tests/survival/test_logrank.py",
+        "tests/survival/test_rmst.py",
+        "tests/survival/test_followup.py",
+        "tests/survival/test_association.py",
+        "tests/survival/test_competing_risks.py",
+    ],
     "toolkit/survival/association.py": [
         "tests/survival/test_association.py",
         "tests/test_report_context.py",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -19,7 +19,7 @@ import pytest
 import sqlglot
 
 from toolkit.cohort import READS, ordered_sql_files, variable_types
-from toolkit.portable_sql import RULES, bind, lint, parse, to_spark
+from toolkit.portable_sql import RULES, bind, lint, literal, parse, to_spark
 
 SNAPSHOTS = Path(__file__).with_name("spark")
 FILES = {path.stem: path for path in ordered_sql_files()}
@@ -45,6 +45,7 @@ def test_every_file_is_in_the_portable_subset(name: str) -> None:
 REFUSED = [
     ("star-exclude", "select * exclude (patient_key) from stg_patients"),
     ("star-exclude", "select columns('x_.*') from stg_patients"),
+    ("star-exclude", "select * replace (upper(sex) as sex) from stg_patients"),
     ("pivot", "unpivot stg_patient_baseline on sex, ecog into name covariate value level"),
     ("quantile", "select quantile_cont(age_years, 0.5) from adtte"),
     ("quantile", "select percentile_cont(0.5) within group (order by age_years) from adtte"),
@@ -91,11 +92,23 @@ def test_variables_become_literals_of_the_declared_type() -> None:
     assert rows[0] == (date(2015, 3, 16), None, 30.4375, 1, ["il2"])
 
 
+@pytest.mark.parametrize(
+    "value, type_name",
+    [("2015-03-16", "date"), (datetime(2015, 3, 16, 12), "date"), (1.5, "timestamp")],
+)
+def test_a_value_that_is_not_of_its_declared_type_is_refused(value, type_name: str) -> None:
+    with pytest.raises(
+        ValueError, match=f"no literal for a value of the declared type '{type_name}'"
+    ):
+        literal(value, type_name)
+
+
 def test_an_unknown_or_computed_variable_is_refused_by_the_binder() -> None:
     with pytest.raises(ValueError, match="does not set"):
         bind(parse("select getvariable('nobody_sets_this')"), VALUES, variable_types())
-    with pytest.raises(ValueError, match="string literal"):
-        bind(parse("select getvariable(name) from t"), VALUES, variable_types())
+    for computed in ("name", "1"):
+        with pytest.raises(ValueError, match="string literal"):
+            bind(parse(f"select getvariable({computed}) from t"), VALUES, variable_types())
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
