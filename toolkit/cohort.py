@@ -285,18 +285,17 @@ Reader = Callable[[str, str], pl.DataFrame]
 
 def duckdb_reader(con: duckdb.DuckDBPyConnection) -> Reader:
     """Reads from DuckDB: a table as stored (in its file's order), a view in the order given."""
-    views = {path.stem for path in ordered_sql_files() if materialization(_text(path)) == "view"}
-    views.add("stg_submissions_in_force")  # a table, but its file does not order it
+    views = {
+        path.stem
+        for path in ordered_sql_files()
+        if materialization(path.read_text(encoding="utf-8")) == "view"
+    }
 
     def read(relation: str, order: str) -> pl.DataFrame:
         ordering = f" order by {order}" if relation in views else ""
         return con.sql(f"select * from {relation}{ordering}").pl()
 
     return read
-
-
-def _text(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
 
 
 def read_cohort(read: Reader, cutoff: date, previous: date | None) -> Cohort:
@@ -342,15 +341,17 @@ CHANGE_KINDS = {
 }
 
 
+#: The kinds of change ``change_counts`` counts: the patients' and the treatment courses'.
+COUNTED_CHANGES = CHANGE_KINDS | {"treatment_date_changed": "treatment_dates_changed"}
+
+
 def _changes(read: Reader, previous: date | None) -> dict | None:
-    """How many changes of each kind since the previous frozen cutoff (None: there is none)."""
+    """How many changes of each kind since the previous frozen cutoff (None: there is none),
+    counted by the SQL (``change_counts``)."""
     if previous is None:
         return None
-    changes = read("patient_changes", "site_id, patient_id, change_kind, field_name")
-    counts = dict(changes.group_by("change_kind").len().iter_rows())
-    courses = read("treatment_changes", "site_id, patient_id, treatment_id, field_name").height
+    counts = dict(read("change_counts", "change_kind").iter_rows())
     return {
         "previous_cutoff": previous.isoformat(),
-        **{name: int(counts.get(kind, 0)) for kind, name in CHANGE_KINDS.items()},
-        "treatment_dates_changed": int(courses),
+        **{name: int(counts.get(kind, 0)) for kind, name in COUNTED_CHANGES.items()},
     }

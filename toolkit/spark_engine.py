@@ -62,8 +62,8 @@ __all__ = [
 _LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 #: The registry tables that travel together: the freezes name submissions.
 _FREEZE_TABLES = ("submissions", "cutoff_freezes")
-#: The relations the report reads besides :data:`~toolkit.cohort.READS`: the changes.
-_CHANGES = ("patient_changes", "treatment_changes")
+#: The relation the report reads besides :data:`~toolkit.cohort.READS`: the changes' counts.
+_CHANGES = ("change_counts",)
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def spark_session(target: SparkTarget):
             "pip install 'pyspark[connect]'"
         ) from None
     except Exception as error:  # pyspark's and py4j's errors share no base class
-        _KEEP_LOGS.append(True)
+        _LOGS.clear()  # kept for the user: the error names it
         raise AnalysisError(
             f"Spark did not start ({_first_line(error)}); its output is in {log}"
         ) from None
@@ -223,15 +223,15 @@ def _jvm_log() -> Path:
     return log
 
 
+#: The JVM logs of this process's sessions, removed at exit; a failed start's is kept (the
+#: error names it).
 _LOGS: list[Path] = []
-_KEEP_LOGS: list[bool] = []
 
 
 @atexit.register
 def _remove_logs() -> None:
-    if not _KEEP_LOGS:
-        for log in _LOGS:
-            log.unlink(missing_ok=True)
+    for log in _LOGS:
+        log.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -392,37 +392,24 @@ def _frozen_cutoffs(session, cutoff: date) -> tuple[bool, date | None]:
     return frozen > 0, previous
 
 
-@contextmanager
-def _staging() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="toolkit-spark-"))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def build_cohort_on_spark(
     con: duckdb.DuckDBPyConnection, study: Study, cutoff: date, target: SparkTarget
 ) -> Cohort:
     """The cohort of a frozen ``cutoff`` computed on Spark: the registry's tables (from ``con``
     or the lakehouse tables ``target`` maps), the same SQL, the same frames as DuckDB gives."""
     session = spark_session(target)
-    try:
-        with _staging() as staging:
-            load_registry(session, con, target, staging)
-            frozen, previous = _frozen_cutoffs(session, cutoff)
-            if not frozen:
-                where = target.tables.get("cutoff_freezes", "the registry")
-                raise AnalysisError(
-                    f"the cutoff {cutoff} is not frozen in {where}: freeze it in the registry "
-                    "(toolkit report or cohort without --spark-tables) and export the "
-                    "registry's submissions and cutoff_freezes again"
-                )
-            run_queries_on_spark(session, study, cutoff, previous)
-            cohort = _read(session, cutoff, previous)
-    except AnalysisError:
-        _KEEP_LOGS.append(True)
-        raise
+    with tempfile.TemporaryDirectory(prefix="toolkit-spark-") as staging:
+        load_registry(session, con, target, Path(staging))
+        frozen, previous = _frozen_cutoffs(session, cutoff)
+        if not frozen:
+            where = target.tables.get("cutoff_freezes", "the registry")
+            raise AnalysisError(
+                f"the cutoff {cutoff} is not frozen in {where}: freeze it in the registry "
+                "(toolkit report or cohort without --spark-tables) and export the "
+                "registry's submissions and cutoff_freezes again"
+            )
+        run_queries_on_spark(session, study, cutoff, previous)
+        cohort = _read(session, cutoff, previous)
     software = {"spark": session.version, "sqlglot": metadata.version("sqlglot")}
     return replace(cohort, software=software)
 

@@ -17,3 +17,5 @@ union all
 select s.submission_id, s.site_id, s.extracted_on, s.ingest_seq, s.n_warnings, s.row_counts
 from submissions as s
 inner join frozen as f using (submission_id)
+
+order by site_id

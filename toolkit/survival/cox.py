@@ -135,6 +135,11 @@ def _reference_level(values: pl.Series, weights: pl.Series | None = None) -> str
     return str(counts[0, 0])
 
 
+def _patients(frame: pl.DataFrame, counts: str | None) -> np.ndarray:
+    """How many patients each row stands for: the ``counts`` column, or one each."""
+    return np.ones(frame.height) if counts is None else frame[counts].to_numpy()
+
+
 def design_matrix(
     frame: pl.DataFrame,
     *,
@@ -205,7 +210,7 @@ def design_matrix(
         columns.append((name, None))
         blocks.append(used[name].cast(pl.Float64).to_numpy()[:, None])
     matrix = np.hstack(blocks) if blocks else np.zeros((used.height, 0))
-    patients = np.ones(frame.height) if counts is None else frame[counts].to_numpy()
+    patients = _patients(frame, counts)
     missing = {c: int(patients[m].sum()) for c, m in masks.items()}
     return Design(matrix, columns, assign, references, keep, missing, single)
 
@@ -502,7 +507,7 @@ def cox_ph(
         counts=counts,
     )
     used = frame.filter(pl.Series(design.keep))
-    patients = np.ones(frame.height) if counts is None else frame[counts].to_numpy()
+    patients = _patients(frame, counts)
     fit, aliased, left_out = fit_estimable(
         used[time].cast(pl.Float64).to_numpy(),
         used[event].cast(pl.Boolean).to_numpy(),

@@ -34,3 +34,5 @@ SELECT
 FROM submissions AS s
 INNER JOIN frozen AS f
   USING (submission_id)
+ORDER BY
+  site_id NULLS LAST
