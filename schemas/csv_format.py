@@ -5,6 +5,9 @@ number of fields on every row, no blank lines. :func:`scan_csv` finds every brea
 one vectorised pass over the bytes (NumPy over the positions of quotes, commas and newlines; no
 Python loop per row), :func:`read_text_table` then reads a well-formed file with every column as
 text, an empty cell as null and nothing else as null (``NA``, ``null`` and ``-99`` stay text).
+:func:`read_plain_csv` proves a file without quotes well-formed from byte counts and the
+reader's own check of each row, so the common file is read once; any other file gets the scan,
+whose messages say exactly what is wrong.
 
 Rows are numbered as the site sees them in a spreadsheet: the header is row 1, and a quoted
 value spanning several lines is still one row.
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-__all__ = ["BOM", "CsvScan", "strip_bom", "scan_csv", "read_text_table"]
+__all__ = ["BOM", "CsvScan", "strip_bom", "scan_csv", "read_plain_csv", "read_text_table"]
 
 BOM = b"\xef\xbb\xbf"
 _QUOTE, _COMMA, _LF, _CR = 0x22, 0x2C, 0x0A, 0x0D
@@ -138,6 +141,52 @@ def read_text_table(raw: bytes, width: int) -> pl.DataFrame:
     )
     # A quoted empty value ("") is an empty cell too.
     return table.with_columns(pl.when(pl.all() != "").then(pl.all()))
+
+
+def read_plain_csv(raw: bytes, max_width: int) -> tuple[CsvScan, pl.DataFrame] | None:
+    """Read a file without double quotes that is well-formed, in one pass; else ``None``.
+
+    Such a file's records are its lines, so byte counts decide what :func:`scan_csv` would
+    find: no quote, no carriage return outside a CRLF, and as many commas as
+    ``records × (header fields - 1)``. The reader refuses a row with more fields than the
+    header, so with the total right no row has fewer, and none is blank (a blank row has no
+    comma; a header of one field is left to the scan).
+
+    Parameters
+    ----------
+    raw : bytes
+        The file as sent.
+    max_width : int
+        A header with more fields is left to the caller's refusal, unread.
+
+    Returns
+    -------
+    tuple of (CsvScan, polars.DataFrame) or None
+        The scan :func:`scan_csv` would return and the table of :func:`read_text_table`;
+        ``None`` when the file has quotes or is not well-formed (:func:`scan_csv` says why).
+    """
+    data = strip_bom(raw)
+    if not data or _encoding_problem(data) is not None or b'"' in data:
+        return None
+    header_end = data.find(b"\n")
+    header = data[: None if header_end < 0 else header_end].decode("utf-8")
+    header = header.removesuffix("\r").split(",")
+    if not 2 <= len(header) <= max_width:  # a one-field row may be blank, which has no comma
+        return None
+    buf = np.frombuffer(data, dtype=np.uint8)
+    carriage_returns = np.count_nonzero(buf == _CR)
+    if carriage_returns and carriage_returns != data.count(b"\r\n"):
+        return None  # a carriage return outside a CRLF
+    records = int(np.count_nonzero(buf == _LF)) + (not data.endswith(b"\n"))
+    if np.count_nonzero(buf == _COMMA) != records * (len(header) - 1):
+        return None  # a row with too few fields, or a blank one
+    try:
+        table = read_text_table(raw, len(header))
+    except pl.exceptions.ComputeError:  # a row with more fields than the header
+        return None
+    if table.height != records - 1:
+        return None
+    return CsvScan(header, records - 1, _problem_frame("FILE-CSV-MALFORMED", [], [], [])), table
 
 
 def _encoding_problem(data: bytes) -> pl.DataFrame | None:

@@ -10,10 +10,12 @@ import json
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from schemas.findings import FINDING_FIELDS
 from schemas.rules import RULES
 from toolkit.documents import AssetFetcher, render_pdf
 from toolkit.tabular import spreadsheet_safe
@@ -407,6 +409,40 @@ def test_every_injected_violation_becomes_a_query(injected_registry: Path, tmp_p
     html = (tmp_path / "r" / "validation.html").read_text(encoding="utf-8")
     for rule in {row["rule"] for row in injected}:
         assert f'id="rule-{rule}"' in html
+    _summary_counts_its_findings(json.loads((tmp_path / "r" / "findings.json").read_bytes()))
+
+
+def _summary_counts_its_findings(document: dict) -> None:
+    """The summary of findings.json, recounted in plain Python from its own findings."""
+    found = document["findings"]
+    assert document["counts"] == {"error": 0, "warning": 0} | Counter(f["severity"] for f in found)
+    assert document["rules"] == dict(sorted(Counter(f["rule"] for f in found).items()))
+    for file, summary in document["files"].items():
+        mine = [f for f in found if f["file"] == file]
+        rows = {f["row"] for f in mine if f["row"] is not None}
+        assert summary["rows_with_findings"] == len(rows)
+        assert summary["errors"] == sum(f["severity"] == "error" for f in mine)
+        assert summary["warnings"] == sum(f["severity"] == "warning" for f in mine)
+    units = Counter(rule for rule, _, _ in {(f["rule"], f["file"], f["row"]) for f in found})
+    for check in document["checks"]:
+        if check["ran"]:
+            assert check["failed"] == units.get(check["rule"], 0), check["rule"]
+
+
+def test_each_finding_is_one_line_of_pythons_json(tmp_path: Path) -> None:
+    info = SubmissionInfo("S09", "ab" * 32, {"site_id": "S09"}, rows={"treatments.csv": 40})
+    awkward = ['say "no"', "back\\slash", "tab\tnew\nline\r", "\x01\x1f\x7f", "é😀\u2028", None, ""]
+    findings = [
+        _treatment_finding(row, "TRT-DOSES-RANGE", "doses") | {"value": value, "patient_id": "P1"}
+        for row, value in enumerate(awkward, start=2)
+    ] + [_treatment_finding(None, "TRT-DOSES-RANGE", "doses")]
+    text = write_validation_report(info, findings, tmp_path / "r")["json"].read_text("utf-8")
+    lines = text[text.index('"findings": [') :].split("\n")[1:-3]  # not at U+2028
+    expected = [{name: f.get(name) for name in FINDING_FIELDS} for f in findings]
+    assert [line.strip().removesuffix(",") for line in lines] == [
+        json.dumps(record, ensure_ascii=False) for record in expected
+    ]
+    assert json.loads(text)["findings"] == expected
 
 
 # --- every rule run, with its units and Kahn dimension -----------------------------------------

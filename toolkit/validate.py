@@ -32,7 +32,7 @@ from pandera.errors import SchemaErrors
 from schemas import codes as c
 from schemas.checks import parse_date, parse_integer
 from schemas.cross import SENT, Context, cross_findings
-from schemas.csv_format import read_text_table, scan_csv
+from schemas.csv_format import read_plain_csv, read_text_table, scan_csv
 from schemas.findings import FINDING_FIELDS, FINDING_SCHEMA, RECORD_ID_COLUMNS
 from schemas.manifest import ManifestModel, read_manifest
 from schemas.models import MODELS
@@ -398,7 +398,8 @@ def _read_sheet(
     if raw is None:
         message = f"{file} is missing from the submission"
         return None, _findings(file, "FILE-MISSING", messages=[message]), None
-    scan = scan_csv(raw)
+    plain = read_plain_csv(raw, _MAX_HEADER_COLUMNS)
+    scan, text = plain if plain is not None else (scan_csv(raw), None)
     if not scan.ok:
         structure = scan.problems.select(
             file=pl.lit(file), row="row", column=pl.lit(None), value="value", rule="rule"
@@ -414,7 +415,8 @@ def _read_sheet(
     header_findings, positions = _check_header(file, scan.header, expected)
     if scan.rows == 0 and file in c.ROWS_REQUIRED:
         return None, _concat([header_findings, _findings(file, "FILE-NO-ROWS")]), 0
-    text = read_text_table(raw, len(scan.header))
+    if text is None:
+        text = read_text_table(raw, len(scan.header))
     if text.height != scan.rows:  # the scan and the reader disagree: trust neither
         message = "the file cannot be read as CSV; check its quoting and line endings"
         return None, _findings(file, "FILE-CSV-MALFORMED", messages=[message]), None

@@ -142,39 +142,34 @@ class SubmissionInfo:
 
 
 # --- the data of the report --------------------------------------------------------------------
-
-
-class _Records(list):
-    """Findings already as dicts with :data:`FINDING_FIELDS` in order (made once per report)."""
-
-
-def _records(findings: Any) -> _Records:
-    """Findings as dicts with :data:`FINDING_FIELDS` in order (from a polars frame or dicts);
-    a frame is converted by polars, not a Python loop over its rows."""
-    if isinstance(findings, _Records):
-        return findings
-    if hasattr(findings, "to_dicts"):
-        return _Records(_findings_frame(findings).to_dicts())
-    return _Records({name: row.get(name) for name in FINDING_FIELDS} for row in findings)
+# A report may hold hundreds of thousands of findings: they stay a polars frame, summarised by
+# group-bys, and only the findings the HTML lists become dicts.
 
 
 def _findings_frame(findings: Any) -> Any:
     """The findings as a polars frame of :data:`FINDING_SCHEMA`'s columns, in order (a column
-    the frame lacks is null)."""
+    the frame lacks is null; an iterable of mappings is read by name)."""
     import polars as pl
 
     if not hasattr(findings, "to_dicts"):
-        return pl.DataFrame(list(_records(findings)), schema=FINDING_SCHEMA, orient="row")
+        rows = [{name: row.get(name) for name in FINDING_FIELDS} for row in findings]
+        return pl.DataFrame(rows, schema=FINDING_SCHEMA, orient="row")
     missing = [pl.lit(None, dtype).alias(n) for n, dtype in FINDING_SCHEMA.items()
                if n not in findings.columns]  # fmt: skip
     return findings.with_columns(missing).select(FINDING_FIELDS)
 
 
-def _counts(records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+def _counts(frame: Any) -> dict[str, int]:
+    """Findings per severity: every severity of :data:`SEVERITIES`, then any other as found."""
     counts = dict.fromkeys(SEVERITIES, 0)
-    for record in records:
-        counts[record["severity"]] = counts.get(record["severity"], 0) + 1
+    for severity, n in frame.group_by("severity", maintain_order=True).len().iter_rows():
+        counts[severity] = n
     return counts
+
+
+def _per_rule(frame: Any) -> dict[str, int]:
+    """Findings per rule id, sorted by id."""
+    return dict(sorted(frame.group_by("rule").len().iter_rows()))
 
 
 def _file_order(name: str) -> tuple[int, str]:
@@ -182,37 +177,32 @@ def _file_order(name: str) -> tuple[int, str]:
     return (known.index(name), name) if name in known else (len(known), name)
 
 
-def _unreadable(records: Sequence[Mapping[str, Any]]) -> bool:
+def _unreadable(frame: Any) -> bool:
     """Whether the submission could not be opened at all (no file of it was checked)."""
-    return any(record["rule"] == _UNREADABLE for record in records)
+    return bool((frame["rule"] == _UNREADABLE).any())
 
 
-def _file_summary(
-    info: SubmissionInfo, records: Sequence[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
+def _file_summary(info: SubmissionInfo, frame: Any) -> list[dict[str, Any]]:
     """Per file: data rows, rows with a finding, errors, warnings (contract files first).
 
     The contract files are listed even without findings, unless the submission could not be
     opened: then none of them was checked, and only what the findings name is listed.
     """
-    rows: dict[str, set] = {}
-    severities: dict[str, dict[str, int]] = {}
-    for record in records:  # one pass: a report may hold hundreds of thousands of findings
-        name = record["file"]
-        rows.setdefault(name, set()).add(record["row"])
-        counts = severities.setdefault(name, dict.fromkeys(SEVERITIES, 0))
-        counts[record["severity"]] = counts.get(record["severity"], 0) + 1
-    names = set(rows)
-    if not _unreadable(records):
+    import polars as pl
+
+    severity = pl.col("severity")
+    found = frame.group_by("file").agg(
+        rows_with_findings=pl.col("row").drop_nulls().n_unique(),
+        errors=(severity == "error").sum(),
+        warnings=(severity == "warning").sum(),
+    )
+    by_file = {row.pop("file"): row for row in found.to_dicts()}
+    names = set(by_file)
+    if not _unreadable(frame):
         names |= {MANIFEST_FILE, *CSV_FILES}
+    none = {"rows_with_findings": 0, "errors": 0, "warnings": 0}
     return [
-        {
-            "file": name,
-            "rows": info.rows.get(name),
-            "rows_with_findings": len(rows.get(name, set()) - {None}),
-            "errors": severities.get(name, {}).get("error", 0),
-            "warnings": severities.get(name, {}).get("warning", 0),
-        }
+        {"file": name, "rows": info.rows.get(name), **by_file.get(name, none)}
         for name in sorted(names, key=_file_order)
     ]
 
@@ -224,27 +214,68 @@ def _rule_order(rule: str, severity: str) -> tuple[int, int, str]:
     return (rank, position, rule)
 
 
-def _rule_groups(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Findings grouped by rule: errors first, then the rule catalog's order."""
-    by_rule: dict[str, list[Mapping[str, Any]]] = {}
-    for record in records:
-        by_rule.setdefault(record["rule"], []).append(record)
-    groups = []
-    for rule, found in by_rule.items():
-        severity = found[0]["severity"]
-        known = RULES.get(rule)
-        groups.append(
-            {
-                "rule": rule,
-                "severity": severity,
-                "files": sorted({r["file"] for r in found}, key=_file_order),
-                "columns": sorted({r["column"] for r in found if r["column"] is not None}),
-                "count": len(found),
-                "message": known.message if known else found[0]["message"],
-                "findings": found,
+def _first_of_each(frame: Any, key: str, shown: int) -> dict[str, list[dict[str, Any]]]:
+    """The first ``shown`` findings of each ``key`` value, as dicts in the findings' order."""
+    import polars as pl
+
+    first = frame.filter(pl.int_range(pl.len()).over(key) < shown)
+    listed: dict[str, list[dict[str, Any]]] = {}
+    for record in first.to_dicts():
+        listed.setdefault(record[key], []).append(record)
+    return listed
+
+
+def _rule_groups(frame: Any, shown: int) -> list[dict[str, Any]]:
+    """Findings grouped by rule, the first ``shown`` of each listed: errors first, then the
+    rule catalog's order."""
+    import polars as pl
+
+    groups = frame.group_by("rule", maintain_order=True).agg(
+        severity=pl.col("severity").first(),
+        files=pl.col("file").unique(),
+        columns=pl.col("column").drop_nulls().unique(),
+        count=pl.len(),
+        message=pl.col("message").first(),
+    )
+    listed = _first_of_each(frame, "rule", shown)
+    result = []
+    for group in groups.to_dicts():
+        known = RULES.get(group["rule"])
+        result.append(
+            group
+            | {
+                "files": sorted(group["files"], key=_file_order),
+                "columns": sorted(group["columns"]),
+                "message": known.message if known else group["message"],
+                "findings": listed[group["rule"]],
             }
         )
-    return sorted(groups, key=lambda group: _rule_order(group["rule"], group["severity"]))
+    return sorted(result, key=lambda group: _rule_order(group["rule"], group["severity"]))
+
+
+def _summary(info: SubmissionInfo, frame: Any) -> dict[str, Any]:
+    """``findings.json`` without its findings: every key of :func:`findings_document` but the
+    last."""
+    counts = _counts(frame)
+    manifest = None
+    if info.manifest is not None:
+        manifest = {key: info.manifest.get(key) for key in _MANIFEST_KEYS}
+    return {
+        "submission": info.name,
+        "sha256": info.sha256,
+        "manifest": manifest,
+        "contract_version": CONTRACT_VERSION,
+        "accepted": counts["error"] == 0,
+        "verdict": "ACCEPTED" if counts["error"] == 0 else "REJECTED",
+        "counts": counts,
+        "files": {
+            entry["file"]: {key: value for key, value in entry.items() if key != "file"}
+            for entry in _file_summary(info, frame)
+        },
+        "rules": _per_rule(frame),
+        "dimensions": _dimension_summary(checks := _rules_run(info, frame)),
+        "checks": checks,
+    }
 
 
 def findings_document(info: SubmissionInfo, findings: Any) -> dict[str, Any]:
@@ -265,70 +296,71 @@ def findings_document(info: SubmissionInfo, findings: Any) -> dict[str, Any]:
         dimension), ``checks`` (every rule run, :func:`_rules_run`) and ``findings``, in that
         order.
     """
-    records = _records(findings)
-    counts = _counts(records)
-    per_rule: dict[str, int] = {}
-    for record in records:
-        per_rule[record["rule"]] = per_rule.get(record["rule"], 0) + 1
-    manifest = None
-    if info.manifest is not None:
-        manifest = {key: info.manifest.get(key) for key in _MANIFEST_KEYS}
-    return {
-        "submission": info.name,
-        "sha256": info.sha256,
-        "manifest": manifest,
-        "contract_version": CONTRACT_VERSION,
-        "accepted": counts["error"] == 0,
-        "verdict": "ACCEPTED" if counts["error"] == 0 else "REJECTED",
-        "counts": counts,
-        "files": {
-            entry["file"]: {key: value for key, value in entry.items() if key != "file"}
-            for entry in _file_summary(info, records)
-        },
-        "rules": dict(sorted(per_rule.items())),
-        "dimensions": _dimension_summary(checks := _rules_run(info, records)),
-        "checks": checks,
-        "findings": records,
-    }
+    frame = _findings_frame(findings)
+    return _summary(info, frame) | {"findings": frame.to_dicts()}
 
 
 def findings_json(info: SubmissionInfo, findings: Any) -> str:
     """:func:`findings_document` as JSON text, UTF-8 characters kept.
 
     The summary is indented by two spaces; each finding is one compact line, which keeps a
-    file of many thousands of findings quick to write and easy to grep. (Python's encoder,
-    not polars': polars writes control characters unescaped, which is not JSON.)
+    file of many thousands of findings quick to write and easy to grep. The lines are
+    Python's ``json`` text of each finding, composed by polars column by column.
     """
-    document = findings_document(info, findings)
-    records = document.pop("findings")
-    head = json.dumps(document, indent=2, ensure_ascii=False)
-    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per finding
-    lines = [encode(record) for record in records]
+    frame = _findings_frame(findings)
+    head = json.dumps(_summary(info, frame), indent=2, ensure_ascii=False)
+    lines = frame.select(_json_line()).to_series().to_list()
     body = "[\n    " + ",\n    ".join(lines) + "\n  ]" if lines else "[]"
     return f'{head.removesuffix("}").rstrip()},\n  "findings": {body}\n}}\n'
 
 
-def _by_record(records: Sequence[Mapping[str, Any]], shown: int) -> dict[str, Any]:
+def _json_line() -> Any:
+    """One finding as ``json.dumps`` writes it with ``ensure_ascii=False``: each value is the
+    JSON of a one-field struct (its escapes are the ``json`` module's: ``\\n``, ``\\"``,
+    ``\\u001f`` …, UTF-8 kept) without the struct's braces and key."""
+    import polars as pl
+
+    parts: list[Any] = []
+    for name in FINDING_FIELDS:
+        key = json.dumps(name)
+        value = pl.struct(pl.col(name).alias(name)).struct.json_encode()
+        value = value.str.slice(len(key) + 2).str.strip_suffix("}")
+        parts += [pl.lit(("{" if not parts else ", ") + key + ": "), value]
+    return pl.concat_str([*parts, pl.lit("}")])
+
+
+def _names_patient() -> Any:
+    """True for a finding that names a patient (its id neither null nor empty)."""
+    import polars as pl
+
+    return pl.col("patient_id").is_not_null() & (pl.col("patient_id") != "")
+
+
+def _by_record(frame: Any, shown: int) -> dict[str, Any]:
     """The findings by patient, for a coordinator who fixes one record at a time: the patients
     with the most findings first (then by id), at most ``shown`` of them listed, each with at
     most ``shown`` of its findings (an id that many rows name, such as a patient missing from
     patients.csv, can have thousands)."""
-    by_patient: dict[str, list[Mapping[str, Any]]] = {}
-    for record in records:
-        if record["patient_id"]:
-            by_patient.setdefault(record["patient_id"], []).append(record)
-    order = sorted(by_patient, key=lambda p: (-len(by_patient[p]), p))
+    import polars as pl
+
+    named = frame.filter(_names_patient())
+    per_patient = (
+        named.group_by("patient_id").len().sort(["len", "patient_id"], descending=[True, False])
+    )
+    top = per_patient.head(shown)
+    of_top = named.filter(pl.col("patient_id").is_in(top["patient_id"].implode()))
+    listed = _first_of_each(of_top, "patient_id", shown)
     return {
         "patients": [
             {
-                "patient_id": p,
-                "findings": by_patient[p][:shown],
-                "count": len(by_patient[p]),
-                "hidden": max(len(by_patient[p]) - shown, 0),
+                "patient_id": patient,
+                "findings": listed[patient],
+                "count": n,
+                "hidden": max(n - shown, 0),
             }
-            for p in order[:shown]
+            for patient, n in top.iter_rows()
         ],
-        "hidden": max(len(order) - shown, 0),
+        "hidden": max(per_patient.height - shown, 0),
     }
 
 
@@ -338,7 +370,14 @@ def _by_record(records: Sequence[Mapping[str, Any]], shown: int) -> dict[str, An
 _COLUMN_UNUSABLE = ("FILE-COLUMN-MISSING", "FILE-COLUMN-DUPLICATE")
 
 
-def _rules_run(info: SubmissionInfo, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _file_columns(frame: Any) -> set[str]:
+    """``file:column`` of each finding of ``frame``."""
+    return {
+        f"{file}:{column}" for file, column in frame.select("file", "column").unique().iter_rows()
+    }
+
+
+def _rules_run(info: SubmissionInfo, frame: Any) -> list[dict[str, Any]]:
     """Every rule of the contract, as pointblank's agent report lists its steps: whether it ran,
     the units it tested (the rows of its file; the files, for a rule on any file; the manifest,
     for its rules), the units that failed and the passing fraction, with its Kahn dimension.
@@ -346,15 +385,15 @@ def _rules_run(info: SubmissionInfo, records: Sequence[Mapping[str, Any]]) -> li
     A rule runs when its file was read and every column it reads is usable (cross rules: every
     ``file:column`` they need, :func:`schemas.cross.cross_rule_needs`).
     """
-    failing: dict[str, set] = {}
-    for record in records:
-        failing.setdefault(record["rule"], set()).add((record["file"], record["row"]))
-    unusable = {f"{r['file']}:{r['column']}" for r in records if r["rule"] in _COLUMN_UNUSABLE}
-    manifest_bad = {f"{MANIFEST_FILE}:{r['column']}" for r in records if r["file"] == MANIFEST_FILE}
+    import polars as pl
+
+    failing = dict(frame.group_by("rule").agg(pl.struct("file", "row").n_unique()).iter_rows())
+    unusable = _file_columns(frame.filter(pl.col("rule").is_in(_COLUMN_UNUSABLE)))
+    manifest_bad = _file_columns(frame.filter(pl.col("file") == MANIFEST_FILE))
     if "MANIFEST-INVALID" in failing or info.manifest is None:
         manifest_bad |= {f"{MANIFEST_FILE}:{key}" for key in _MANIFEST_KEYS}
     needs = cross_rule_needs()
-    unreadable = _unreadable(records)
+    unreadable = _unreadable(frame)
     rows = []
     for rule in RULES.values():
         units = _units(rule, info, unreadable)
@@ -364,7 +403,7 @@ def _rules_run(info: SubmissionInfo, records: Sequence[Mapping[str, Any]]) -> li
         ran = units is not None and not any(
             need in unusable or need in manifest_bad for need in inputs
         )
-        failed = len(failing.get(rule.id, ())) if ran else None
+        failed = failing.get(rule.id, 0) if ran else None
         rows.append(
             {
                 "rule": rule.id,
@@ -518,15 +557,12 @@ def render_validation_html(
     str
         The HTML document. Every value from the submission is escaped.
     """
-    records = _records(findings)
-    counts = _counts(records)
+    frame = _findings_frame(findings)
+    counts = _counts(frame)
     accepted = counts["error"] == 0
     groups = []
-    for group in _rule_groups(records):
-        shown = [
-            {**record, "value": _shown_value(record["value"])}
-            for record in group["findings"][:shown_per_rule]
-        ]
+    for group in _rule_groups(frame, shown_per_rule):
+        shown = [{**record, "value": _shown_value(record["value"])} for record in group["findings"]]
         groups.append({**group, "findings": shown, "hidden": group["count"] - len(shown)})
     context = {
         "title": f"Validation report: {info.name}",
@@ -543,12 +579,12 @@ def render_validation_html(
         "verdict": "ACCEPTED" if accepted else "REJECTED",
         "verdict_note": _verdict_note(accepted, counts),
         "counts": counts,
-        "total": len(records),
-        "files": _file_summary(info, records),
-        "dimensions": _dimension_summary(checks := _rules_run(info, records)),
+        "total": frame.height,
+        "files": _file_summary(info, frame),
+        "dimensions": _dimension_summary(checks := _rules_run(info, frame)),
         "checks": checks,
-        "patients_affected": len({r["patient_id"] for r in records if r["patient_id"]}),
-        "by_record": _by_record(records, shown_per_rule),
+        "patients_affected": frame.filter(_names_patient())["patient_id"].n_unique(),
+        "by_record": _by_record(frame, shown_per_rule),
         "groups": groups,
         "shown_per_rule": shown_per_rule,
         "report_files": REPORT_FILES,
@@ -602,14 +638,12 @@ def write_validation_report(
     OSError
         When the folder cannot be created or written.
     """
-    records, frame = _records(findings), _findings_frame(findings)
+    frame = _findings_frame(findings)
     out = Path(out_dir)
     contents = {
-        "json": findings_json(info, records).encode("utf-8"),
+        "json": findings_json(info, frame).encode("utf-8"),
         "csv": queries_csv(info, frame).encode("utf-8"),
-        "html": render_validation_html(info, records, shown_per_rule=shown_per_rule).encode(
-            "utf-8"
-        ),
+        "html": render_validation_html(info, frame, shown_per_rule=shown_per_rule).encode("utf-8"),
     }
     out.mkdir(parents=True, exist_ok=True)
     written = {kind: out / name for kind, name in REPORT_FILES.items()}

@@ -33,6 +33,22 @@ def test_results_are_plain_json(results: dict) -> None:
         assert json.loads(json.dumps(result)) == result
 
 
+def test_analyses_run_side_by_side_give_the_results_of_one_at_a_time(
+    demo_dir: Path, results: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import toolkit.analyses.comparisons as module
+
+    monkeypatch.setattr(module, "_WORKERS", 1)
+    con = connect(demo_dir / "registry.duckdb", read_only=True)
+    try:
+        study = load_study(builtin_study_path("proclaim"))
+        cohort = build_cohort(con, study, date(2015, 3, 16))
+    finally:
+        con.close()
+    alone = comparisons(cohort, study, [0.0, 6.0, 12.0, 18.0, 24.0])
+    assert json.dumps(alone) == json.dumps(results["proclaim"])  # key order and every bit
+
+
 def test_later_therapy_strata_get_the_immortal_time_aware_analyses(results: dict) -> None:
     proclaim = results["proclaim"]
     assert proclaim["immortal_time"]["depends_on_post_index"] is True

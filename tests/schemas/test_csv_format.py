@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schemas.csv_format import read_text_table, scan_csv
+from schemas.csv_format import read_plain_csv, read_text_table, scan_csv
 
 
 def _problems(raw: bytes) -> list[tuple]:
@@ -29,6 +29,55 @@ def test_bom_is_removed() -> None:
     raw = b"\xef\xbb\xbfa,b\n1,2\n"
     assert scan_csv(raw).header == ["a", "b"]
     assert read_text_table(raw, 2).columns == ["0", "1"]
+
+
+MALFORMED = [
+    b"a,b,c\n1,2\n4,5,6\n",
+    b"a,b,c\n1,2,3,4\n4,5,6\n1\n",
+    b"a,b,c\n1,2,3,\n4,5\n",  # the comma total is right, one row too long and one too short
+    b"a,b,c\n1,2,3,,\n4\n4,5,6\n4,5,6\n",
+    b"a,b\n1,2\n\n3,4\n",
+    b"a,b\r\n1,2\r\n\r\n",
+    b"a,b\n1,2\n\n",
+    b"\na,b\n",
+    b"\r\na,b\n",
+    b"a,b\n1,2\r3,4\n",
+    b"",
+    b"a,b\n1,caf\xe9\n",
+    b"\xff\xfea\x00,\x00b\x00",
+    b"a,b\n1\x00,2\n",
+]
+
+WELL_FORMED = [
+    b"a,b,c\n1,2,3\n4,5,6\n",
+    b"a,b,c\r\n1,,3\r\n,,\r\n",
+    b"\xef\xbb\xbfa,b\n1,2",
+    b"a,b\n",
+    b"a,b\n1,caf\xc3\xa9\n",
+    b"id,v,w\n007,NA,-99\n",
+]
+
+
+@pytest.mark.parametrize("raw", WELL_FORMED)
+def test_plain_files_are_read_in_one_pass_as_the_scan_and_reader_would(raw: bytes) -> None:
+    scan, table = read_plain_csv(raw, 256)
+    full = scan_csv(raw)
+    assert full.ok and scan.ok
+    assert (scan.header, scan.rows) == (full.header, full.rows)
+    assert table.equals(read_text_table(raw, len(full.header)))
+
+
+@pytest.mark.parametrize("raw", MALFORMED)
+def test_a_malformed_file_is_left_to_the_scan(raw: bytes) -> None:
+    assert not scan_csv(raw).ok
+    assert read_plain_csv(raw, 256) is None
+
+
+def test_quotes_and_wide_headers_are_left_to_the_scan() -> None:
+    assert read_plain_csv(b'a,b\n1,"2"\n', 256) is None
+    assert read_plain_csv(b"a,b,c\n1,2,3\n", 2) is None
+    assert read_plain_csv(b"a,b,c\n1,2,3\n", 3) is not None
+    assert read_plain_csv(b"a\n1\n2\n", 256) is None  # a blank row of one field has no comma
 
 
 @pytest.mark.parametrize(

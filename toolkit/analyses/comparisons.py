@@ -10,6 +10,8 @@ them, and the assessment says so in words.
 from __future__ import annotations
 
 import copy
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
@@ -98,24 +100,41 @@ def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
     skip = {"time_varying_cox", "simon_makuch"} if not later else set()
     if tau is None:
         skip.add("rmst")
-    result = {"immortal_time": assess_immortal_time(study, adtte).to_dict()}
-    result["strata_compared"] = len(keys)
-    result["not_estimable"] = {}
-    for name, analysis in analyses.items():
-        result[name] = None
-        if name in skip or len(keys) < 2:
-            continue
-        try:
-            result[name] = analysis().to_dict()
-        except AnalysisError as error:
-            result["not_estimable"][name] = str(error)
-    result["rmst_tau"] = tau
-    result["landmarks"] = []
-    if later and len(keys) > 1:
-        result["landmarks"] = [
-            r.to_dict() for r in landmark_analyses(adtte, study, episodes=cohort.episodes)
-        ]
+    run = {name: a for name, a in analyses.items() if name not in skip and len(keys) > 1}
+    aware = later and len(keys) > 1
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        # the adjusted Cox model, the longest, first
+        futures = {name: pool.submit(run[name]) for name in sorted(run, key=_longest_first)}
+        immortal = pool.submit(assess_immortal_time, study, adtte)
+        landmarks = (
+            pool.submit(landmark_analyses, adtte, study, episodes=cohort.episodes)
+            if aware
+            else None
+        )
+        result = {"immortal_time": immortal.result().to_dict()}
+        result["strata_compared"] = len(keys)
+        result["not_estimable"] = {}
+        for name in analyses:
+            result[name] = None
+            if name not in futures:
+                continue
+            try:
+                result[name] = futures[name].result().to_dict()
+            except AnalysisError as error:
+                result["not_estimable"][name] = str(error)
+        result["rmst_tau"] = tau
+        result["landmarks"] = [r.to_dict() for r in landmarks.result()] if landmarks else []
     return result
+
+
+#: The analyses run side by side: independent, reading the cohort only, and mostly in NumPy
+#: and polars, which release the GIL on large arrays. Their results do not depend on the order
+#: they finish in.
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _longest_first(name: str) -> bool:
+    return name != "cox_adjusted"
 
 
 #: The analyses that are Cox models (their ``left_out`` is reported).
