@@ -430,6 +430,20 @@ def test_a_group_stops_where_shown_until_says(groups):
     assert curve_end_x(curves[1]) == pytest.approx(text_x(svg, "36"))
 
 
+def test_a_plot_without_any_curve_says_why(groups):
+    hidden = km_figure_svg([dict(g, shown_until=0.0) for g in groups], TICKS, min_at_risk=11)
+    start = text_x(hidden, "0")
+    assert all(curve_end_x(curve) == pytest.approx(start) for curve in curve_paths(hidden))
+    assert "Too few patients to draw any curve:" in hidden
+    assert "fewer than 11 at risk, or deaths not shown, in the first interval" in hidden
+    few = overall_km_figure_svg(groups[0], TICKS, min_at_risk=10_000)
+    assert "Too few patients to draw the curve:" in few
+    assert "fewer than 10000 at risk in the first interval" in few
+    one_cut = [dict(groups[0], shown_until=0.0), groups[1]]
+    assert "Too few patients" not in km_figure_svg(one_cut, TICKS, min_at_risk=11)
+    assert "Too few patients" not in km_figure_svg(groups, TICKS, min_at_risk=11)
+
+
 # --- small whatever the cohort ----------------------------------------------------------------
 
 

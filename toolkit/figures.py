@@ -100,6 +100,8 @@ _MIN_EVENTS_PT = 6.5
 _CENTRE_EM = 0.36
 
 _MARGIN = 6.0
+#: The note in a plot with no curve: size and distance between its baselines.
+_NOTE_PT, _NOTE_LEADING = 9.0, 12.0
 _PLOT_HEIGHT = 165.0
 _TICK_LENGTH = 3.0
 _CURVE_WIDTH = 1.6
@@ -772,17 +774,13 @@ def _plot_svg(
     labels: tuple[str, str],
     id_prefix: str,
 ) -> str:
-    """Grid, median guides, curves with censor marks, then the axes over them."""
+    """Grid, median guides, curves with censor marks, then the axes over them; a plot where
+    no curve can start says so in its middle, so that it does not read as a drawing error."""
     resolution = frame.x_max / _RESOLUTION
+    stops = [_truncation_time(group, min_at_risk) for group in groups]
     curves = [
-        _curve_svg(
-            group,
-            style,
-            frame,
-            stop=_truncation_time(group, min_at_risk),
-            resolution=resolution,
-        )
-        for group, style in zip(groups, styles, strict=True)
+        _curve_svg(group, style, frame, stop=stop, resolution=resolution)
+        for group, style, stop in zip(groups, styles, stops, strict=True)
     ]
     xlabel, ylabel = labels
     parts = [
@@ -793,7 +791,28 @@ def _plot_svg(
         "</g>",
         _x_axis_svg(frame, ticks, xlabel),
     ]
+    if all(stop <= 0 for stop in stops):
+        parts.append(_nothing_drawn_svg(frame, groups, min_at_risk))
     return "\n".join(part for part in parts if part)
+
+
+def _nothing_drawn_svg(frame: _Frame, groups: Sequence[Mapping[str, Any]], min_at_risk: int) -> str:
+    """Centred lines in the plot: no curve, and why (the caption names the groups)."""
+    whose = "the curve" if len(groups) == 1 else "any curve"
+    suppressed = any("shown_until" in group for group in groups)  # an edition's disclosure cut
+    lines = (
+        f"Too few patients to draw {whose}:",
+        f"fewer than {min_at_risk} at risk"
+        + (", or deaths not shown," if suppressed else "")
+        + " in the first interval",
+        "(numbers at risk below).",
+    )
+    cx, middle = frame.left + frame.width / 2, frame.top + frame.height / 2
+    first = middle - (len(lines) - 1) / 2 * _NOTE_LEADING + _CENTRE_EM * _NOTE_PT
+    return "\n".join(
+        _text(cx, first + i * _NOTE_LEADING, line, text_anchor="middle", font_size=_NOTE_PT)
+        for i, line in enumerate(lines)
+    )
 
 
 def _svg_root(parts: Sequence[str], height: float, id_prefix: str, label: str) -> str:

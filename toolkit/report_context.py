@@ -8,6 +8,7 @@ the pipeline checks it against that declaration before anything is rendered.
 from __future__ import annotations
 
 import platform
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from typing import NamedTuple
 
@@ -186,6 +187,11 @@ def build_context(cohort: Cohort, study: Study) -> dict:
     ).to_dict()
     overall |= _shares(overall)
     flow = cohort.flow
+    # the tables beside the comparisons: independent, and mostly in polars (see comparisons)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        extras = pool.submit(report_extras, cohort, study)
+        compared = _comparisons(cohort, study, ticks)
+        extras = extras.result()
     return (
         {
             "title": study.study.title,
@@ -229,8 +235,8 @@ def build_context(cohort: Cohort, study: Study) -> dict:
             "at_risk_times": ticks,
             "software": _software(cohort),
         }
-        | report_extras(cohort, study)
-        | _comparisons(cohort, study, ticks)
+        | extras
+        | compared
     )
 
 
