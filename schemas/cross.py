@@ -222,7 +222,7 @@ def _link_patients(ctx: Context) -> Context:
         *(pl.when(unique & consistent).then(name).alias(f"pat_{name}") for name in _DATES),
         pat_vital_status=pl.when(unique).then("vital_status"),
     )
-    index = patients.filter(ids.is_not_null()).select(_ID, "pat_row")
+    index = patients.select(_ID, "pat_row").filter(ids.is_not_null())
     if not patients["pat_unique"].all():
         index = index.unique(subset=_ID, keep="first")
     linked = {
@@ -529,9 +529,18 @@ def _trt_after_death(ctx: Context) -> pl.DataFrame:
 )
 def _trt_duplicate_course(ctx: Context) -> pl.DataFrame:
     key = [_ID, "agent", "start_date"]
-    courses = ctx.tables[_TRT].filter(pl.all_horizontal(pl.col(key).is_not_null()))
-    courses = courses.with_columns(first_row=pl.col("source_row").min().over(key))
-    return courses.filter(is_repeat(courses.select(pl.struct(key)).to_series()))
+    treatments = ctx.tables[_TRT]
+    courses = treatments.select(*key, "source_row", at=pl.int_range(pl.len(), dtype=pl.UInt32))
+    courses = courses.filter(pl.all_horizontal(pl.col(key).is_not_null()))
+    repeat = pl.Series(is_repeat(courses.select(pl.struct(key)).to_series()))
+    repeats = courses.filter(repeat)
+    # the first row of a repeated course is its one row that is no repeat (rows are in file
+    # order); looked up for the repeats alone, not grouped over every row
+    first = courses.filter(~repeat).join(repeats.select(key).unique(), on=key, how="semi")
+    repeats = repeats.join(
+        first.select(*key, first_row="source_row"), on=key, how="left", maintain_order="left"
+    )
+    return treatments.select(pl.all().gather(repeats["at"])).with_columns(repeats["first_row"])
 
 
 # --- adverse_events.csv ------------------------------------------------------------------------

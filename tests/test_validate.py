@@ -822,3 +822,28 @@ def test_a_cross_field_finding_gives_the_values_it_compared(tmp_path: Path) -> N
         "agent aldesleukin; start_date 2012-06-01; row holding it first 2"
     )
     assert by_rule["TRT-DUPLICATE-COURSE"]["record_id"] == "T2"
+
+
+def test_every_later_copy_of_a_course_names_the_first(tmp_path: Path) -> None:
+    copy = [("agent", "aldesleukin"), ("start_date", "2012-06-01"), ("doses", "12")]
+    result = run(
+        tmp_path,
+        [("treatments.csv", 3, column, value) for column, value in copy]
+        + [("treatments.csv", 4, column, value) for column, value in copy]
+        + [("treatments.csv", 4, "patient_id", "00123")],
+    )
+    copies = result.findings.filter(pl.col("rule") == "TRT-DUPLICATE-COURSE")
+    assert copies["row"].to_list() == [3, 4]
+    assert [c.rsplit("; ", 1)[1] for c in copies["compared"]] == ["row holding it first 2"] * 2
+
+
+def test_a_consumed_submission_gives_the_same_result_without_its_bytes(tmp_path: Path) -> None:
+    folder = write_submission(tmp_path / "S01", [("treatments.csv", 3, "doses", "x")])
+    kept = validate(open_submission(folder))
+    submission = open_submission(folder)
+    consumed = validate(submission, consume=True)
+    assert consumed.findings.equals(kept.findings) and consumed.rows == kept.rows
+    assert list(submission.files) == ["manifest.json"]  # the CSV files' bytes are released
+    accepted = validate(open_submission(write_submission(tmp_path / "S02", [])), consume=True)
+    reference = validate(open_submission(tmp_path / "S02"))
+    assert all(accepted.tables[t].equals(reference.tables[t]) for t in reference.tables)

@@ -115,7 +115,7 @@ def _validated(received, path: Path):
     except (SubmissionUnreadable, OSError) as exc:
         findings = unreadable_findings(name, _reason(exc, path, name))
         return SubmissionInfo(name, received.sha256), findings, None
-    result = validate(submission)
+    result = validate(submission, consume=True)  # the bytes are archived or not needed
     info = SubmissionInfo(name, submission.sha256, submission.manifest, result.rows)
     return info, result.findings, result.tables if result.accepted else None
 

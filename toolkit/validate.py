@@ -103,7 +103,9 @@ class _Sheet:
     usable: tuple[str, ...]
 
 
-def validate(submission: Submission, today: date | None = None) -> ValidationResult:
+def validate(
+    submission: Submission, today: date | None = None, *, consume: bool = False
+) -> ValidationResult:
     """Check a submission against contract v1.
 
     Parameters
@@ -113,6 +115,10 @@ def validate(submission: Submission, today: date | None = None) -> ValidationRes
     today : datetime.date, optional
         The day of validation, which ``extracted_on`` may not be later than; by default
         :func:`toolkit.clock.today` (today, or ``TOOLKIT_TODAY``).
+    consume : bool
+        Remove each CSV file's bytes from ``submission.files`` once it is read, for a caller
+        that has no other use for them (archived already, fingerprinted already): the peak
+        memory of a large submission then holds its text, not its text and its bytes.
 
     Returns
     -------
@@ -127,8 +133,11 @@ def validate(submission: Submission, today: date | None = None) -> ValidationRes
     usable: set[str] = set()
     sheets: list[_Sheet] = []
     rows: dict[str, int | None] = {}
+    sent_files = set(submission.files)
     for file, model in MODELS.items():
-        sheet, sheet_findings, rows[file] = _read_sheet(file, submission.files.get(file), model)
+        raw = submission.files.pop(file, None) if consume else submission.files.get(file)
+        sheet, sheet_findings, rows[file] = _read_sheet(file, raw, model)
+        del raw
         findings.append(sheet_findings)
         if sheet is None:
             continue
@@ -147,7 +156,7 @@ def validate(submission: Submission, today: date | None = None) -> ValidationRes
     all_findings = _with_records(all_findings, sheets, manifest.site_id)
     accepted = not (all_findings["severity"] == "error").any()
     tables = _analysis_tables(work) if accepted else {}
-    sent = {file: n for file, n in rows.items() if file in submission.files}
+    sent = {file: n for file, n in rows.items() if file in sent_files}
     return ValidationResult(submission, all_findings, tables, sent)
 
 
