@@ -1,10 +1,13 @@
 -- What changed in the patients between the previous cutoff's submissions and this cutoff's: a
 -- patient new to a site's extract or gone from it, a death added, and an already-reported
 -- diagnosis or death date that moved, each with the old and new value and the submissions
--- they came from. Empty when there is no previous cutoff.
+-- they came from. Empty when there is no previous cutoff. Only the submissions that differ
+-- between the two cutoffs are compared: a site whose submission is the same at both reports the
+-- same rows, so none of its patients changed.
 -- materialized: view
 with previous_patients as (
     select * from stg_previous_patients
+    where submission_id not in (select submission_id from stg_submissions_in_force)
 ),
 
 current_patients as (
@@ -17,6 +20,7 @@ current_patients as (
         submission_id
     from stg_patients
     where exists (select 1 from stg_previous_submissions)
+        and submission_id not in (select submission_id from stg_previous_submissions)
 ),
 
 paired as (

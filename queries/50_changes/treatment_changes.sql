@@ -1,8 +1,15 @@
 -- Treatment courses whose already-reported start or end date moved between the previous
 -- cutoff's submissions and this cutoff's, with the old and new value. Empty when there is no
--- previous cutoff.
+-- previous cutoff. Only the submissions that differ between the two cutoffs are compared (see
+-- patient_changes).
 -- materialized: view
-with current_courses as (
+with new_submissions as (
+    select submission_id
+    from stg_submissions_in_force
+    where submission_id not in (select submission_id from stg_previous_submissions)
+),
+
+current_courses as (
     select
         t.patient_key,
         p.site_id,
@@ -11,8 +18,14 @@ with current_courses as (
         t.start_date,
         t.end_date,
         t.submission_id
-    from stg_treatments as t
+    from new_submissions as n
+    inner join stg_treatments as t on n.submission_id = t.submission_id
     inner join stg_patients as p on t.patient_key = p.patient_key
+),
+
+previous_courses as (
+    select * from stg_previous_treatments
+    where submission_id not in (select submission_id from stg_submissions_in_force)
 ),
 
 paired as (
@@ -27,7 +40,7 @@ paired as (
         p.submission_id as old_submission_id,
         c.submission_id as new_submission_id
     from current_courses as c
-    inner join stg_previous_treatments as p
+    inner join previous_courses as p
         on c.patient_key = p.patient_key and c.treatment_id = p.treatment_id
 )
 

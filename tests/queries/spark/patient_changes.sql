@@ -1,12 +1,20 @@
 /* What changed in the patients between the previous cutoff's submissions and this cutoff's: a */
 /* patient new to a site's extract or gone from it, a death added, and an already-reported */
 /* diagnosis or death date that moved, each with the old and new value and the submissions */
-/* they came from. Empty when there is no previous cutoff. */
+/* they came from. Empty when there is no previous cutoff. Only the submissions that differ */
+/* between the two cutoffs are compared: a site whose submission is the same at both reports the */
+/* same rows, so none of its patients changed. */
 /* materialized: view */
 WITH previous_patients AS (
   SELECT
     *
   FROM stg_previous_patients
+  WHERE
+    NOT submission_id IN (
+      SELECT
+        submission_id
+      FROM stg_submissions_in_force
+    )
 ), current_patients AS (
   SELECT
     patient_key,
@@ -20,6 +28,11 @@ WITH previous_patients AS (
     EXISTS(
       SELECT
         1
+      FROM stg_previous_submissions
+    )
+    AND NOT submission_id IN (
+      SELECT
+        submission_id
       FROM stg_previous_submissions
     )
 ), paired AS (

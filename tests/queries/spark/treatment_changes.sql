@@ -1,8 +1,19 @@
 /* Treatment courses whose already-reported start or end date moved between the previous */
 /* cutoff's submissions and this cutoff's, with the old and new value. Empty when there is no */
-/* previous cutoff. */
+/* previous cutoff. Only the submissions that differ between the two cutoffs are compared (see */
+/* patient_changes). */
 /* materialized: view */
-WITH current_courses AS (
+WITH new_submissions AS (
+  SELECT
+    submission_id
+  FROM stg_submissions_in_force
+  WHERE
+    NOT submission_id IN (
+      SELECT
+        submission_id
+      FROM stg_previous_submissions
+    )
+), current_courses AS (
   SELECT
     t.patient_key,
     p.site_id,
@@ -11,9 +22,21 @@ WITH current_courses AS (
     t.start_date,
     t.end_date,
     t.submission_id
-  FROM stg_treatments AS t
+  FROM new_submissions AS n
+  INNER JOIN stg_treatments AS t
+    ON n.submission_id = t.submission_id
   INNER JOIN stg_patients AS p
     ON t.patient_key = p.patient_key
+), previous_courses AS (
+  SELECT
+    *
+  FROM stg_previous_treatments
+  WHERE
+    NOT submission_id IN (
+      SELECT
+        submission_id
+      FROM stg_submissions_in_force
+    )
 ), paired AS (
   SELECT
     c.site_id,
@@ -26,7 +49,7 @@ WITH current_courses AS (
     p.submission_id AS old_submission_id,
     c.submission_id AS new_submission_id
   FROM current_courses AS c
-  INNER JOIN stg_previous_treatments AS p
+  INNER JOIN previous_courses AS p
     ON c.patient_key = p.patient_key AND c.treatment_id = p.treatment_id
 )
 SELECT
