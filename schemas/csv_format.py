@@ -186,7 +186,7 @@ def read_plain_csv(raw: bytes, max_width: int) -> tuple[CsvScan, pl.DataFrame] |
         return None
     if table.height != records - 1:
         return None
-    return CsvScan(header, records - 1, _problem_frame("FILE-CSV-MALFORMED", [], [], [])), table
+    return CsvScan(header, records - 1, pl.DataFrame(schema=_PROBLEM_SCHEMA)), table
 
 
 def _encoding_problem(data: bytes) -> pl.DataFrame | None:

@@ -55,6 +55,7 @@ MODULES: dict[str, list[str]] = {
     "toolkit/survival/cox_engine.py": COX_TESTS,
     "toolkit/survival/cox_inference.py": COX_TESTS,
     "schemas/cross.py": ["tests/test_validate.py", "tests/schemas"],
+    "schemas/csv_format.py": ["tests/schemas/test_csv_format.py"],
     "toolkit/disclosure.py": ["tests/test_disclosure.py"],
     "toolkit/ingest.py": [
         "tests/test_ingest.py",

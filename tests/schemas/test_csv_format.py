@@ -42,6 +42,8 @@ MALFORMED = [
     b"\na,b\n",
     b"\r\na,b\n",
     b"a,b\n1,2\r3,4\n",
+    b"a,b\n1,x\ry\n",  # a bare carriage return inside a value: the commas add up
+    b"a\n1\n\n2\n",  # a blank row of a one-column file has no comma to miss
     b"",
     b"a,b\n1,caf\xe9\n",
     b"\xff\xfea\x00,\x00b\x00",
@@ -52,6 +54,7 @@ WELL_FORMED = [
     b"a,b,c\n1,2,3\n4,5,6\n",
     b"a,b,c\r\n1,,3\r\n,,\r\n",
     b"\xef\xbb\xbfa,b\n1,2",
+    b"a,b",  # a header without a newline, and no rows
     b"a,b\n",
     b"a,b\n1,caf\xc3\xa9\n",
     b"id,v,w\n007,NA,-99\n",
@@ -64,6 +67,7 @@ def test_plain_files_are_read_in_one_pass_as_the_scan_and_reader_would(raw: byte
     full = scan_csv(raw)
     assert full.ok and scan.ok
     assert (scan.header, scan.rows) == (full.header, full.rows)
+    assert scan.problems.schema == full.problems.schema and scan.problems.is_empty()
     assert table.equals(read_text_table(raw, len(full.header)))
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import copy
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -100,31 +102,41 @@ def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
     skip = {"time_varying_cox", "simon_makuch"} if not later else set()
     if tau is None:
         skip.add("rmst")
-    run = {name: a for name, a in analyses.items() if name not in skip and len(keys) > 1}
-    aware = later and len(keys) > 1
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        # the adjusted Cox model, the longest, first
-        futures = {name: pool.submit(run[name]) for name in sorted(run, key=_longest_first)}
-        immortal = pool.submit(assess_immortal_time, study, adtte)
-        landmarks = (
-            pool.submit(landmark_analyses, adtte, study, episodes=cohort.episodes)
-            if aware
-            else None
-        )
-        result = {"immortal_time": immortal.result().to_dict()}
-        result["strata_compared"] = len(keys)
-        result["not_estimable"] = {}
-        for name in analyses:
-            result[name] = None
-            if name not in futures:
-                continue
-            try:
-                result[name] = futures[name].result().to_dict()
-            except AnalysisError as error:
-                result["not_estimable"][name] = str(error)
-        result["rmst_tau"] = tau
-        result["landmarks"] = [r.to_dict() for r in landmarks.result()] if landmarks else []
+    run = [name for name in analyses if name not in skip and len(keys) > 1]
+    jobs = {name: analyses[name] for name in sorted(run, key=_longest_first)}
+    jobs["immortal_time"] = lambda: assess_immortal_time(study, adtte)
+    if later and len(keys) > 1:
+        jobs["landmarks"] = lambda: landmark_analyses(adtte, study, episodes=cohort.episodes)
+    done = _side_by_side(jobs)
+    result = {"immortal_time": done["immortal_time"].result().to_dict()}
+    result["strata_compared"] = len(keys)
+    result["not_estimable"] = {}
+    for name in analyses:
+        result[name] = None
+        if name not in done:
+            continue
+        try:
+            result[name] = done[name].result().to_dict()
+        except AnalysisError as error:
+            result["not_estimable"][name] = str(error)
+    result["rmst_tau"] = tau
+    result["landmarks"] = []
+    if "landmarks" in done:
+        result["landmarks"] = [r.to_dict() for r in done["landmarks"].result()]
     return result
+
+
+def _side_by_side(jobs: dict[str, Callable[[], Any]]) -> dict[str, Future]:
+    """Run ``jobs`` in threads, in their order; their futures by name, all finished (a job's
+    exception is raised by its ``result()``). Ctrl-C or a failure starts nothing more."""
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        try:
+            futures = {name: pool.submit(job) for name, job in jobs.items()}
+            wait(futures.values())
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+    return futures
 
 
 #: The analyses run side by side: independent, reading the cohort only, and mostly in NumPy
@@ -134,6 +146,7 @@ _WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 def _longest_first(name: str) -> bool:
+    """Sort key: the adjusted Cox model, the longest analysis, first."""
     return name != "cox_adjusted"
 
 
