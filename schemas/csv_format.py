@@ -149,8 +149,9 @@ def read_plain_csv(raw: bytes, max_width: int) -> tuple[CsvScan, pl.DataFrame] |
     Such a file's records are its lines, so byte counts decide what :func:`scan_csv` would
     find: no quote, no carriage return outside a CRLF, and as many commas as
     ``records × (header fields - 1)``. The reader refuses a row with more fields than the
-    header, so with the total right no row has fewer, and none is blank (a blank row has no
-    comma; a header of one field is left to the scan).
+    header (the last row is counted here: without a final newline the reader lets it end in
+    one empty field more), so with the total right no row has fewer, and none is blank (a blank
+    row has no comma; a header of one field is left to the scan).
 
     Parameters
     ----------
@@ -180,6 +181,9 @@ def read_plain_csv(raw: bytes, max_width: int) -> tuple[CsvScan, pl.DataFrame] |
     records = int(np.count_nonzero(buf == _LF)) + (not data.endswith(b"\n"))
     if np.count_nonzero(buf == _COMMA) != records * (len(header) - 1):
         return None  # a row with too few fields, or a blank one
+    last = data[data.rfind(b"\n", 0, len(data) - 1) + 1 :]
+    if last.count(b",") != len(header) - 1:
+        return None  # the reader lets a last row without a newline end in one empty field more
     try:
         table = read_text_table(raw, len(header))
     except pl.exceptions.ComputeError:  # a row with more fields than the header

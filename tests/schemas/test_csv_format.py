@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from schemas.csv_format import read_plain_csv, read_text_table, scan_csv
@@ -43,6 +45,11 @@ MALFORMED = [
     b"\r\na,b\n",
     b"a,b\n1,2\r3,4\n",
     b"a,b\n1,x\ry\n",  # a bare carriage return inside a value: the commas add up
+    # a last row without a newline, one empty field too long, makes up for a short row
+    b"id,sex\nP1\nP2,F,",
+    b"id,sex\n\nP2,F,",
+    b"a,b,c\nx,y\ny,z,w,",
+    b"a,b,c\nx,y\r\ny,z,w,",
     b"a\n1\n\n2\n",  # a blank row of a one-column file has no comma to miss
     b"",
     b"a,b\n1,caf\xe9\n",
@@ -75,6 +82,28 @@ def test_plain_files_are_read_in_one_pass_as_the_scan_and_reader_would(raw: byte
 def test_a_malformed_file_is_left_to_the_scan(raw: bytes) -> None:
     assert not scan_csv(raw).ok
     assert read_plain_csv(raw, 256) is None
+
+
+def test_a_plain_read_never_disagrees_with_the_scan() -> None:
+    """Short files of ragged, blank and empty rows, CRLF or LF, with or without a final newline:
+    whatever the one-pass read accepts, the scan accepts with the same header, rows and table."""
+    rng = random.Random(18)
+    accepted = 0
+    for _ in range(3000):
+        width, eol = rng.randint(1, 4), rng.choice([b"\n", b"\r\n"])
+        lines = [b",".join(b"h%d" % j for j in range(width))]
+        for _ in range(rng.randint(0, 5)):
+            fields = width if rng.random() < 0.7 else rng.randint(0, width + 2)
+            lines.append(b",".join(rng.choice([b"", b"x", b"12"]) for _ in range(fields)))
+        raw = eol.join(lines) + (eol if rng.random() < 0.5 else b"")
+        plain = read_plain_csv(raw, 256)
+        if plain is None:
+            continue
+        accepted += 1
+        full = scan_csv(raw)
+        assert full.ok and (plain[0].header, plain[0].rows) == (full.header, full.rows), raw
+        assert plain[1].equals(read_text_table(raw, len(full.header))), raw
+    assert accepted > 500  # the fast path is taken, not just refused
 
 
 def test_quotes_and_wide_headers_are_left_to_the_scan() -> None:
