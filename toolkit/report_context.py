@@ -8,7 +8,6 @@ the pipeline checks it against that declaration before anything is rendered.
 from __future__ import annotations
 
 import platform
-from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from typing import NamedTuple
 
@@ -20,6 +19,7 @@ from toolkit.analyses.comparisons import (
     comparison_rows,
     comparisons,
     figure_groups,
+    side_by_side,
     strata_tests,
 )
 from toolkit.analyses.safety import safety_incidence
@@ -187,11 +187,14 @@ def build_context(cohort: Cohort, study: Study) -> dict:
     ).to_dict()
     overall |= _shares(overall)
     flow = cohort.flow
-    # the tables beside the comparisons: independent, and mostly in polars (see comparisons)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        extras = pool.submit(report_extras, cohort, study)
-        compared = _comparisons(cohort, study, ticks)
-        extras = extras.result()
+    # the tables beside the comparisons: independent, and mostly in polars
+    done = side_by_side(
+        {
+            "compared": lambda: _comparisons(cohort, study, ticks),
+            "extras": lambda: report_extras(cohort, study),
+        }
+    )
+    extras, compared = done["extras"].result(), done["compared"].result()
     return (
         {
             "title": study.study.title,

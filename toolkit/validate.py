@@ -137,7 +137,7 @@ def validate(
     for file, model in MODELS.items():
         raw = submission.files.pop(file, None) if consume else submission.files.get(file)
         sheet, sheet_findings, rows[file] = _read_sheet(file, raw, model)
-        del raw
+        del raw  # else the last file's bytes stay alive while the cross-file rules run
         findings.append(sheet_findings)
         if sheet is None:
             continue

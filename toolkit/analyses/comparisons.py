@@ -34,6 +34,7 @@ __all__ = [
     "comparison_rows",
     "figure_groups",
     "rmst_horizon",
+    "side_by_side",
     "strata_tests",
 ]
 
@@ -107,7 +108,7 @@ def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
     jobs["immortal_time"] = lambda: assess_immortal_time(study, adtte)
     if later and len(keys) > 1:
         jobs["landmarks"] = lambda: landmark_analyses(adtte, study, episodes=cohort.episodes)
-    done = _side_by_side(jobs)
+    done = side_by_side(jobs)
     result = {"immortal_time": done["immortal_time"].result().to_dict()}
     result["strata_compared"] = len(keys)
     result["not_estimable"] = {}
@@ -126,7 +127,7 @@ def comparisons(cohort: Cohort, study: Study, ticks: list[float]) -> dict:
     return result
 
 
-def _side_by_side(jobs: dict[str, Callable[[], Any]]) -> dict[str, Future]:
+def side_by_side(jobs: dict[str, Callable[[], Any]]) -> dict[str, Future]:
     """Run ``jobs`` in threads, in their order; their futures by name, all finished (a job's
     exception is raised by its ``result()``). Ctrl-C or a failure starts nothing more."""
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
