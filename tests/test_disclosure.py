@@ -1706,15 +1706,31 @@ def test_log_rank_tests_of_a_small_stratum_are_not_estimable() -> None:
         "logrank": [row(["a", "b", "c"], None), row(["a", "b"], 0.08), row(["a", "c"], 0.08)],
         "ph": [{"model": "naive Cox model", "chisq": 1.234, "df": 2, "p": 0.5, "fails": False}],
     }
+    a["label"] = "Reference"
+
+    def compared(key: str) -> dict:
+        return {
+            "key": key,
+            "reference_label": "Reference",
+            "logrank_p_holm": 0.08,
+            "naive": None,
+            "adjusted": None,
+            "time_varying": None,
+            "landmarks": [],
+        }
+
     context = {
         "overall": group("overall", 78, 39, 39),
         "strata": [a, b, c],
         "cohort": one_step_cohort(78),
         "strata_tests": tests,
         "adjusted_model": {"n": 70, "events": 30},
+        "comparison_rows": [compared("b"), compared("c")],
     }
     sponsor = sponsor_edition(context, K)
     ne = "NE (<11 at risk)"
+    # the comparisons table repeats each pair's test against the reference: hidden alike
+    assert [r["logrank_p_holm"] for r in sponsor["comparison_rows"]] == [0.08, ne]
     assert [(r["statistic"], r["p"], r["p_holm"]) for r in sponsor["strata_tests"]["logrank"]] == [
         (None, ne, None),  # the global test includes c's 8 patients
         (4.12, 0.04, 0.08),  # published as printed

@@ -941,8 +941,9 @@ def _immortal_time_overall(evidence: dict | None) -> dict | None:
 
 
 def _comparisons_estimable(context: dict, min_at_risk: int, marker: str) -> None:
-    """A hazard ratio or log-rank test of a stratum, or of its reference, with fewer than
-    ``min_at_risk`` patients (at the landmark, for a landmark HR) is not estimable."""
+    """A hazard ratio or log-rank test (in the comparisons table and among the tests) of a
+    stratum, or of its reference, with fewer than ``min_at_risk`` patients (at the landmark,
+    for a landmark HR) is not estimable."""
     sizes = {g["key"]: g.get("n") for g in context.get("strata", [])}
     at_landmarks = {
         lm["landmark"]: {g["key"]: g["n"] for g in lm.get("groups", [])}
@@ -952,6 +953,8 @@ def _comparisons_estimable(context: dict, min_at_risk: int, marker: str) -> None
     for row in context.get("comparison_rows", []):
         pair = (row["key"], labels.get(row.get("reference_label")))
         small = any(_below(sizes.get(k), min_at_risk) for k in pair)
+        if small and row.get("logrank_p_holm") is not None:
+            row["logrank_p_holm"] = marker  # the pair's log-rank test, as strata_tests shows it
         for name in ("naive", "adjusted", "time_varying"):
             if small and row.get(name):
                 row[name] = _not_estimable_hr(row[name], marker)

@@ -1038,7 +1038,7 @@ class ComparisonRow(TypedDict):
     label: str
     reference_label: str
     later_therapy: bool
-    logrank_p_holm: float | None
+    logrank_p_holm: Estimate
     naive: HazardRatio | None
     adjusted: HazardRatio | None
     time_varying: HazardRatio | None
