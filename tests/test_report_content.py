@@ -138,6 +138,15 @@ def test_overall_and_stratified_figures(demo_dir: Path, results: dict) -> None:
     assert "Curves stop where fewer than 10 patients remain at risk." in html
 
 
+def test_the_overall_caption_names_a_median_line_only_where_one_is_drawn(results: dict) -> None:
+    from toolkit.render import render_html
+
+    said = "the dashed line marks the median"
+    assert results["overall"]["median"] is not None and said in render_html(results)
+    unreached = {**results, "overall": {**results["overall"], "median": None}}
+    assert said not in render_html(unreached)
+
+
 def test_appendix_names_every_submission(results: dict, demo_dir: Path, pdf_flat: str) -> None:
     provenance = results["provenance"]
     assert provenance["n_submissions"] == 6
